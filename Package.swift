@@ -1,0 +1,28 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Module layout follows shared/DESIGN.md. Arrows point down: IncidentCore and RaftCore import
+// nothing of the project; the executables wire everything together.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "LLMIncidentManager",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "IncidentCore", targets: ["IncidentCore"]),
+    ],
+    targets: [
+        // The deterministic incident state machine: no I/O, no clock, no randomness.
+        .target(name: "IncidentCore", swiftSettings: strict),
+        // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "incidentcore-bench",
+            dependencies: ["IncidentCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,51 @@
+/// Appends values in the project's compact binary encoding.
+///
+/// Integers are LEB128 varints (signed ones zig-zag encoded first), strings and byte blobs are
+/// length-prefixed, collections are count-prefixed. The encoding of a value is a pure function of
+/// the value: collections with no inherent order are written sorted, so equal states produce
+/// byte-identical snapshots.
+public struct BinaryWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(reservingCapacity capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    public mutating func write(varint value: UInt64) {
+        var v = value
+        while v >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func write(zigzag value: Int64) {
+        write(varint: UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    /// A fixed-width little-endian 32-bit value (magic numbers, checksums).
+    public mutating func write(fixed32 value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func write(bool value: Bool) { bytes.append(value ? 1 : 0) }
+
+    public mutating func write(string value: String) {
+        var value = value
+        value.withUTF8 { utf8 in
+            write(varint: UInt64(utf8.count))
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    public mutating func write(blob value: [UInt8]) {
+        write(varint: UInt64(value.count))
+        bytes.append(contentsOf: value)
+    }
+
+    public mutating func write<T: BinaryCodable>(_ value: T) { value.encode(to: &self) }
+}

@@ -1,0 +1,2 @@
+import IncidentCore
+print("bench placeholder")
