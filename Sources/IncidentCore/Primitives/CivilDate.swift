@@ -107,8 +107,9 @@ public struct CivilDateTime: Hashable, Sendable {
 
     /// The UTC wall clock of an instant.
     public init(utcMilliseconds ms: Int64) {
-        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        // Floor division that cannot overflow, even at Int64.min.
+        let seconds = ms / 1000 - (ms % 1000 < 0 ? 1 : 0)
+        let days = seconds / 86_400 - (seconds % 86_400 < 0 ? 1 : 0)
         let secondOfDay = Int(seconds - days * 86_400)
         self.init(
             date: CivilDate(daysSinceEpoch: days), hour: secondOfDay / 3600,

@@ -8,14 +8,18 @@ import Foundation
 /// inside the toolchain's Foundation, not `/usr/share/zoneinfo`: no file I/O, and every replica
 /// running the same binary computes the same answer. (Replicas on binaries with different tz
 /// data could disagree about a zone whose rules changed in between; rolling upgrades should not
-/// straddle a tz-rule change for zones in use.)
+/// straddle a tz-rule change for zones in use. ICU would also read override files under
+/// `/usr/share/icu/<version>/` if a host had them; hosts of one cluster must agree on those.)
 public struct TimeZoneRules: Sendable, Hashable {
     public let identifier: String
     private let zone: TimeZone
 
-    /// Returns nil for an identifier that is not a known IANA zone.
+    /// Returns nil for an identifier that is not a known IANA zone name. Foundation also accepts
+    /// abbreviations and offsets (`BST` is Bangladesh there, `GMT+2` has the opposite sign of
+    /// `Etc/GMT-2`); those are refused here because they mislead more than they help.
     public init?(identifier: String) {
         guard !identifier.isEmpty, identifier.utf8.count <= 64,
+            identifier == "UTC" || TimeZoneRules.known.contains(identifier),
             let zone = TimeZone(identifier: identifier)
         else { return nil }
         self.identifier = identifier
@@ -23,6 +27,8 @@ public struct TimeZoneRules: Sendable, Hashable {
     }
 
     public static let utc = TimeZoneRules(identifier: "UTC")!
+
+    private static let known = Set(TimeZone.knownTimeZoneIdentifiers)
 
     public static func == (lhs: TimeZoneRules, rhs: TimeZoneRules) -> Bool { lhs.identifier == rhs.identifier }
     public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }
@@ -45,17 +51,17 @@ public struct TimeZoneRules: Sendable, Hashable {
     /// (02:30 in a 02:00–03:00 gap becomes 03:30), the usual "shift forward" rule.
     /// In a fall-back overlap (a wall time that happens twice) it is the earlier of the two.
     public func instant(of local: CivilDateTime) -> Timestamp {
-        let wallMs = local.secondsSinceEpochAsUTC * 1000
+        let wallMs = local.secondsSinceEpochAsUTC.multipliedReportingOverflow(by: 1000).partialValue
         // Candidate offsets: those in force a day either side cover every real-world transition.
-        let before = offsetSeconds(at: Timestamp(millisecondsSinceEpoch: wallMs - Milliseconds.day))
-        let after = offsetSeconds(at: Timestamp(millisecondsSinceEpoch: wallMs + Milliseconds.day))
+        let before = offsetSeconds(at: Timestamp(millisecondsSinceEpoch: wallMs &- Milliseconds.day))
+        let after = offsetSeconds(at: Timestamp(millisecondsSinceEpoch: wallMs &+ Milliseconds.day))
         var matches: [Int64] = []
         for offset in Set([before, after]) {
-            let candidate = wallMs - Int64(offset) * 1000
+            let candidate = wallMs &- Int64(offset) * 1000
             if offsetSeconds(at: Timestamp(millisecondsSinceEpoch: candidate)) == offset { matches.append(candidate) }
         }
         if let earliest = matches.min() { return Timestamp(millisecondsSinceEpoch: earliest) }
-        // Gap: use the offset before the transition; the result lands just after the jump.
-        return Timestamp(millisecondsSinceEpoch: wallMs - Int64(before) * 1000)
+        // Gap: read the wall time with the offset in force before the transition.
+        return Timestamp(millisecondsSinceEpoch: wallMs &- Int64(before) * 1000)
     }
 }
