@@ -66,7 +66,7 @@ public struct AnalyticsReport: Sendable, Equatable {
 
 extension IncidentStateMachine {
     public func analytics(since: Timestamp, until: Timestamp) -> AnalyticsReport {
-        let selected = incidents.values.filter { $0.createdAt >= since && $0.createdAt < until }.sorted { $0.id < $1.id }
+        let selected = incidents.unordered.filter { $0.createdAt >= since && $0.createdAt < until }.sorted { $0.id < $1.id }
         var byStatus: [IncidentStatus: Int] = [:]
         for incident in selected { byStatus[incident.status, default: 0] += 1 }
         return AnalyticsReport(

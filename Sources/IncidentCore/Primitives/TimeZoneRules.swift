@@ -14,12 +14,13 @@ public struct TimeZoneRules: Sendable, Hashable {
     public let identifier: String
     private let zone: TimeZone
 
-    /// Returns nil for an identifier that is not a known IANA zone name. Foundation also accepts
-    /// abbreviations and offsets (`BST` is Bangladesh there, `GMT+2` has the opposite sign of
-    /// `Etc/GMT-2`); those are refused here because they mislead more than they help.
+    /// Returns nil for an identifier that is not an IANA `Area/Location` zone name (or `UTC`) that
+    /// ICU knows. Foundation alone also accepts abbreviations and offsets (`BST` is Bangladesh
+    /// there, `GMT+2` has the opposite sign of `Etc/GMT-2`); those mislead more than they help.
+    /// (ICU's own list of known identifiers cannot be used: it has `Asia/Calcutta` but not the
+    /// current `Asia/Kolkata`, which it still resolves.)
     public init?(identifier: String) {
-        guard !identifier.isEmpty, identifier.utf8.count <= 64,
-            identifier == "UTC" || TimeZoneRules.known.contains(identifier),
+        guard identifier == "UTC" || TimeZoneRules.looksLikeAreaLocation(identifier),
             let zone = TimeZone(identifier: identifier)
         else { return nil }
         self.identifier = identifier
@@ -28,7 +29,13 @@ public struct TimeZoneRules: Sendable, Hashable {
 
     public static let utc = TimeZoneRules(identifier: "UTC")!
 
-    private static let known = Set(TimeZone.knownTimeZoneIdentifiers)
+    private static func looksLikeAreaLocation(_ identifier: String) -> Bool {
+        let utf8 = identifier.utf8
+        guard utf8.count >= 3, utf8.count <= 64, utf8.contains(0x2F), utf8.first != 0x2F, utf8.last != 0x2F else { return false }
+        return utf8.allSatisfy { b in
+            (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2F || b == 0x5F || b == 0x2D || b == 0x2B
+        }
+    }
 
     public static func == (lhs: TimeZoneRules, rhs: TimeZoneRules) -> Bool { lhs.identifier == rhs.identifier }
     public func hash(into hasher: inout Hasher) { hasher.combine(identifier) }

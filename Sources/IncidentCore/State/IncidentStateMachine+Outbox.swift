@@ -14,11 +14,11 @@ extension IncidentStateMachine {
         let id = nextNotificationID
         nextNotificationID += 1
         outbox[id] = NotificationIntent(
-            id: id, incident: incidents[number]!.id, channel: recipient.channel, target: recipient.target,
+            id: id, incident: incidents[number].id, channel: recipient.channel, target: recipient.target,
             address: recipient.address, kind: kind, level: level, createdAt: at, updatedAt: at)
-        incidents[number]!.liveNotifications.append(id)
-        if kind.isPage, !incidents[number]!.recipients.contains(recipient), incidents[number]!.recipients.count < Incident.Limits.maxRecipients {
-            incidents[number]!.recipients.append(recipient)
+        incidents[number].liveNotifications.append(id)
+        if kind.isPage, !incidents[number].recipients.contains(recipient), incidents[number].recipients.count < Incident.Limits.maxRecipients {
+            incidents[number].recipients.append(recipient)
         }
         effects.notificationsQueued.append(id)
     }
@@ -26,7 +26,7 @@ extension IncidentStateMachine {
     /// Cancels every live page of the incident (pending or already dispatched).
     mutating func cancelPages(_ number: UInt64, at: Timestamp, effects: inout Effects) {
         var cancelled = 0
-        for id in incidents[number]!.liveNotifications {
+        for id in incidents[number].liveNotifications {
             guard var intent = outbox[id], intent.kind.isPage else { continue }
             intent.state = .cancelled
             intent.updatedAt = at
@@ -35,14 +35,14 @@ extension IncidentStateMachine {
             cancelled += 1
         }
         if cancelled > 0 {
-            incidents[number]!.record(.notificationsCancelled, at: at, by: .system, "cancelled \(cancelled) pending page(s)")
+            incidents[number].record(.notificationsCancelled, at: at, by: .system, "cancelled \(cancelled) pending page(s)")
         }
     }
 
     /// Queues `kind` (acknowledged / resolved) to everyone paged so far, where the channel wants it.
     mutating func notifyRecipients(_ number: UInt64, kind: NotificationKind, at: Timestamp, effects: inout Effects) {
-        for recipient in incidents[number]!.recipients {
-            enqueue(number, recipient: recipient, kind: kind, level: incidents[number]!.escalationLevel, at: at, effects: &effects)
+        for recipient in incidents[number].recipients {
+            enqueue(number, recipient: recipient, kind: kind, level: incidents[number].escalationLevel, at: at, effects: &effects)
         }
     }
 
@@ -76,15 +76,15 @@ extension IncidentStateMachine {
         precondition(intent.state.isTerminal)
         outbox[intent.id] = nil
         let number = intent.incident.number
-        guard incidents[number] != nil else { return }
-        incidents[number]!.liveNotifications.removeAll { $0 == intent.id }
-        incidents[number]!.notificationHistory.append(intent)
+        guard incidents.contains(number) else { return }
+        incidents[number].liveNotifications.removeAll { $0 == intent.id }
+        incidents[number].notificationHistory.append(intent)
         let what = "\(intent.kind.name) via \(intent.channel) to \(intent.target)"
         switch intent.state {
         case .delivered:
-            incidents[number]!.record(.notificationDelivered, at: intent.updatedAt, by: .system, "delivered \(what)", reason: "attempt \(intent.attempts)")
+            incidents[number].record(.notificationDelivered, at: intent.updatedAt, by: .system, "delivered \(what)", reason: "attempt \(intent.attempts)")
         case .failed:
-            incidents[number]!.record(.notificationFailed, at: intent.updatedAt, by: .system, "failed \(what) after \(intent.attempts) attempt(s)", reason: intent.lastError)
+            incidents[number].record(.notificationFailed, at: intent.updatedAt, by: .system, "failed \(what) after \(intent.attempts) attempt(s)", reason: intent.lastError)
         default:
             break
         }

@@ -1,15 +1,15 @@
 /// Read access for the API, the scheduler, the dispatcher and tests.
 extension IncidentStateMachine {
     public func incident(_ id: IncidentID) -> Incident? {
-        guard let incident = incidents[id.number], incident.id == id else { return nil }
+        guard let incident = incidents.find(id.number), incident.id == id else { return nil }
         return incident
     }
 
-    public func incident(number: UInt64) -> Incident? { incidents[number] }
+    public func incident(number: UInt64) -> Incident? { incidents.find(number) }
 
     /// The open incident an event with `fingerprint` would deduplicate into.
     public func openIncident(fingerprint: Fingerprint) -> Incident? {
-        openByFingerprint[fingerprint].flatMap { incidents[$0] }
+        openByFingerprint[fingerprint].flatMap { incidents.find($0) }
     }
 
     public var incidentCount: Int { incidents.count }
@@ -26,7 +26,7 @@ extension IncidentStateMachine {
         var visited = 0
         while number > 1, result.count < limit, visited < incidents.count {
             number -= 1
-            guard let incident = incidents[number] else { continue }
+            guard let incident = incidents.find(number) else { continue }
             visited += 1
             if include(incident) { result.append(incident) }
         }
@@ -42,14 +42,14 @@ extension IncidentStateMachine {
     /// violation found, or nil.
     public func invariantViolation() -> String? {
         for (fingerprint, number) in openByFingerprint {
-            guard let incident = incidents[number] else { return "fingerprint \(fingerprint) points at missing incident \(number)" }
+            guard let incident = incidents.find(number) else { return "fingerprint \(fingerprint) points at missing incident \(number)" }
             if !incident.status.isOpen { return "fingerprint \(fingerprint) points at \(incident.status) incident \(incident.id)" }
         }
-        for (key, number) in openByGroup where !(incidents[number]?.status.isOpen ?? false) {
+        for (key, number) in openByGroup where !(incidents.find(number)?.status.isOpen ?? false) {
             return "group \(key) points at a non-open incident \(number)"
         }
         var counts = [UInt64](repeating: 0, count: IncidentStatus.allCases.count)
-        for incident in incidents.values {
+        for incident in incidents.unordered {
             counts[Int(incident.status.rawValue)] += 1
             if !incident.status.isOpen && !incident.timers.isEmpty { return "\(incident.id) is \(incident.status) with armed timers" }
             for timer in incident.timers where timer.id.generation > incident.timerGeneration { return "\(incident.id) timer from the future" }
@@ -63,7 +63,7 @@ extension IncidentStateMachine {
         if counts != statusCounts { return "status counts \(statusCounts) differ from actual \(counts)" }
         for intent in outbox.values {
             if intent.state.isTerminal { return "terminal notification \(intent.id) still in outbox" }
-            if !(incidents[intent.incident.number]?.liveNotifications.contains(intent.id) ?? false) { return "orphan notification \(intent.id)" }
+            if !(incidents.find(intent.incident.number)?.liveNotifications.contains(intent.id) ?? false) { return "orphan notification \(intent.id)" }
         }
         return nil
     }

@@ -19,7 +19,7 @@ extension IncidentStateMachine {
         writer.write(varint: nextConfigSequence)
         writer.write(config)
         writer.write(varint: UInt64(incidents.count))
-        for number in incidents.keys.sorted() { incidents[number]!.encode(to: &writer) }
+        for number in incidents.sortedNumbers { incidents[number].encode(to: &writer) }
         writer.write(openByFingerprint)
         writer.write(openByGroup)
         writer.write(varint: UInt64(outbox.count))
@@ -53,7 +53,7 @@ extension IncidentStateMachine {
             let number = incident.id.number
             guard number > previous, number < nextIncidentNumber else { throw DecodingError(.invalidValue, at: start, "incident order") }
             previous = number
-            incidents[number] = incident
+            incidents.insert(incident)
             statusCounts[Int(incident.status.rawValue)] += 1
         }
         openByFingerprint = try reader.read()

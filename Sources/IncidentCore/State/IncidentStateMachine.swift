@@ -37,7 +37,7 @@ public struct IncidentStateMachine: Sendable {
     public internal(set) var config = Configuration()
 
     /// Every incident not yet purged, by number.
-    var incidents: [UInt64: Incident] = [:]
+    var incidents = IncidentTable()
     /// The open incident each alert fingerprint deduplicates into. Invariant: one fingerprint maps
     /// to at most one open incident, and every entry points at an open incident.
     var openByFingerprint: [Fingerprint: UInt64] = [:]
@@ -109,24 +109,24 @@ public struct IncidentStateMachine: Sendable {
 
     /// Stores a changed incident, keeping status counts current.
     mutating func setStatus(_ number: UInt64, _ status: IncidentStatus) {
-        let old = incidents[number]!.status
+        let old = incidents[number].status
         statusCounts[Int(old.rawValue)] -= 1
         statusCounts[Int(status.rawValue)] += 1
-        incidents[number]!.status = status
+        incidents[number].status = status
     }
 
     func number(of id: IncidentID) -> Result<UInt64, CommandError> {
-        guard let incident = incidents[id.number], incident.id == id else { return .failure(.incidentNotFound(id)) }
+        guard let incident = incidents.find(id.number), incident.id == id else { return .failure(.incidentNotFound(id)) }
         return .success(id.number)
     }
 
     private mutating func purgeClosed(before: Timestamp, limit: Int) -> Int {
-        let candidates = incidents.values
+        let candidates = incidents.unordered
             .filter { $0.status == .closed && ($0.closedAt ?? .epoch) < before && $0.liveNotifications.isEmpty }
             .map(\.id.number).sorted().prefix(max(0, limit))
         for number in candidates {
             statusCounts[Int(IncidentStatus.closed.rawValue)] -= 1
-            incidents[number] = nil
+            incidents.remove(number)
         }
         return candidates.count
     }

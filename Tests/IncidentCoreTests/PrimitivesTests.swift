@@ -1,0 +1,62 @@
+import XCTest
+
+@testable import IncidentCore
+
+final class PrimitivesTests: XCTestCase {
+    func testTimeZonesAreIANANamesOnly() {
+        for name in ["UTC", "Asia/Kolkata", "Asia/Calcutta", "America/Argentina/Buenos_Aires", "Etc/GMT-2", "Europe/Berlin"] {
+            XCTAssertNotNil(TimeZoneRules(identifier: name), name)
+        }
+        for name in ["", "BST", "PST", "IST", "GMT+2", "UTC+3", "utc", "Mars/Olympus_Mons", "/Berlin", "Europe/", "Europe/Berlin; rm -rf /"] {
+            XCTAssertNil(TimeZoneRules(identifier: name), name)
+        }
+    }
+
+    func testCivilDatesRoundTripAcrossCenturies() {
+        var rng = TestRNG(seed: 7)
+        for _ in 0..<10_000 {
+            let days = Int64.random(in: -800_000...800_000, using: &rng)
+            let date = CivilDate(daysSinceEpoch: days)
+            XCTAssertTrue(date.isValid)
+            XCTAssertEqual(date.daysSinceEpoch, days)
+        }
+        XCTAssertEqual(CivilDate(year: 2026, month: 11, day: 25).weekday, .wednesday)
+        XCTAssertEqual(CivilDate(year: 2000, month: 2, day: 29).isValid, true)
+        XCTAssertEqual(CivilDate(year: 1900, month: 2, day: 29).isValid, false)
+        XCTAssertEqual(CivilDate(iso: "2026-02-30"), nil)
+        XCTAssertEqual(Timestamp(millisecondsSinceEpoch: 1_795_586_400_123).rfc3339, "2026-11-25T06:00:00.123Z")
+        XCTAssertEqual(Timestamp(millisecondsSinceEpoch: -1).rfc3339, "1969-12-31T23:59:59.999Z")
+        _ = Timestamp(millisecondsSinceEpoch: .min).rfc3339  // must not trap
+        _ = Timestamp(millisecondsSinceEpoch: .max).rfc3339
+    }
+
+    func testIncidentIDsAreReadableAndParseBack() {
+        let id = IncidentID(number: 42, createdAt: Timestamp(millisecondsSinceEpoch: 1_795_586_400_000))
+        XCTAssertEqual(id.description, "INC-20261125-000042")
+        XCTAssertEqual(IncidentID("INC-20261125-000042"), id)
+        XCTAssertEqual(IncidentID("INC-20261125-1234567")?.number, 1_234_567)
+        for bad in ["INC-20261125-42", "INC-20261125-0000042", "INC-20261325-000042", "inc-20261125-000042", "INC-20261125-000000", "INC-2026112-000042", "INC-20261125-00004a"] {
+            XCTAssertNil(IncidentID(bad), bad)
+        }
+    }
+
+    func testBoundedLogKeepsFirstAndLatest() {
+        var log = BoundedLog<Int>(headCapacity: 3, tailCapacity: 4)
+        for i in 1...100 { log.append(i) }
+        XCTAssertEqual(log.elements, [1, 2, 3, 97, 98, 99, 100])
+        XCTAssertEqual(log.totalCount, 100)
+        XCTAssertEqual(log.omittedCount, 93)
+        let decoded = try? BoundedLog<Int>(binary: log.binaryEncoded())
+        XCTAssertEqual(decoded, log)
+    }
+
+    func testVarintsRejectOverlongAndTruncatedInput() {
+        var reader = BinaryReader([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x02])
+        XCTAssertThrowsError(try reader.readVarint())
+        reader = BinaryReader([0x80])
+        XCTAssertThrowsError(try reader.readVarint())
+        for value: Int64 in [0, 1, -1, .max, .min, 300, -300] {
+            XCTAssertEqual(try Int64(binary: value.binaryEncoded()), value)
+        }
+    }
+}
