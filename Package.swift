@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module layout follows shared/DESIGN.md. Arrows point down: IncidentCore and RaftCore import
-// nothing of the project; the executables wire everything together.
+// nothing of the project; RaftStorage knows RaftCore's types; the executables wire everything.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -13,10 +13,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "IncidentCore", targets: ["IncidentCore"]),
+        .library(name: "RaftCore", targets: ["RaftCore"]),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
         .target(name: "IncidentCore", swiftSettings: strict),
+        // Consensus as a pure value type (etcd-raft shape): no I/O, no clock, injected randomness.
+        .target(name: "RaftCore", swiftSettings: strict),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
