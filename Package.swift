@@ -14,12 +14,15 @@ let package = Package(
     products: [
         .library(name: "IncidentCore", targets: ["IncidentCore"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
         .target(name: "IncidentCore", swiftSettings: strict),
         // Consensus as a pure value type (etcd-raft shape): no I/O, no clock, injected randomness.
         .target(name: "RaftCore", swiftSettings: strict),
+        // Deterministic cluster simulator over real RaftCore members (public test support).
+        .target(name: "ClusterTesting", dependencies: ["RaftCore"], swiftSettings: strict),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -27,5 +30,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"], swiftSettings: strict),
+        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,89 @@
+import RaftCore
+
+/// One simulated member: a real `Raft`, its simulated disk and its application state, driven
+/// exactly as ClusterNode drives it (persist → send → apply → advance).
+public struct SimulatedNode: Sendable {
+    public let id: NodeID
+    public internal(set) var raft: Raft
+    public internal(set) var storage: SimulatedStorage
+    public internal(set) var app: ReplicatedSet
+    public internal(set) var isUp = true
+    var config: RaftConfig
+    /// Take a snapshot every this many applied entries (0: never).
+    var snapshotInterval: LogIndex
+    /// Entries kept below a snapshot for slow followers.
+    var retainedEntries: LogIndex
+    var snapshotPadding: Int
+    var restarts: UInt64 = 0
+
+    init(config: RaftConfig, storage: SimulatedStorage, snapshotInterval: LogIndex, retainedEntries: LogIndex, snapshotPadding: Int, seed: UInt64) {
+        id = config.id
+        self.config = config
+        self.storage = storage
+        self.snapshotInterval = snapshotInterval
+        self.retainedEntries = retainedEntries
+        self.snapshotPadding = snapshotPadding
+        app = ReplicatedSet(decoding: storage.snapshot.data)
+        // The configuration is validated by the cluster before nodes are built.
+        raft = Self.restore(config: config, storage: storage, seed: seed)
+    }
+
+    private static func restore(config: RaftConfig, storage: SimulatedStorage, seed: UInt64) -> Raft {
+        do {
+            return try Raft(config: config, hardState: storage.hardState, snapshot: storage.snapshot, entries: storage.entriesAfterSnapshot, randomSeed: seed)
+        } catch {
+            preconditionFailure("simulator config invalid: \(error)")
+        }
+    }
+
+    /// Processes every pending `Ready`. Returns the messages to put on the network and calls
+    /// `onApply` for each applied entry (for the invariant checker).
+    mutating func processReady(onApply: (NodeID, Entry) -> Void) -> [Message] {
+        guard isUp else { return [] }
+        var out: [Message] = []
+        while raft.hasReady {
+            let ready = raft.ready()
+            storage.persist(ready)
+            if let snap = ready.snapshot {
+                app = ReplicatedSet(decoding: snap.data)
+            }
+            out.append(contentsOf: ready.messages)
+            for entry in ready.committedEntries {
+                app.apply(entry)
+                onApply(id, entry)
+            }
+            raft.advance(ready)
+            maybeSnapshot()
+        }
+        return out
+    }
+
+    private mutating func maybeSnapshot() {
+        guard snapshotInterval > 0, raft.appliedIndex >= storage.snapshot.metadata.index + snapshotInterval else { return }
+        let snap = Snapshot(metadata: raft.snapshotMetadataAtApplied, data: app.encoded(padding: snapshotPadding))
+        raft.setSnapshot(snap)
+        let compactTo = snap.metadata.index > retainedEntries ? snap.metadata.index - retainedEntries : 0
+        let through = max(compactTo, raft.firstIndex - 1)
+        raft.compactLog(through: through)
+        storage.saveSnapshot(snap, compactThrough: through)
+    }
+
+    /// Stops the member. With `tornEntries`, the Ready being written when the power went out
+    /// left only that many of its entries on disk (and none of its hard state).
+    mutating func crash(tornEntries: Int? = nil) {
+        if let keep = tornEntries, raft.hasReady {
+            let ready = raft.ready()
+            storage.persist(ready, keepingEntries: min(keep, ready.entries.count))
+        }
+        isUp = false
+    }
+
+    /// Restarts from disk: the application state comes from the snapshot and the log is
+    /// replayed from there.
+    mutating func restart(seed: UInt64) {
+        restarts += 1
+        app = ReplicatedSet(decoding: storage.snapshot.data)
+        raft = Self.restore(config: config, storage: storage, seed: seed &+ restarts)
+        isUp = true
+    }
+}

@@ -1,0 +1,85 @@
+/// Everything the driver must do after feeding inputs, in order:
+/// 1. persist `snapshot` (if any), then `entries` (replacing any stored suffix from
+///    `entries.first.index` on) and `hardState` — with an fsync when `mustSync`;
+/// 2. send `messages` (they may depend on what step 1 made durable);
+/// 3. apply `committedEntries` in order and serve `readStates` once applied;
+/// 4. call `Raft.advance(_:)` with this value.
+public struct Ready: Sendable {
+    /// Set when term, vote or commit changed.
+    public var hardState: HardState?
+    /// Set when leader or role changed.
+    public var softState: SoftState?
+    /// A snapshot from the leader to install in place of the application state.
+    public var snapshot: Snapshot?
+    public var entries: [Entry]
+    public var messages: [Message]
+    public var committedEntries: [Entry]
+    public var readStates: [ReadState]
+    /// Contexts of read-index requests that cannot be served (no leader, leadership lost).
+    public var failedReads: [[UInt8]]
+    /// Whether step 1 needs an fsync: new entries, or a new term or vote.
+    public var mustSync: Bool
+
+    public var isEmpty: Bool {
+        hardState == nil && softState == nil && snapshot == nil && entries.isEmpty && messages.isEmpty
+            && committedEntries.isEmpty && readStates.isEmpty && failedReads.isEmpty
+    }
+}
+
+extension Raft {
+    /// Whether `ready()` has anything to hand out.
+    public var hasReady: Bool {
+        guard !readyOutstanding else { return false }
+        return !outbox.isEmpty || hardState != lastHardState || softState != lastSoftState || log.pendingSnapshot != nil
+            || log.stableIndex < log.lastIndex || log.hasNextCommittedEntries || !readStates.isEmpty || !failedReads.isEmpty
+    }
+
+    /// Takes the pending work. Must be followed by `advance(_:)` before the next `ready()`.
+    public mutating func ready() -> Ready {
+        precondition(!readyOutstanding, "ready() called twice without advance()")
+        readyOutstanding = true
+        let hard = hardState
+        let soft = softState
+        let entries = log.unstableEntries
+        let ready = Ready(
+            hardState: hard != lastHardState ? hard : nil,
+            softState: soft != lastSoftState ? soft : nil,
+            snapshot: log.pendingSnapshot,
+            entries: entries,
+            messages: outbox,
+            committedEntries: log.nextCommittedEntries,
+            readStates: readStates,
+            failedReads: failedReads,
+            mustSync: !entries.isEmpty || hard.term != lastHardState.term || hard.vote != lastHardState.vote
+                || log.pendingSnapshot != nil)
+        outbox = []
+        readStates = []
+        failedReads = []
+        lastHardState = hard
+        lastSoftState = soft
+        return ready
+    }
+
+    /// Acknowledges that `ready` was persisted, sent and applied.
+    public mutating func advance(_ ready: Ready) {
+        precondition(readyOutstanding, "advance() without ready()")
+        readyOutstanding = false
+        if let installed = ready.snapshot, log.pendingSnapshot?.metadata == installed.metadata {
+            log.pendingSnapshot = nil
+        }
+        if let last = ready.entries.last {
+            log.stable(to: last.index, term: last.term)
+            if role == .leader, progress[id] != nil, progress[id]!.maybeUpdate(log.stableIndex), maybeCommit() {
+                broadcastAppend()
+            }
+        }
+        var appliedBytes = 0
+        for entry in ready.committedEntries {
+            precondition(entry.index == log.applied + 1, "committed entries must be applied in order")
+            log.applied = entry.index
+            appliedBytes += entry.payloadBytes
+            if entry.kind == .confChange { applyConfChange(entry) }
+        }
+        if role == .leader { uncommittedBytes = max(0, uncommittedBytes - appliedBytes) }
+    }
+}
