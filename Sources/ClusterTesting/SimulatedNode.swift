@@ -8,6 +8,9 @@ public struct SimulatedNode: Sendable {
     public internal(set) var storage: SimulatedStorage
     public internal(set) var app: ReplicatedSet
     public internal(set) var isUp = true
+    /// Read-index answers received so far (consumed by tests).
+    public var readStates: [ReadState] = []
+    public var failedReads: [[UInt8]] = []
     var config: RaftConfig
     /// Take a snapshot every this many applied entries (0: never).
     var snapshotInterval: LogIndex
@@ -48,6 +51,8 @@ public struct SimulatedNode: Sendable {
                 app = ReplicatedSet(decoding: snap.data)
             }
             out.append(contentsOf: ready.messages)
+            readStates.append(contentsOf: ready.readStates)
+            failedReads.append(contentsOf: ready.failedReads)
             for entry in ready.committedEntries {
                 app.apply(entry)
                 onApply(id, entry)
@@ -82,6 +87,8 @@ public struct SimulatedNode: Sendable {
     /// replayed from there.
     mutating func restart(seed: UInt64) {
         restarts += 1
+        readStates = []
+        failedReads = []
         app = ReplicatedSet(decoding: storage.snapshot.data)
         raft = Self.restore(config: config, storage: storage, seed: seed &+ restarts)
         isUp = true

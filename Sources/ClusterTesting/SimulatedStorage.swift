@@ -7,14 +7,20 @@ public struct SimulatedStorage: Sendable {
     /// Entries after `snapshot.metadata.index`, contiguous.
     public internal(set) var entries: [Entry]
 
+    /// The disk of a founding member (`Raft.bootstrap(voters:)`).
     public init(bootstrap voters: Set<NodeID>) {
+        (hardState, entries) = Raft.bootstrap(voters: voters)
+        snapshot = Snapshot()
+    }
+
+    private init() {
         hardState = .empty
-        snapshot = Snapshot(metadata: SnapshotMetadata(confState: ConfState(voters: voters)))
+        snapshot = Snapshot()
         entries = []
     }
 
     /// An empty disk for a member that joins later and learns the membership from the leader.
-    public static func joining() -> SimulatedStorage { SimulatedStorage(bootstrap: []) }
+    public static func joining() -> SimulatedStorage { SimulatedStorage() }
 
     var lastIndex: LogIndex { entries.last?.index ?? snapshot.metadata.index }
 

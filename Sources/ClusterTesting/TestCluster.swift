@@ -40,6 +40,8 @@ public struct TestCluster: Sendable {
         let ids = Set((1...voters).map { NodeID($0) })
         for id in ids.sorted() { addNode(id, storage: SimulatedStorage(bootstrap: ids)) }
         for id in joining { addNode(id, storage: .joining()) }
+        // Apply the bootstrap configuration entry, as a starting driver would.
+        for id in ids { collect(id) }
     }
 
     private mutating func addNode(_ id: NodeID, storage: SimulatedStorage) {
@@ -52,6 +54,14 @@ public struct TestCluster: Sendable {
 
     public var ids: [NodeID] { nodes.keys.sorted() }
     public func node(_ id: NodeID) -> SimulatedNode { nodes[id]! }
+    /// Takes the read-index answers member `id` received so far.
+    public mutating func takeReadStates(_ id: NodeID) -> (served: [ReadState], failed: [[UInt8]]) {
+        defer {
+            nodes[id]!.readStates = []
+            nodes[id]!.failedReads = []
+        }
+        return (nodes[id]!.readStates, nodes[id]!.failedReads)
+    }
     public func raft(_ id: NodeID) -> Raft { nodes[id]!.raft }
 
     /// The live members that believe they lead, highest term first.
@@ -148,6 +158,15 @@ public struct TestCluster: Sendable {
     }
 
     public mutating func heal() { cutLinks = [] }
+
+    /// Delivers `message` and crashes the receiver while it writes the resulting Ready: only
+    /// `keptEntries` of its new entries reach the disk, its hard state does not, and nothing it
+    /// would have sent after the write leaves.
+    public mutating func crashWhileWriting(_ message: Message, keptEntries: Int) {
+        guard let node = nodes[message.to], node.isUp, !cutLinks.contains(Link(message.from, message.to)) else { return }
+        nodes[message.to]!.raft.step(message)
+        crash(message.to, tornEntries: keptEntries)
+    }
 
     public mutating func crash(_ id: NodeID, tornEntries: Int? = nil) {
         nodes[id]!.crash(tornEntries: tornEntries)

@@ -87,6 +87,10 @@ extension ConfState {
             next.autoLeave = false
             return .success(next)
         }
+        if voters.isEmpty && !isJoint {
+            // Bootstrap: the first configuration of a new cluster (log index 1) is set directly.
+            return bootstrapping(change)
+        }
         guard !isJoint else {
             return .failure(ConfChangeError(description: "a joint configuration must be left before the next change"))
         }
@@ -118,6 +122,24 @@ extension ConfState {
             guard changedVoters <= 1 else {
                 return .failure(ConfChangeError(description: "a simple change may alter at most one voter; use a joint change"))
             }
+        }
+        return .success(next)
+    }
+}
+
+extension ConfState {
+    fileprivate func bootstrapping(_ change: ConfChange) -> Result<ConfState, ConfChangeError> {
+        var next = self
+        for step in change.steps {
+            switch step {
+            case .addVoter(let id): next.voters.insert(id)
+            case .addLearner(let id): next.learners.insert(id)
+            case .remove: return .failure(ConfChangeError(description: "the first configuration cannot remove members"))
+            }
+        }
+        guard !next.voters.isEmpty else { return .failure(ConfChangeError(description: "the first configuration needs a voter")) }
+        guard next.voters.isDisjoint(with: next.learners) else {
+            return .failure(ConfChangeError(description: "a member cannot be voter and learner"))
         }
         return .success(next)
     }

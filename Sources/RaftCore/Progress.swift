@@ -154,6 +154,13 @@ struct Inflights: Sendable, Equatable {
         }
     }
 
+    /// Frees the oldest message. A heartbeat answer proves the follower is reachable; freeing
+    /// one slot lets an append through even when every message in the window was lost.
+    mutating func freeFirst() {
+        guard head < items.count else { return }
+        free(through: items[head].index)
+    }
+
     mutating func reset() {
         items.removeAll(keepingCapacity: true)
         head = 0

@@ -157,6 +157,9 @@ extension Raft {
             guard progress[message.from] != nil else { return }
             progress[message.from]!.recentActive = true
             progress[message.from]!.probeSent = false
+            if progress[message.from]!.state == .replicate && progress[message.from]!.inflights.isFull {
+                progress[message.from]!.inflights.freeFirst()
+            }
             if progress[message.from]!.match < log.lastIndex { sendAppend(to: message.from) }
             if !context.isEmpty { acknowledgeRead(context: context, from: message.from) }
         case .snapshotChunkResponse(let index, let received, let reject):
@@ -207,6 +210,14 @@ extension Raft {
         if member == transferTarget, progress[member]!.match == log.lastIndex {
             send(.timeoutNow, to: member)
         }
+    }
+
+    /// The transport could not deliver to `member` (connection lost): stop pipelining to it and
+    /// probe once it answers again, instead of waiting for a full window of lost messages.
+    public mutating func reportUnreachable(_ member: NodeID) {
+        guard role == .leader, var pr = progress[member], member != id else { return }
+        if pr.state == .replicate { pr.becomeProbe() }
+        progress[member] = pr
     }
 
     // MARK: - Leadership transfer

@@ -33,7 +33,7 @@ extension Raft {
 
     mutating func startSnapshotTransfer(to member: NodeID) {
         guard var pr = progress[member] else { return }
-        precondition(!snapshot.isEmpty || snapshot.metadata.confState.voters.count > 0, "entries were compacted without a snapshot")
+        precondition(!snapshot.isEmpty, "entries were compacted without a snapshot")
         pr.becomeSnapshot(SnapshotTransfer(metadata: snapshot.metadata, totalBytes: snapshot.data.count))
         progress[member] = pr
         sendSnapshotChunks(to: member)

@@ -60,8 +60,8 @@ public struct Raft: Sendable {
     ///
     /// - Parameters:
     ///   - hardState: the persisted term, vote and commit index.
-    ///   - snapshot: the newest snapshot (its data is kept to send to lagging followers). For a
-    ///     fresh cluster, pass a snapshot at index 0 whose `confState` lists the initial voters.
+    ///   - snapshot: the newest snapshot (its data is kept to send to lagging followers); an
+    ///     empty one for a member that never took one (see `bootstrap(voters:)`).
     ///   - entries: the persisted entries after the snapshot, contiguous.
     ///   - randomSeed: seeds the election-timeout randomisation.
     public init(config: RaftConfig, hardState: HardState, snapshot: Snapshot, entries: [Entry], randomSeed: UInt64) throws(RaftConfigError) {
@@ -76,6 +76,16 @@ public struct Raft: Sendable {
         lastHardState = hardState
         lastSoftState = SoftState(leader: 0, role: .follower)
         becomeFollower(term: hardState.term, leader: 0)
+    }
+
+    /// The durable state a brand-new cluster member writes before its first start: the initial
+    /// configuration as a committed configuration-change entry at index 1, term 1. Every
+    /// founding member writes the identical entry, so their logs match from the start, and
+    /// members that join later receive it (or a snapshot covering it) like any other entry.
+    public static func bootstrap(voters: Set<NodeID>) -> (hardState: HardState, entries: [Entry]) {
+        precondition(!voters.isEmpty && !voters.contains(0), "a cluster needs non-zero voters")
+        let change = ConfChange(voters.sorted().map { .addVoter($0) })
+        return (HardState(term: 1, vote: 0, commit: 1), [Entry(term: 1, index: 1, kind: .confChange, data: change.encoded())])
     }
 
     // MARK: - Observers

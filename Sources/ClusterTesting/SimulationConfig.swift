@@ -1,0 +1,76 @@
+import RaftCore
+
+/// The fault mix and size of one simulated run. Every probability is per simulation step.
+public struct SimulationConfig: Sendable {
+    public var seed: UInt64
+    public var voters = 3
+    /// Steps of faulty operation, followed by `settleSteps` of a healed, quiet network.
+    public var steps = 3_000
+    public var settleSteps = 1_500
+    /// A member ticks every `stepsPerTick` steps (messages are delivered every step).
+    public var stepsPerTick = 2
+    public var proposalProbability = 0.3
+    public var readProbability = 0.05
+    public var dropProbability = 0.05
+    public var duplicateProbability = 0.02
+    /// Messages take 0...maxDelaySteps steps; different delays reorder them.
+    public var maxDelaySteps = 4
+    public var crashProbability = 0.002
+    /// Chance that a crash tears the Ready being written.
+    public var tornWriteProbability = 0.5
+    public var restartAfterSteps = 200
+    public var partitionProbability = 0.002
+    public var healAfterSteps = 300
+    /// Chance that one member's clock jumps ahead by up to an election timeout of ticks.
+    public var clockJumpProbability = 0.002
+    /// Chance of a leadership transfer request or a membership change (learner add/promote/remove).
+    public var transferProbability = 0.001
+    public var membershipProbability = 0.004
+    public var snapshotInterval: LogIndex = 64
+    public var retainedEntries: LogIndex = 8
+    public var snapshotPadding = 3_000
+
+    /// Print every fault, leader change and configuration change as it happens.
+    public var trace = false
+
+    public init(seed: UInt64) { self.seed = seed }
+
+    /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.
+    var configure: @Sendable (inout RaftConfig) -> Void {
+        { config in
+            config.snapshotChunkBytes = 1_024
+            config.maxInflightBytes = 4_096
+            config.maxSizePerMessageBytes = 256
+            config.maxInflightMessages = 8
+        }
+    }
+}
+
+/// What a simulated run did and found.
+public struct SimulationReport: Sendable, CustomStringConvertible {
+    public var seed: UInt64
+    public var violations: [String]
+    public var proposed = 0
+    public var acknowledged = 0
+    public var committedIndex: LogIndex = 0
+    public var leaderTerms = 0
+    public var crashes = 0
+    public var tornWrites = 0
+    public var partitions = 0
+    public var snapshotsInstalled = 0
+    public var readsServed = 0
+    public var membershipChanges = 0
+    public var messagesDelivered = 0
+
+    public var isSafe: Bool { violations.isEmpty }
+
+    public var description: String {
+        var lines = [
+            "seed \(seed): proposed \(proposed), acknowledged \(acknowledged), committed index \(committedIndex), "
+                + "\(leaderTerms) leader terms, \(crashes) crashes (\(tornWrites) torn), \(partitions) partitions, \(readsServed) reads, "
+                + "\(membershipChanges) membership changes, \(snapshotsInstalled) snapshot transfers, \(messagesDelivered) messages"
+        ]
+        lines += violations.map { "  VIOLATION: \($0)" }
+        return lines.joined(separator: "\n")
+    }
+}

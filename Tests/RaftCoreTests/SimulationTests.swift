@@ -1,0 +1,40 @@
+import ClusterTesting
+import Foundation
+import RaftCore
+import XCTest
+
+/// Many seeded runs of the fault simulator. `RAFT_SIM_SEEDS=N` runs more seeds;
+/// `RAFT_SIM_SEED=S` replays one (as printed by a failure).
+final class SimulationTests: XCTestCase {
+    private var seeds: [UInt64] {
+        let environment = ProcessInfo.processInfo.environment
+        if let one = environment["RAFT_SIM_SEED"].flatMap(UInt64.init) { return [one] }
+        let count = environment["RAFT_SIM_SEEDS"].flatMap(Int.init) ?? 40
+        return (1...UInt64(count)).map { $0 &* 0x9E37_79B9 }
+    }
+
+    func testThreeMembersStaySafeUnderFaults() {
+        for seed in seeds {
+            check(SimulationConfig(seed: seed))
+        }
+    }
+
+    func testFiveMembersStaySafeUnderFaults() {
+        for seed in seeds.prefix(max(1, seeds.count / 2)) {
+            var config = SimulationConfig(seed: seed)
+            config.voters = 5
+            check(config)
+        }
+    }
+
+    private func check(_ input: SimulationConfig) {
+        var config = input
+        config.trace = ProcessInfo.processInfo.environment["RAFT_SIM_TRACE"] != nil
+        let report = Simulator.run(config)
+        if !report.isSafe {
+            XCTFail("\(report)\nreplay: RAFT_SIM_SEED=\(config.seed) swift test --filter SimulationTests")
+        }
+        if config.trace || ProcessInfo.processInfo.environment["RAFT_SIM_VERBOSE"] != nil { print(report) }
+        XCTAssertGreaterThan(report.acknowledged, 0, "seed \(config.seed) made no progress: \(report)")
+    }
+}
