@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
         .target(name: "IncidentCore", swiftSettings: strict),
@@ -23,6 +26,12 @@ let package = Package(
         .target(name: "RaftCore", swiftSettings: strict),
         // Deterministic cluster simulator over real RaftCore members (public test support).
         .target(name: "ClusterTesting", dependencies: ["RaftCore"], swiftSettings: strict),
+        // Many seeds of the Raft fault simulator: `swift run -c release raft-sim --seeds 10000`.
+        .executableTarget(
+            name: "raft-sim",
+            dependencies: ["ClusterTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -30,6 +39,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"], swiftSettings: strict),
-        .testTarget(name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], swiftSettings: strict),
+        // testdata/*.txt are golden scripts read via #filePath, not resources.
+        .testTarget(
+            name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], exclude: ["testdata"], swiftSettings: strict),
     ]
 )

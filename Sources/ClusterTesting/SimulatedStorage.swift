@@ -6,6 +6,8 @@ public struct SimulatedStorage: Sendable {
     public internal(set) var snapshot: Snapshot
     /// Entries after `snapshot.metadata.index`, contiguous.
     public internal(set) var entries: [Entry]
+    /// A deliberately broken disk that never stores votes (the simulator must catch it).
+    var forgetsVotes = false
 
     /// The disk of a founding member (`Raft.bootstrap(voters:)`).
     public init(bootstrap voters: Set<NodeID>) {
@@ -39,7 +41,11 @@ public struct SimulatedStorage: Sendable {
             precondition(first.index == lastIndex + 1, "gap in simulated log: \(first.index) after \(lastIndex)")
             entries.append(contentsOf: new)
         }
-        if keepingEntries == nil, let hard = ready.hardState { hardState = hard }
+        if keepingEntries == nil, var hard = ready.hardState {
+            if forgetsVotes && hard.term == hardState.term { hard.vote = hardState.vote }
+            if forgetsVotes && hard.term != hardState.term { hard.vote = 0 }
+            hardState = hard
+        }
     }
 
     /// Log compaction after a snapshot, as a driver would do on disk.

@@ -11,16 +11,30 @@ public struct SimulationConfig: Sendable {
     public var stepsPerTick = 2
     public var proposalProbability = 0.3
     public var readProbability = 0.05
-    public var dropProbability = 0.05
+    /// Each run draws its loss rate uniformly from `0...maxDropProbability`.
+    public var maxDropProbability = 0.3
     public var duplicateProbability = 0.02
-    /// Messages take 0...maxDelaySteps steps; different delays reorder them.
+    /// Each directed link delays by a fixed 0...maxDelaySteps steps, plus jitter; duplicates
+    /// take any delay, so messages are reordered.
     public var maxDelaySteps = 4
+    /// Rarely a message is held up much longer (a stuck buffer); it may arrive after its
+    /// receiver restarted, or after its sender lost leadership.
+    public var longDelayProbability = 0.01
+    public var maxLongDelaySteps = 80
     public var crashProbability = 0.002
+    /// Chance that a member crashes right after granting a vote (and restarts a step
+    /// later): the moment a forgotten vote would let it vote twice in one term.
+    public var crashAfterVoteProbability = 0.1
     /// Chance that a crash tears the Ready being written.
     public var tornWriteProbability = 0.5
     public var restartAfterSteps = 200
     public var partitionProbability = 0.002
     public var healAfterSteps = 300
+    /// Share of partitions that cut one direction only.
+    public var asymmetricPartitionShare = 0.3
+    /// Chance that a member stops (no ticks, no messages) for up to `maxPauseSteps`.
+    public var pauseProbability = 0.002
+    public var maxPauseSteps = 100
     /// Chance that one member's clock jumps ahead by up to an election timeout of ticks.
     public var clockJumpProbability = 0.002
     /// Chance of a leadership transfer request or a membership change (learner add/promote/remove).
@@ -30,6 +44,12 @@ public struct SimulationConfig: Sendable {
     public var retainedEntries: LogIndex = 8
     public var snapshotPadding = 3_000
 
+    /// A deliberately broken disk that forgets votes: the checker must catch the double votes
+    /// this allows (it proves the checker can fail).
+    public var skipVotePersistence = false
+    /// Pre-vote on the members (on by default, as in production).
+    public var preVote = true
+
     /// Print every fault, leader change and configuration change as it happens.
     public var trace = false
 
@@ -37,7 +57,9 @@ public struct SimulationConfig: Sendable {
 
     /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.
     var configure: @Sendable (inout RaftConfig) -> Void {
-        { config in
+        let preVote = self.preVote
+        return { config in
+            config.preVote = preVote
             config.snapshotChunkBytes = 1_024
             config.maxInflightBytes = 4_096
             config.maxSizePerMessageBytes = 256
@@ -55,6 +77,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var committedIndex: LogIndex = 0
     public var leaderTerms = 0
     public var crashes = 0
+    public var pauses = 0
+    public var dropProbability = 0.0
     public var tornWrites = 0
     public var partitions = 0
     public var snapshotsInstalled = 0
@@ -66,8 +90,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
 
     public var description: String {
         var lines = [
-            "seed \(seed): proposed \(proposed), acknowledged \(acknowledged), committed index \(committedIndex), "
-                + "\(leaderTerms) leader terms, \(crashes) crashes (\(tornWrites) torn), \(partitions) partitions, \(readsServed) reads, "
+            "seed \(seed): loss \(Int(dropProbability * 100))%, proposed \(proposed), acknowledged \(acknowledged), committed index \(committedIndex), "
+                + "\(leaderTerms) leader terms, \(crashes) crashes (\(tornWrites) torn), \(partitions) partitions, \(pauses) pauses, \(readsServed) reads, "
                 + "\(membershipChanges) membership changes, \(snapshotsInstalled) snapshot transfers, \(messagesDelivered) messages"
         ]
         lines += violations.map { "  VIOLATION: \($0)" }

@@ -1,10 +1,11 @@
 import RaftCore
 
-/// Runs real `Raft` members through a seeded storm of faults — message loss, duplication and
-/// reordering, crashes with torn writes, partitions, clock jumps, leadership transfers and
-/// membership changes — then heals everything and checks that the cluster is safe and live:
-/// one leader per term, identical applied logs, every acknowledged write present on every
-/// member, linearizable read indexes. The same seed replays the same run exactly.
+/// Runs real `Raft` members through a seeded storm of faults — message loss (0–30 %),
+/// duplication, reordering and per-link delays, symmetric and asymmetric partitions, crashes
+/// with torn writes, pauses, tick skew and clock jumps, leadership transfers and membership
+/// changes — then heals everything and checks that the cluster is safe and live: one leader
+/// per term, log matching, identical applied histories, every acknowledged write present on
+/// every member, linearizable read indexes. The same seed replays the same run exactly.
 public struct Simulator {
     var config: SimulationConfig
     var cluster: TestCluster
@@ -13,7 +14,14 @@ public struct Simulator {
     var step = 0
     /// Messages on the wire with the step they arrive at.
     var wire: [(at: Int, message: Message)] = []
+    /// This run's loss rate, drawn from `0...config.maxDropProbability`.
+    var dropProbability: Double
+    /// Base delay of each directed link, in steps.
+    var linkDelay: [TestCluster.Link: Int] = [:]
+    /// Steps between ticks, per member (tick skew).
+    var tickPeriod: [NodeID: Int] = [:]
     var crashedAt: [NodeID: Int] = [:]
+    var pausedUntil: [NodeID: Int] = [:]
     var partitionedAt: Int?
     var nextValue: UInt64 = 1
     /// Proposals accepted by a leader: value → (index, term, proposer).
@@ -22,12 +30,9 @@ public struct Simulator {
     /// Read requests: context → the highest acknowledged index when the read was issued.
     var reads: [[UInt8]: LogIndex] = [:]
     var nextRead: UInt64 = 1
-    var spareIDs: [NodeID]
+    /// (index, term) → (entry, term of the previous entry) as seen in any member's log.
+    var logMatching = LogMatchingChecker()
     var lastTrace: [NodeID: String] = [:]
-
-    func trace(_ text: @autoclosure () -> String) {
-        if config.trace { print("step \(step): \(text())") }
-    }
 
     public init(_ config: SimulationConfig) {
         self.config = config
@@ -36,11 +41,17 @@ public struct Simulator {
         options.snapshotInterval = config.snapshotInterval
         options.retainedEntries = config.retainedEntries
         options.snapshotPadding = config.snapshotPadding
-        let spare = NodeID(config.voters + 1)
-        cluster = TestCluster(voters: config.voters, joining: [spare], seed: config.seed, options: options)
+        options.skipVotePersistence = config.skipVotePersistence
+        cluster = TestCluster(voters: config.voters, joining: [NodeID(config.voters + 1)], seed: config.seed, options: options)
         rng = SimulationRNG(seed: config.seed)
         report = SimulationReport(seed: config.seed, violations: [])
-        spareIDs = [spare]
+        dropProbability = Double(rng.below(1_000)) / 1_000 * config.maxDropProbability
+        for a in cluster.ids {
+            tickPeriod[a] = max(1, config.stepsPerTick + Int(rng.below(3)) - 1)
+            for b in cluster.ids where a != b {
+                linkDelay[TestCluster.Link(a, b)] = Int(rng.below(UInt64(config.maxDelaySteps + 1)))
+            }
+        }
     }
 
     /// Runs the whole simulation and returns what it found.
@@ -50,14 +61,22 @@ public struct Simulator {
     }
 
     mutating func run() -> SimulationReport {
-        for _ in 0..<config.steps { faultyStep() }
+        report.dropProbability = dropProbability
+        // Invariants are checked after every step; the run stops at the first violation.
+        for _ in 0..<config.steps where isSafeSoFar { faultyStep() }
         settle()
-        for _ in 0..<config.settleSteps { quietStep() }
-        verifyFinalState()
-        report.violations = cluster.checker.violations + report.violations
+        for _ in 0..<config.settleSteps where isSafeSoFar { quietStep() }
+        if isSafeSoFar { verifyFinalState() }
+        report.violations = cluster.checker.violations + logMatching.violations + report.violations
         report.leaderTerms = cluster.checker.leaderByTerm.count
         report.acknowledged = acknowledged.count
         return report
+    }
+
+    var isSafeSoFar: Bool { cluster.checker.violations.isEmpty && logMatching.violations.isEmpty && report.violations.isEmpty }
+
+    func trace(_ text: @autoclosure () -> String) {
+        if config.trace { print("step \(step): \(text())") }
     }
 
     // MARK: - Steps
@@ -69,205 +88,97 @@ public struct Simulator {
         if rng.chance(config.readProbability) { readSomewhere() }
         if rng.chance(config.transferProbability) { transferSomewhere() }
         if rng.chance(config.membershipProbability) { changeMembership() }
-        advanceNetworkAndClocks(lossy: true)
+        advanceNetworkAndClocks(faulty: true)
     }
 
     private mutating func quietStep() {
         step += 1
         if step % 5 == 0 { proposeSomewhere() }
-        advanceNetworkAndClocks(lossy: false)
+        advanceNetworkAndClocks(faulty: false)
     }
 
-    private mutating func advanceNetworkAndClocks(lossy: Bool) {
-        if step % config.stepsPerTick == 0 {
-            for id in cluster.ids where cluster.node(id).isUp { cluster.tick(id) }
+    private func isRunning(_ id: NodeID) -> Bool { cluster.node(id).isUp && (pausedUntil[id] ?? 0) <= step }
+
+    private mutating func advanceNetworkAndClocks(faulty: Bool) {
+        for id in cluster.ids where isRunning(id) && step % (faulty ? tickPeriod[id]! : config.stepsPerTick) == 0 {
+            cluster.tick(id)
         }
-        pickUpMessages(lossy: lossy)
-        let due = wire.filter { $0.at <= step }
-        wire.removeAll { $0.at <= step }
-        for item in due {
-            cluster.deliver(item.message)
+        pickUpMessages(faulty: faulty)
+        var due: [Message] = []
+        var later: [(at: Int, message: Message)] = []
+        for item in wire {
+            // A paused member's messages wait for it, like a socket buffer during a GC pause.
+            if item.at <= step && isRunning(item.message.to) { due.append(item.message) } else { later.append(item) }
+        }
+        wire = later
+        for message in due {
+            cluster.deliver(message)
             report.messagesDelivered += 1
-            pickUpMessages(lossy: lossy)
+            pickUpMessages(faulty: faulty)
         }
         observeProgress()
+        if step % 5 == 0 { checkLogMatching() }
     }
 
-    /// Moves what members sent onto the wire with random delays, losses and duplicates.
-    private mutating func pickUpMessages(lossy: Bool) {
+    /// Moves what members sent onto the wire with link delays, jitter, losses and duplicates.
+    private mutating func pickUpMessages(faulty: Bool) {
         let sent = cluster.inFlight
         cluster.inFlight = []
         for message in sent {
             if case .snapshotChunk(_, _, _, _, true) = message.body { report.snapshotsInstalled += 1 }
-            if lossy && rng.chance(config.dropProbability) { continue }
-            let delay = lossy ? Int(rng.below(UInt64(config.maxDelaySteps + 1))) : 0
-            wire.append((step + 1 + delay, message))
-            if lossy && rng.chance(config.duplicateProbability) {
-                wire.append((step + 1 + Int(rng.below(UInt64(config.maxDelaySteps + 1))), message))
+            if faulty, case .voteResponse(reject: false) = message.body, rng.chance(config.crashAfterVoteProbability) {
+                // The voter dies right after its vote left: the vote must have been durable.
+                crashedAt[message.from] = step - config.restartAfterSteps + 1
+                cluster.crash(message.from)
+                report.crashes += 1
+                trace("crash \(message.from) right after voting for \(message.to)")
+            }
+            guard faulty else {
+                wire.append((step + 1, message))
+                continue
+            }
+            if rng.chance(dropProbability) { continue }
+            var base = linkDelay[TestCluster.Link(message.from, message.to)] ?? 0
+            if rng.chance(config.longDelayProbability) { base += Int(rng.below(UInt64(config.maxLongDelaySteps))) }
+            wire.append((step + 1 + base + Int(rng.below(2)), message))
+            if rng.chance(config.duplicateProbability) {
+                wire.append((step + 1 + base + Int(rng.below(UInt64(config.maxDelaySteps + 1))), message))
             }
         }
     }
 
-    // MARK: - Faults
+    private mutating func checkLogMatching() {
+        for id in cluster.ids where cluster.node(id).isUp {
+            let raft = cluster.raft(id)
+            logMatching.check(raft, member: id)
+        }
+    }
+}
 
-    private mutating func injectFaults() {
-        let up = cluster.ids.filter { cluster.node($0).isUp }
-        if rng.chance(config.crashProbability), let victim = rng.pick(up) {
-            let torn = rng.chance(config.tornWriteProbability) ? Int(rng.below(3)) : nil
-            let appendsToVictim = wire.indices.filter {
-                if case .append(_, _, let entries, _) = wire[$0].message.body { return wire[$0].message.to == victim && !entries.isEmpty }
-                return false
-            }
-            if let keep = torn, let next = appendsToVictim.first ?? wire.firstIndex(where: { $0.message.to == victim }) {
-                // Power fails while the victim writes what this message made it append.
-                let message = wire.remove(at: next).message
-                if case .append(_, _, let entries, _) = message.body, !entries.isEmpty { report.tornWrites += 1 }
-                cluster.crashWhileWriting(message, keptEntries: keep)
+/// Log matching (§5.3): two logs holding an entry with the same index and term hold the same
+/// entry there and the same term before it — by induction, identical prefixes.
+struct LogMatchingChecker {
+    var seen: [Key: (entry: Entry, previousTerm: Term)] = [:]
+    var violations: [String] = []
+
+    struct Key: Hashable {
+        var index: LogIndex
+        var term: Term
+    }
+
+    mutating func check(_ raft: Raft, member: NodeID) {
+        guard raft.lastIndex >= raft.firstIndex, let entries = raft.entries(from: raft.firstIndex, through: raft.lastIndex) else { return }
+        var previousTerm = raft.term(at: raft.firstIndex - 1) ?? 0
+        for entry in entries {
+            let key = Key(index: entry.index, term: entry.term)
+            if let known = seen[key] {
+                if known.entry != entry || known.previousTerm != previousTerm {
+                    violations.append("log matching: member \(member) differs at index \(entry.index) term \(entry.term)")
+                }
             } else {
-                cluster.crash(victim)
+                seen[key] = (entry, previousTerm)
             }
-            wire.removeAll { $0.message.to == victim || $0.message.from == victim }
-            crashedAt[victim] = step
-            trace("crash \(victim) torn \(String(describing: torn))")
-            report.crashes += 1
-        }
-        for (id, at) in crashedAt where step - at >= config.restartAfterSteps {
-            cluster.restart(id)
-            crashedAt[id] = nil
-            trace("restart \(id)")
-        }
-        if partitionedAt == nil, rng.chance(config.partitionProbability) {
-            var shuffled = cluster.ids
-            rng.shuffle(&shuffled)
-            let cut = 1 + Int(rng.below(UInt64(shuffled.count - 1)))
-            cluster.partition([Array(shuffled[..<cut]), Array(shuffled[cut...])])
-            partitionedAt = step
-            trace("partition \(shuffled[..<cut]) | \(shuffled[cut...])")
-            report.partitions += 1
-        } else if let at = partitionedAt, step - at >= config.healAfterSteps {
-            cluster.heal()
-            partitionedAt = nil
-            trace("heal")
-        }
-        if rng.chance(config.clockJumpProbability), let jumper = rng.pick(up) {
-            // A clock jump: this member sees many ticks at once.
-            cluster.tick(jumper, times: 1 + Int(rng.below(UInt64(cluster.raft(jumper).config.electionTicks))))
-        }
-    }
-
-    private mutating func settle() {
-        cluster.heal()
-        partitionedAt = nil
-        for id in crashedAt.keys.sorted() { cluster.restart(id) }
-        crashedAt = [:]
-    }
-
-    // MARK: - Clients
-
-    private mutating func proposeSomewhere() {
-        guard let target = rng.pick(cluster.ids.filter { cluster.node($0).isUp }) else { return }
-        let value = nextValue
-        nextValue += 1
-        report.proposed += 1
-        if case .success(let index) = cluster.propose(value, at: target) {
-            pending[value] = (index, cluster.raft(target).term, target)
-        }
-    }
-
-    private mutating func readSomewhere() {
-        guard let target = rng.pick(cluster.ids.filter { cluster.node($0).isUp && cluster.raft($0).isPromotable }) else { return }
-        let context = nextRead.proposalBytes
-        nextRead += 1
-        // Linearizability: the read must see every write acknowledged before it was issued.
-        reads[context] = acknowledged.values.max() ?? 0
-        cluster.with(target) { $0.readIndex(context: context) }
-    }
-
-    private mutating func transferSomewhere() {
-        guard let leader = cluster.leader, let target = rng.pick(cluster.raft(leader).confState.voters.sorted()) else { return }
-        cluster.with(leader) { $0.transferLeadership(to: target) }
-    }
-
-    /// A random legal-looking membership change: add a learner, promote or remove one, remove a
-    /// voter (keeping three), or swap a learner and a voter through a joint configuration.
-    private mutating func changeMembership() {
-        guard let leader = cluster.leader else { return }
-        let conf = cluster.raft(leader).confState
-        let outsiders = cluster.ids.filter { !conf.allMembers.contains($0) }
-        let learners = conf.learners.sorted()
-        let voters = conf.voters.sorted()
-        var options: [ConfChange] = []
-        if let newcomer = rng.pick(outsiders) { options.append(ConfChange([.addLearner(newcomer)])) }
-        if let learner = rng.pick(learners) {
-            options.append(ConfChange([.addVoter(learner)]))
-            options.append(ConfChange([.remove(learner)]))
-            if let voter = rng.pick(voters.filter { $0 != leader }) {
-                options.append(ConfChange([.addVoter(learner), .addLearner(voter)]))
-            }
-        }
-        if voters.count > 3, let voter = rng.pick(voters) { options.append(ConfChange([.remove(voter)])) }
-        guard let change = rng.pick(options) else { return }
-        var accepted = false
-        cluster.with(leader) { raft in accepted = (try? raft.proposeConfChange(change)) != nil }
-        if accepted { report.membershipChanges += 1 }
-        trace("conf change \(change) at leader \(leader): accepted \(accepted)")
-    }
-
-    /// Acknowledges proposals whose proposer applied them, and checks answered reads.
-    private mutating func observeProgress() {
-        if config.trace {
-            for id in cluster.ids {
-                let raft = cluster.raft(id)
-                let line = "\(raft.role) term \(raft.term) leader \(raft.leader) commit \(raft.commitIndex) last \(raft.lastIndex) lastTerm \(raft.term(at: raft.lastIndex) ?? 0) conf \(raft.confState.voters.sorted())/\(raft.confState.learners.sorted()) up \(cluster.node(id).isUp)"
-                if lastTrace[id] != line {
-                    print("step \(step) member \(id): \(line)")
-                    lastTrace[id] = line
-                }
-            }
-        }
-        for (value, proposal) in pending {
-            let node = cluster.node(proposal.node)
-            guard node.app.appliedIndex >= proposal.index else { continue }
-            pending[value] = nil
-            if let entry = cluster.checker.appliedEntries[proposal.index], entry.term == proposal.term, entry.data == value.proposalBytes {
-                acknowledged[value] = proposal.index
-            }
-        }
-        for id in cluster.ids {
-            let (served, _) = cluster.takeReadStates(id)
-            for state in served {
-                guard let floor = reads.removeValue(forKey: state.context) else { continue }
-                report.readsServed += 1
-                if state.index < floor {
-                    report.violations.append("read at member \(id) got index \(state.index), below acknowledged write index \(floor)")
-                }
-            }
-        }
-    }
-
-    // MARK: - Final checks
-
-    private mutating func verifyFinalState() {
-        guard let leader = cluster.leader else {
-            report.violations.append("no leader after \(config.settleSteps) quiet steps")
-            return
-        }
-        // A removed member never hears of its removal; only current members must be caught up.
-        let members = cluster.raft(leader).confState.allMembers.sorted()
-        let target = cluster.raft(leader).commitIndex
-        report.committedIndex = target
-        for id in members {
-            let node = cluster.node(id)
-            if node.app.appliedIndex != target {
-                report.violations.append("member \(id) applied \(node.app.appliedIndex), leader committed \(target)")
-            }
-            if node.app.digest != cluster.node(leader).app.digest && node.app.appliedIndex == target {
-                report.violations.append("member \(id) state differs from the leader's at index \(target)")
-            }
-            for (value, index) in acknowledged.sorted(by: { $0.key < $1.key }) where !node.app.values.contains(value) {
-                report.violations.append("member \(id) lost acknowledged write \(value) (index \(index))")
-                break
-            }
+            previousTerm = entry.term
         }
     }
 }

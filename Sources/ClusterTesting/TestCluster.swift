@@ -27,6 +27,8 @@ public struct TestCluster: Sendable {
         public var snapshotInterval: LogIndex = 0
         public var retainedEntries: LogIndex = 0
         public var snapshotPadding = 0
+        /// Test-only fault: the disk forgets votes (see `SimulationConfig.skipVotePersistence`).
+        public var skipVotePersistence = false
         public init() {}
     }
 
@@ -50,6 +52,7 @@ public struct TestCluster: Sendable {
         nodes[id] = SimulatedNode(
             config: config, storage: storage, snapshotInterval: options.snapshotInterval,
             retainedEntries: options.retainedEntries, snapshotPadding: options.snapshotPadding, seed: seed &* 31 &+ id)
+        nodes[id]!.storage.forgetsVotes = options.skipVotePersistence
     }
 
     public var ids: [NodeID] { nodes.keys.sorted() }

@@ -27,6 +27,26 @@ final class SimulationTests: XCTestCase {
         }
     }
 
+    /// The checker can fail: a disk that forgets votes lets a member that crashed right after
+    /// voting vote again in the same term, and within a few dozen seeds that produces a second
+    /// leader, a lost write or a stale read that the checks report.
+    func testCheckerCatchesADiskThatForgetsVotes() {
+        var caught: SimulationReport?
+        for seed in UInt64(1)...60 {
+            var config = SimulationConfig(seed: seed)
+            config.skipVotePersistence = true
+            config.crashAfterVoteProbability = 0.5
+            config.steps = 2_000
+            let report = Simulator.run(config)
+            if !report.isSafe {
+                caught = report
+                break
+            }
+        }
+        XCTAssertNotNil(caught, "60 seeds with a vote-forgetting disk found no violation")
+        if let caught { print("forgotten votes caught: \(caught)") }
+    }
+
     private func check(_ input: SimulationConfig) {
         var config = input
         config.trace = ProcessInfo.processInfo.environment["RAFT_SIM_TRACE"] != nil
