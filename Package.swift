@@ -32,6 +32,12 @@ let package = Package(
             dependencies: ["ClusterTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // RaftCore commit throughput in memory: `swift run -c release raft-bench`.
+        .executableTarget(
+            name: "raft-bench",
+            dependencies: ["RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
