@@ -17,8 +17,13 @@ struct Progress: Sendable {
     var state: State = .probe
     /// In probe state: an append was sent and we wait for an answer or a heartbeat response.
     var probeSent = false
-    /// Heard from since the last check-quorum round.
-    var recentActive = false
+    /// Heard from within the last election timeout: set on every answer, cleared by the leader's
+    /// tick once `silentTicks` reaches the election timeout.
+    var recentActive = false {
+        didSet { if recentActive { silentTicks = 0 } }
+    }
+    /// Leader ticks since this follower last answered (or since this leader started tracking it).
+    var silentTicks = 0
     var isLearner: Bool
     var inflights: Inflights
 

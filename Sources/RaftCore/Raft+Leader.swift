@@ -74,18 +74,12 @@ extension Raft {
     mutating func tickLeader() {
         heartbeatElapsed += 1
         electionElapsed += 1
+        if config.checkQuorum && !ageFollowersAndCheckQuorum() {
+            becomeFollower(term: term, leader: 0)
+            return
+        }
         if electionElapsed >= config.electionTicks {
             electionElapsed = 0
-            if config.checkQuorum {
-                // Step down when a quorum has not been heard from for an election timeout, so a
-                // partitioned leader stops accepting writes it cannot commit (thesis §6.2).
-                let active = Quorum.isQuorum(confState) { progress[$0]?.recentActive ?? false }
-                for member in progress.keys where member != id { progress[member]?.recentActive = false }
-                if !active {
-                    becomeFollower(term: term, leader: 0)
-                    return
-                }
-            }
             // A transfer that did not finish within an election timeout is abandoned.
             transferTarget = 0
         }
@@ -95,6 +89,20 @@ extension Raft {
             broadcastHeartbeat(context: [])
             maybeTransferToHigherPriority()
         }
+    }
+
+    /// Ages what the leader heard from each follower by one tick; returns whether a quorum was
+    /// heard from within the last election timeout. Step down otherwise, so a partitioned leader
+    /// stops accepting writes it cannot commit (thesis §6.2). Checked on every tick, not once per
+    /// timeout: a leader then gives up no later than the followers that last heard from it may
+    /// vote for someone else, instead of leading on for up to two timeouts beside a new leader
+    /// (and serving stale lease reads meanwhile).
+    private mutating func ageFollowersAndCheckQuorum() -> Bool {
+        for member in progress.keys where member != id {
+            progress[member]!.silentTicks += 1
+            if progress[member]!.silentTicks >= config.electionTicks { progress[member]!.recentActive = false }
+        }
+        return Quorum.isQuorum(confState) { (progress[$0]?.silentTicks ?? .max) < config.electionTicks }
     }
 
     // MARK: - Replication
