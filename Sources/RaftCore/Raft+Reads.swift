@@ -50,9 +50,11 @@ extension Raft {
     private mutating func startConfirming(_ request: ReadQueue.Pending) {
         var pending = request
         pending.index = log.committed
-        if config.leaseBasedReads || Quorum.isQuorum(confState, { $0 == id }) {
+        if (config.leaseBasedReads && transferTarget == 0) || Quorum.isQuorum(confState, { $0 == id }) {
             // Lease (check-quorum guarantees no other leader within the timeout), or we are
-            // the only voter: the commit index is current now.
+            // the only voter: the commit index is current now. Not while handing over: the
+            // target's transfer campaign ignores leader stickiness and may win (and commit)
+            // before this leader hears of it, so the read is confirmed by a heartbeat round.
             answerRead(pending, index: pending.index)
             return
         }
