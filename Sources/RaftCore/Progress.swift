@@ -120,6 +120,8 @@ struct SnapshotTransfer: Sendable, Equatable {
     var lastChunkSent = false
     /// Ticks since the follower last confirmed progress (a stalled transfer is resent).
     var idleTicks: Int = 0
+    /// Where the last resend after a reported gap started (one resend per gap).
+    var resentFrom: Int?
 }
 
 /// A bounded window of append messages in flight to one follower (by last index and bytes).

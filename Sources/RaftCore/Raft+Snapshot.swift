@@ -67,11 +67,16 @@ extension Raft {
             return
         }
         transfer.idleTicks = 0
+        // With a window of chunks in flight, most answers acknowledge a chunk while later ones
+        // are still on the way. Only an answer that acknowledges nothing new says the follower
+        // missed something (it got a chunk past a gap); resend from there, once per gap, as it
+        // reports the same gap for every chunk that arrives after it.
+        let reportsGap = received == transfer.acknowledged && received < transfer.sent && transfer.resentFrom != received
         transfer.acknowledged = max(transfer.acknowledged, min(received, transfer.totalBytes))
-        // The follower missed something: resend from what it has.
-        if received < transfer.sent {
+        if reportsGap {
             transfer.sent = received
             transfer.lastChunkSent = false
+            transfer.resentFrom = received
         }
         pr.state = .snapshot(transfer)
         progress[member] = pr
