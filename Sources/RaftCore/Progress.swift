@@ -17,6 +17,9 @@ struct Progress: Sendable {
     var state: State = .probe
     /// In probe state: an append was sent and we wait for an answer or a heartbeat response.
     var probeSent = false
+    /// The highest commit index sent to the follower (appends and heartbeats), to tell whether
+    /// it may have missed the leader's current one.
+    var sentCommit: LogIndex = 0
     /// Heard from within the last election timeout: set on every answer, cleared by the leader's
     /// tick once `silentTicks` reaches the election timeout.
     var recentActive = false {

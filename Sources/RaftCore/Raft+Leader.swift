@@ -133,6 +133,7 @@ extension Raft {
         } else if pr.state == .probe {
             pr.probeSent = true
         }
+        pr.sentCommit = max(pr.sentCommit, log.committed)
         progress[member] = pr
         send(.append(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: log.committed), to: member)
         return true
@@ -142,6 +143,7 @@ extension Raft {
         for member in progress.keys.sorted() where member != id {
             // Never tell a follower to commit beyond what it is known to hold.
             let commit = min(progress[member]!.match, log.committed)
+            progress[member]!.sentCommit = max(progress[member]!.sentCommit, commit)
             send(.heartbeat(commit: commit, context: context), to: member)
         }
     }
@@ -214,6 +216,10 @@ extension Raft {
             broadcastAppend()
         } else {
             while sendAppend(to: member, sendIfEmpty: false) {}
+            // A follower that was paused when the commit index last advanced was skipped by
+            // that broadcast: tell it now rather than at the next heartbeat (etcd's
+            // CanBumpCommit).
+            if progress[member]!.sentCommit < log.committed { sendAppend(to: member) }
         }
         if member == transferTarget, progress[member]!.match == log.lastIndex {
             send(.timeoutNow, to: member)
