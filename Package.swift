@@ -14,12 +14,17 @@ let package = Package(
     products: [
         .library(name: "IncidentCore", targets: ["IncidentCore"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
+        .library(name: "RaftStorage", targets: ["RaftStorage"]),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
         .target(name: "IncidentCore", swiftSettings: strict),
         // Consensus as a pure value type (etcd-raft shape): no I/O, no clock, injected randomness.
         .target(name: "RaftCore", swiftSettings: strict),
+        // liblz4 (Debian liblz4-dev), used for snapshot compression.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4"], swiftSettings: strict),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -27,5 +32,6 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"], swiftSettings: strict),
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
     ]
 )
