@@ -62,7 +62,8 @@ public final class RaftLogStore {
     /// A torn final record of the last segment is cut off (reported in
     /// `RecoveredState.discardedTail`); any other damage throws with the file and byte offset
     /// (`corruptRecord`, `corruptSegment`, `missingSegment`, `inconsistentLog`, `corruptSnapshot`,
-    /// `missingSnapshot`), and nothing is changed on disk in that case.
+    /// `missingSnapshot`). A refused open changes nothing on disk beyond creating missing
+    /// directories and deleting `*.tmp` leftovers of interrupted file creations.
     public static func open(
         directory: String, config: StorageConfig = .default
     ) throws(StorageError) -> sending (store: RaftLogStore, recovered: RecoveredState) {
@@ -92,6 +93,10 @@ public final class RaftLogStore {
             discardedTail: replay.discardedTail)
         replay.window.discardEntries()
         let active = try PosixFile.open(replay.segments[replay.segments.count - 1].path, flags: O_RDWR)
+        if let tail = replay.discardedTail {
+            try active.truncate(to: tail.offset)
+            try active.sync()
+        }
         try catalog.prune(retaining: config.retainedSnapshotCount)
         let store = RaftLogStore(
             directory: directory, config: config, lock: lock, segments: replay.segments, active: active,

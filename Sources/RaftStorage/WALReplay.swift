@@ -15,8 +15,8 @@ struct SegmentInfo: Equatable {
 /// Reads every segment of a WAL directory in order and rebuilds the log, the hard state and the
 /// latest snapshot marker. It checks what the checksums cannot: that segments form an unbroken
 /// sequence, that each header agrees with what the records before it produced, and that every
-/// batch continues the log. The only repair it ever makes is cutting a torn tail off the last
-/// segment (see `SegmentScanner`).
+/// batch continues the log. It writes nothing except removing `*.seg.tmp` leftovers; a torn tail
+/// of the last segment (see `SegmentScanner`) is reported in `discardedTail` for the store to cut.
 struct WALReplay {
     var segments: [SegmentInfo] = []
     var window = LogWindow(baseIndex: 0, baseTerm: 0, keepsEntries: true)
@@ -56,22 +56,17 @@ struct WALReplay {
     }
 
     private mutating func replaySegment(_ path: String, isLast: Bool) throws(StorageError) {
-        let file = try PosixFile.open(path, flags: isLast ? O_RDWR : O_RDONLY)
-        let bytes = try file.readAll()
+        let bytes = try PosixFile.open(path, flags: O_RDONLY).readAll()
         let scanner = SegmentScanner(path: path, bytes: bytes, isLast: isLast)
         let header = try scanner.readHeader()
         try begin(header, path: path)
         let tail = try scanner.scanRecords { (offset, record) throws(StorageError) in
             try apply(record, at: offset, path: path)
         }
-        var size = bytes.count
-        if let tail {
-            try file.truncate(to: tail.offset)
-            try file.sync()
-            size = tail.offset
-            discardedTail = tail
-        }
-        segments.append(SegmentInfo(path: path, header: header, bytes: size))
+        // The tail is only recorded here; the store cuts it once every other check has passed,
+        // so a refused open leaves the files exactly as it found them.
+        discardedTail = tail
+        segments.append(SegmentInfo(path: path, header: header, bytes: tail?.offset ?? bytes.count))
     }
 
     /// Checks a segment header against the segments before it. The first segment (the oldest

@@ -133,6 +133,18 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertTrue(reason.contains("checksum mismatch"), reason)
     }
 
+    func testRefusedOpenLeavesATornTailInPlace() throws {
+        let path = temp.child("node")
+        let checkpoints = try writeHistory(at: path)
+        let last = checkpoints[checkpoints.count - 1]
+        let torn = try Files.read(last.segment) + [0x20, 0x00, 0x00]
+        try Files.write(torn, to: last.segment)
+        // Damage elsewhere makes recovery refuse; it must not have cut the tail on its way.
+        try FileManager.default.removeItem(atPath: checkpoints[0].segment)
+        assertStorageError(.missingSegment) { try RaftLogStore.open(directory: path, config: config) }
+        XCTAssertEqual(try Files.read(last.segment), torn)
+    }
+
     func testInterruptedSegmentCreationLeavesNoTrace() throws {
         let path = temp.child("node")
         let checkpoints = try writeHistory(at: path)
