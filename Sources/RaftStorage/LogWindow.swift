@@ -53,21 +53,42 @@ struct LogWindow: Equatable {
         }
     }
 
-    /// A snapshot at (`index`, `term`) now covers the log up to `index`. Entries up to it are
-    /// dropped; when this log does not hold that exact entry (shorter, or a different term there)
-    /// it has nothing in common with the snapshot and is discarded whole, as etcd-raft does when
-    /// it restores a snapshot. A snapshot older than the base changes nothing.
-    mutating func applySnapshot(index: LogIndex, term: Term) {
-        guard index >= baseIndex else { return }
-        if self.term(at: index) == term {
-            let drop = Int(index - baseIndex)
-            terms.removeFirst(drop)
-            if keepsEntries { entries.removeFirst(drop) }
-        } else {
-            terms.removeAll()
-            entries.removeAll()
+    /// Whether saving a snapshot at (`index`, `term`) discards the whole log: when the log does not
+    /// hold that exact entry (it is shorter, or has another term there) it has nothing in common
+    /// with the snapshot, as etcd-raft treats a restored snapshot. Otherwise only the prefix up to
+    /// `index` goes. A snapshot below the base discards nothing.
+    func snapshotDiscardsLog(index: LogIndex, term: Term) -> Bool {
+        index >= baseIndex && self.term(at: index) != term
+    }
+
+    /// Applies a saved snapshot with the outcome decided when it was saved
+    /// (`snapshotDiscardsLog`, recorded in the WAL's marker).
+    mutating func applySnapshot(index: LogIndex, term: Term, discardsLog: Bool) {
+        if discardsLog {
+            reset(baseIndex: index, baseTerm: term)
+            return
         }
+        guard index >= baseIndex else { return }
+        precondition(self.term(at: index) == term, "a kept log must hold the snapshot's last entry")
+        let drop = Int(index - baseIndex)
+        terms.removeFirst(drop)
+        if keepsEntries { entries.removeFirst(drop) }
         baseIndex = index
         baseTerm = term
+    }
+
+    /// Replay only: a batch rewrites the log from `first`, at or below a base that came from the
+    /// oldest retained segment's header. What preceded `first` lies in compacted segments and is
+    /// covered by the snapshot, so the log restarts at (`first - 1`, `previousTerm`).
+    mutating func rebase(before first: LogIndex, previousTerm: Term) {
+        precondition(first >= 1 && first <= baseIndex + 1, "rebase only moves the base down")
+        reset(baseIndex: first - 1, baseTerm: previousTerm)
+    }
+
+    private mutating func reset(baseIndex: LogIndex, baseTerm: Term) {
+        terms.removeAll()
+        entries.removeAll()
+        self.baseIndex = baseIndex
+        self.baseTerm = baseTerm
     }
 }

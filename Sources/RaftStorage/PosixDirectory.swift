@@ -8,9 +8,13 @@ import Darwin
 /// that change is only durable once the directory itself is synced (`sync(_:)`); callers do that
 /// explicitly after each such step.
 enum PosixDirectory {
-    /// Creates `path` if it does not exist yet (one level; parents must exist).
-    static func create(_ path: String) throws(StorageError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io("mkdir", path) }
+    /// Creates `path` if it does not exist yet (one level; parents must exist). Returns whether it
+    /// did, in which case the parent directory needs a sync to make that durable.
+    @discardableResult
+    static func create(_ path: String) throws(StorageError) -> Bool {
+        if mkdir(path, 0o755) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw .io("mkdir", path)
     }
 
     /// The names in `path`, without `.` and `..`, sorted.

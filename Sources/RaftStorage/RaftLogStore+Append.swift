@@ -24,7 +24,10 @@ extension RaftLogStore {
         guard recordBytes <= config.maxBatchBytes else {
             throw StorageError(.batchTooLarge, "batch encodes to \(recordBytes) bytes, over maxBatchBytes \(config.maxBatchBytes)")
         }
-        let body = { (writer: inout ByteWriter) in Batch.encode(entries: entries, hardState: hardState, into: &writer) }
+        let previousTerm = entries.first.flatMap { window.term(at: $0.index - 1) } ?? 0
+        let body = { (writer: inout ByteWriter) in
+            Batch.encode(entries: entries, previousTerm: previousTerm, hardState: hardState, into: &writer)
+        }
         if let first = entries.first, shouldRoll(before: first.index) {
             try roll(firstIndex: first.index, body: body)
         } else {

@@ -24,9 +24,10 @@ extension RaftLogStore {
         }
         let pending = try catalog.writeTemporary(snapshot)
         try durably { () throws(StorageError) in try catalog.publish(pending) }
-        let marker = SnapshotMarker(index: metadata.index, term: metadata.term)
+        let discards = window.snapshotDiscardsLog(index: metadata.index, term: metadata.term)
+        let marker = SnapshotMarker(index: metadata.index, term: metadata.term, discardsLog: discards)
         try writeRecord(.snapshotMarker) { marker.encode(into: &$0) }
-        window.applySnapshot(index: metadata.index, term: metadata.term)
+        window.applySnapshot(index: metadata.index, term: metadata.term, discardsLog: discards)
         try durably { () throws(StorageError) in try catalog.prune(retaining: config.retainedSnapshotCount) }
     }
 

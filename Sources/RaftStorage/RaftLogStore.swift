@@ -138,21 +138,31 @@ public final class RaftLogStore {
                 "the oldest segment starts at index \(replay.window.baseIndex + 1) but the snapshot covers only up to \(latest.index)",
                 path: replay.segments[0].path, offset: 0)
         }
-        let marker = SnapshotMarker(index: latest.index, term: latest.term)
-        let recorded = replay.lastMarker == marker
+        let recorded = replay.lastMarker.map { $0.index == latest.index && $0.term == latest.term } ?? false
             || (replay.window.baseIndex == latest.index && replay.window.baseTerm == latest.term)
-        replay.window.applySnapshot(index: latest.index, term: latest.term)
-        return recorded ? nil : marker
+        if recorded {
+            guard replay.window.baseIndex == latest.index else {
+                throw StorageError(
+                    .inconsistentLog, "the WAL records snapshot \(latest.index) but the log's base ended at \(replay.window.baseIndex)",
+                    path: replay.segments[replay.segments.count - 1].path)
+            }
+            return nil
+        }
+        let discards = replay.window.snapshotDiscardsLog(index: latest.index, term: latest.term)
+        replay.window.applySnapshot(index: latest.index, term: latest.term, discardsLog: discards)
+        return SnapshotMarker(index: latest.index, term: latest.term, discardsLog: discards)
     }
 
-    /// Creates `directory` and its `wal/` and `snap/` subdirectories, durably.
+    /// Creates `directory` and its `wal/` and `snap/` subdirectories, durably: each directory that
+    /// gained an entry is synced.
     private static func createLayout(directory: String, walDirectory: String, snapshotDirectory: String) throws(StorageError) {
-        try PosixDirectory.create(directory)
-        try PosixDirectory.create(walDirectory)
-        try PosixDirectory.create(snapshotDirectory)
-        try PosixDirectory.sync(directory)
-        let parent = directory.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        try PosixDirectory.sync(parent.isEmpty ? (directory.hasPrefix("/") ? "/" : ".") : parent)
+        if try PosixDirectory.create(directory) {
+            let parent = directory.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+            try PosixDirectory.sync(parent.isEmpty ? (directory.hasPrefix("/") ? "/" : ".") : parent)
+        }
+        let createdWAL = try PosixDirectory.create(walDirectory)
+        let createdSnapshots = try PosixDirectory.create(snapshotDirectory)
+        if createdWAL || createdSnapshots { try PosixDirectory.sync(directory) }
     }
 
     // MARK: - State for the driver and for metrics

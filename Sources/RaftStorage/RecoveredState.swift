@@ -29,3 +29,15 @@ public struct RecoveredState: Sendable, Equatable {
     /// The last index covered by the snapshot or the entries.
     public var lastIndex: LogIndex { entries.last?.index ?? snapshot?.index ?? 0 }
 }
+
+/// A torn final record that recovery cut off the last segment.
+public struct DiscardedTail: Sendable, Equatable {
+    /// The segment file.
+    public var path: String
+    /// Where the torn record started; the file now ends here.
+    public var offset: Int
+    /// How many bytes were cut.
+    public var bytes: Int
+    /// What was wrong with the record.
+    public var reason: String
+}

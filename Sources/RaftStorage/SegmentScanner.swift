@@ -21,28 +21,16 @@ enum SegmentName {
     }
 }
 
-/// A decoded record after the segment header, with the byte offset it starts at.
+/// A decoded record that follows the segment header.
 enum WALRecordBody: Equatable {
     case batch(Batch)
     case snapshotMarker(SnapshotMarker)
 }
 
-/// A torn final record that recovery cut off the last segment.
-public struct DiscardedTail: Sendable, Equatable {
-    /// The segment file.
-    public var path: String
-    /// Where the torn record started; the file now ends here.
-    public var offset: Int
-    /// How many bytes were cut.
-    public var bytes: Int
-    /// What was wrong with the record.
-    public var reason: String
-}
-
 /// Reads one segment image: the header, then records in order, then decides what a failure
 /// means. In any segment but the last, every byte must belong to a valid record. In the last one,
-/// a damaged record is a torn write, and cut off, only if no valid record follows it anywhere;
-/// otherwise it is corruption and recovery stops.
+/// a damaged record is a torn write (reported for the store to cut off) only if no valid record
+/// follows it anywhere; otherwise it is corruption and recovery stops.
 struct SegmentScanner {
     let path: String
     let bytes: [UInt8]
@@ -123,7 +111,7 @@ struct SegmentScanner {
             guard length <= bytes.count - offset - WALFormat.recordHeaderBytes else { continue }
             switch WALRecordType(rawValue: bytes[offset + 8]) {
             case .batch: guard length >= 5 else { continue }
-            case .snapshotMarker: guard length == 16 else { continue }
+            case .snapshotMarker: guard length == SnapshotMarker.payloadBytes else { continue }
             case .segmentHeader, nil: continue
             }
             budget -= length + 13

@@ -60,12 +60,16 @@ struct SegmentHeader: Equatable {
 ///     flags u8 (bit 0: hard state present; other bits 0)
 ///     [hardState.term u64 ‖ hardState.vote u64 ‖ hardState.commit u64]   if bit 0
 ///     entryCount u32
-///     [firstIndex u64]                                                    if entryCount > 0
+///     [firstIndex u64 ‖ previousTerm u64]                                if entryCount > 0
 ///     entryCount × (term u64 ‖ kind u8 ‖ dataLength u32 ‖ data)
 ///
 /// Entry indexes are implicit (`firstIndex + i`), so a decoded batch is contiguous by construction.
+/// `previousTerm` is the term of entry `firstIndex - 1` when the batch was written (Raft's
+/// prevLogTerm): replay checks it, and it lets a batch that rewrites entries from below the
+/// oldest retained segment's start be replayed without the compacted segments.
 struct Batch: Equatable {
     var hardState: HardState?
+    var previousTerm: Term
     var entries: [Entry]
 
     static let entryOverheadBytes = 13
@@ -73,17 +77,18 @@ struct Batch: Equatable {
     /// Payload size `encode` will produce, computed before encoding so a batch over the limit is
     /// rejected without building it.
     static func payloadBytes(entries: [Entry], hardState: HardState?) -> Int {
-        var total = 1 + (hardState == nil ? 0 : 24) + 4 + (entries.isEmpty ? 0 : 8)
+        var total = 1 + (hardState == nil ? 0 : 24) + 4 + (entries.isEmpty ? 0 : 16)
         for entry in entries { total += entryOverheadBytes + entry.data.count }
         return total
     }
 
-    static func encode(entries: [Entry], hardState: HardState?, into writer: inout ByteWriter) {
+    static func encode(entries: [Entry], previousTerm: Term, hardState: HardState?, into writer: inout ByteWriter) {
         writer.write(UInt8(hardState == nil ? 0 : 1))
         if let hardState { writer.encode(hardState) }
         writer.write(UInt32(entries.count))
         guard let first = entries.first else { return }
         writer.write(first.index)
+        writer.write(previousTerm)
         for entry in entries {
             writer.write(entry.term)
             writer.write(entry.kind.rawValue)
@@ -99,8 +104,10 @@ struct Batch: Equatable {
         hardState = flags & 1 == 1 ? try reader.readHardState() : nil
         let count = Int(try reader.read(UInt32.self))
         entries = []
+        previousTerm = 0
         if count > 0 {
             let firstIndex = try reader.read(LogIndex.self)
+            previousTerm = try reader.read(Term.self)
             guard count <= reader.remaining / Batch.entryOverheadBytes, firstIndex >= 1,
                 firstIndex <= LogIndex.max - LogIndex(count)
             else { throw FormatViolation(reason: "entry count \(count) impossible here", offset: reader.consumed) }
@@ -119,26 +126,38 @@ struct Batch: Equatable {
     }
 }
 
-/// Payload of a `snapshotMarker` record: `index u64 ‖ term u64` of a snapshot that was saved
-/// (the snapshot file is durable before the marker is written).
+/// Payload of a `snapshotMarker` record: `index u64 ‖ term u64 ‖ flags u8` of a snapshot that was
+/// saved (the snapshot file is durable before the marker is written). Flags bit 0 records the
+/// outcome the store applied when it wrote the marker: set when the log did not hold entry
+/// (index, term) and was discarded whole, clear when only the prefix up to `index` was dropped.
+/// Recording the outcome makes replay exact even when it starts from a compacted suffix that
+/// cannot see the entry at `index` any more.
 struct SnapshotMarker: Equatable {
     var index: LogIndex
     var term: Term
+    var discardsLog: Bool
+
+    static let payloadBytes = 17
 
     func encode(into writer: inout ByteWriter) {
         writer.write(index)
         writer.write(term)
+        writer.write(UInt8(discardsLog ? 1 : 0))
     }
 
-    init(index: LogIndex, term: Term) {
+    init(index: LogIndex, term: Term, discardsLog: Bool) {
         self.index = index
         self.term = term
+        self.discardsLog = discardsLog
     }
 
     init(decoding payload: ArraySlice<UInt8>) throws(FormatViolation) {
         var reader = ByteReader(payload)
         index = try reader.read(LogIndex.self)
         term = try reader.read(Term.self)
+        let flags = try reader.read(UInt8.self)
+        guard flags & ~1 == 0 else { throw FormatViolation(reason: "unknown marker flags \(flags)", offset: 16) }
+        discardsLog = flags == 1
         try reader.expectEnd()
     }
 }

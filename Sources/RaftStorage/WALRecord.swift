@@ -7,7 +7,8 @@ enum WALRecordType: UInt8 {
     /// of atomicity on disk because it is the unit of fsync (see docs/STORAGE.md, "Why one record
     /// per batch").
     case batch = 2
-    /// A snapshot was saved at (index, term); replay applies it in log order.
+    /// A snapshot was saved at (index, term), and whether that discarded the whole log; replay
+    /// applies it in log order.
     case snapshotMarker = 3
 }
 

@@ -22,6 +22,10 @@ struct WALReplay {
     var window = LogWindow(baseIndex: 0, baseTerm: 0, keepsEntries: true)
     var hardState = HardState.empty
     var lastMarker: SnapshotMarker?
+    /// True while the base is the one the oldest retained segment's header gave: entries below it
+    /// were compacted away, so a batch may legitimately rewrite from below it. False once a snapshot
+    /// marker has set the base, which the running store then enforced as well.
+    var baseIsProvisional = true
     var discardedTail: DiscardedTail?
 
     /// Replays `directory`; nil when it holds no segment yet. Leftover temporary files of a segment
@@ -102,17 +106,38 @@ struct WALReplay {
         switch record {
         case .batch(let batch):
             if let first = batch.entries.first {
-                guard window.accepts(first: first.index) else {
-                    throw StorageError(
-                        .inconsistentLog,
-                        "batch starts at index \(first.index) but the log covers \(window.baseIndex + 1)...\(window.lastIndex)",
-                        path: path, offset: offset)
+                if first.index <= window.baseIndex && baseIsProvisional {
+                    window.rebase(before: first.index, previousTerm: batch.previousTerm)
+                } else {
+                    guard window.accepts(first: first.index) else {
+                        throw StorageError(
+                            .inconsistentLog,
+                            "batch starts at index \(first.index) but the log covers \(window.baseIndex + 1)...\(window.lastIndex)",
+                            path: path, offset: offset)
+                    }
+                    guard window.term(at: first.index - 1) == batch.previousTerm else {
+                        throw StorageError(
+                            .inconsistentLog,
+                            "batch expects term \(batch.previousTerm) at index \(first.index - 1), the log has "
+                                + "\(window.term(at: first.index - 1) ?? 0)",
+                            path: path, offset: offset)
+                    }
                 }
                 window.append(batch.entries)
             }
             if let state = batch.hardState { hardState = state }
         case .snapshotMarker(let marker):
-            window.applySnapshot(index: marker.index, term: marker.term)
+            let movesBase = marker.discardsLog || marker.index >= window.baseIndex
+            if !marker.discardsLog && marker.index >= window.baseIndex {
+                guard window.term(at: marker.index) == marker.term else {
+                    throw StorageError(
+                        .inconsistentLog,
+                        "snapshot marker keeps the log at (\(marker.index), \(marker.term)) but the log has no such entry",
+                        path: path, offset: offset)
+                }
+            }
+            window.applySnapshot(index: marker.index, term: marker.term, discardsLog: marker.discardsLog)
+            if movesBase { baseIsProvisional = false }
             lastMarker = marker
         }
     }

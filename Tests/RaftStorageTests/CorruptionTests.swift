@@ -153,7 +153,7 @@ final class CorruptionTests: XCTestCase {
         var bytes = try Files.read(last.path)
         let offset = bytes.count
         bytes += WALFormat.frame(.batch, at: offset) { writer in
-            Batch.encode(entries: makeEntries(500...500, term: 1), hardState: nil, into: &writer)
+            Batch.encode(entries: makeEntries(500...500, term: 1), previousTerm: 1, hardState: nil, into: &writer)
         }
         try Files.write(bytes, to: last.path)
         try assertOpenRefused(path, .inconsistentLog, file: last.path, offset: offset)

@@ -10,7 +10,7 @@ import XCTest
 final class CrashRecoveryTests: XCTestCase {
     private var temp: TemporaryDirectory!
 
-    override func setUpWithError() throws { temp = try TemporaryDirectory() }
+    override func setUpWithError() throws { temp = try TemporaryDirectory(inMemory: true) }
     override func tearDown() { temp = nil }
 
     private let config = StorageConfig(segmentSizeBytes: 2048)

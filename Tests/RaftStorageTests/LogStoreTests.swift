@@ -1,3 +1,4 @@
+import Foundation
 import RaftCore
 import XCTest
 
@@ -159,6 +160,23 @@ final class LogStoreTests: XCTestCase {
         XCTAssertNoThrow(try RaftLogStore.open(directory: path))
     }
 
+    func testAFailedWriteFailsTheStoreUntilItIsReopened() throws {
+        let path = temp.child("node")
+        let (store, _) = try openStore(path)
+        try store.append(makeEntries(1...2, term: 1), hardState: HardState(term: 1, vote: 1, commit: 1))
+        store.active.close()  // the next pwrite fails with EBADF, as a dying disk would fail it
+        let error = assertStorageError(.ioFailure) { try store.append(makeEntries(3...3, term: 1), hardState: nil) }
+        XCTAssertEqual(error?.errorNumber, EBADF)
+        XCTAssertEqual(store.lastIndex, 2, "a failed append changes nothing in memory")
+        assertStorageError(.storeFailed) { try store.append(makeEntries(3...3, term: 1), hardState: nil) }
+        assertStorageError(.storeFailed) { try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 2, term: 1))) }
+        assertStorageError(.storeFailed) { try store.compact(upTo: 0) }
+        store.close()
+        let (_, recovered) = try openStore(path)
+        XCTAssertEqual(recovered.entries, makeEntries(1...2, term: 1))
+        XCTAssertEqual(recovered.hardState, HardState(term: 1, vote: 1, commit: 1))
+    }
+
     func testCompactionDeletesOnlyWholeSegmentsBelowTheSnapshotIndex() throws {
         let path = temp.child("node")
         let config = StorageConfig(segmentSizeBytes: 1024)
@@ -183,6 +201,29 @@ final class LogStoreTests: XCTestCase {
         XCTAssertEqual(recovered.snapshot?.index, snapshotIndex)
         XCTAssertEqual(recovered.entries.map(\.index), Array(snapshotIndex + 1...200))
         XCTAssertEqual(recovered.entries, makeEntries(snapshotIndex + 1...200, term: 2, bytes: 50))
+    }
+
+    func testRewriteReachingBelowTheOldestRetainedSegmentReplaysAfterCompaction() throws {
+        let path = temp.child("node")
+        let config = StorageConfig(segmentSizeBytes: 1024)
+        do {
+            let (store, _) = try openStore(path, config)
+            for start in stride(from: LogIndex(1), through: 51, by: 10) {
+                try store.append(makeEntries(start...start + 9, term: 1, bytes: 40), hardState: nil)
+            }
+            XCTAssertEqual(store.segments.map(\.header.firstIndex), [1, 21, 41])
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 10, term: 1), data: [1]))
+            // A new leader rewrites from 35, below the active segment's first index (41), so the
+            // batch stays in segment 41; then a snapshot at 40 lets compaction drop segments 1 and 21.
+            try store.append(makeEntries(35...45, term: 2, bytes: 40), hardState: HardState(term: 2, vote: 0, commit: 40))
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 40, term: 2), data: [2]))
+            XCTAssertEqual(try store.compact(upTo: 40), 2)
+        }
+        // Replay now starts at segment 41, whose header says the log begins after 40, and meets a
+        // batch starting at 35: it restarts the log there (the batch carries the term before it).
+        let (_, recovered) = try openStore(path, config)
+        XCTAssertEqual(recovered.snapshot?.index, 40)
+        XCTAssertEqual(recovered.entries, makeEntries(41...45, term: 2, bytes: 40))
     }
 
     func testCompactionNeverDeletesTheActiveSegment() throws {
