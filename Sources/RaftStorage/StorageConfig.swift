@@ -2,21 +2,23 @@
 /// production node, tests shrink `segmentSizeBytes` to exercise rolling.
 ///
 /// None of these values is part of the on-disk format: a store written with one configuration
-/// opens with any other valid one (reading uses the format's own hard limits, see
-/// `WALFormat.maxRecordPayloadBytes`), so changing them between restarts is safe.
+/// opens with any other valid one (reading the WAL uses the format's own hard limits), so changing
+/// them between restarts is safe, except that a `maxSnapshotBytes` below the latest snapshot's
+/// size makes `loadSnapshot` refuse that snapshot.
 public struct StorageConfig: Sendable, Equatable {
     /// A segment is closed and a new one started once it holds at least this many bytes.
     ///
     /// Default 64 MiB. Compaction deletes whole segments, so smaller segments free disk sooner
     /// after a snapshot but mean more files and more segment headers; larger ones make recovery
-    /// read more bytes per file. A segment can exceed it by at most one batch (see docs/STORAGE.md,
-    /// "Segment rolling"). Range 1 KiB ... 1 GiB.
+    /// read more bytes per file. A segment ends at most one batch past it, plus records that never
+    /// start a segment (hard-state-only batches, snapshot markers; docs/STORAGE.md, "Segments").
+    /// Range 1 KiB ... 1 GiB.
     public var segmentSizeBytes: Int
 
     /// The largest encoded batch one `append` may write (entries + hard state + framing).
     ///
     /// Default 16 MiB. The driver must split bigger batches; a larger value only raises the memory
-    /// one append (and recovery of that record) needs. Range 1 KiB ... `WALFormat.maxRecordPayloadBytes`.
+    /// one append (and recovery of that record) needs. Range 1 KiB ... 256 MiB (the format's record limit).
     public var maxBatchBytes: Int
 
     /// The largest uncompressed snapshot `saveSnapshot` accepts and `loadSnapshot` will allocate.

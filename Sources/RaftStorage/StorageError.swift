@@ -4,11 +4,12 @@
 /// inside it, so an operator can look at exactly what recovery refused.
 public struct StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        /// A system call failed (`errorNumber` holds the `errno`). After a failed write or sync the store refuses
-        /// all further work (`storeFailed`): the kernel may have dropped the dirty pages, so the
-        /// only safe continuation is to reopen and recover from what is really on disk.
+        /// A system call failed (`errorNumber` holds the `errno`). After a failed write or sync
+        /// the store refuses all further work (`storeFailed`): the kernel may have dropped the
+        /// dirty pages, so the only safe continuation is to reopen and recover from what is
+        /// really on disk.
         case ioFailure = "io_failure"
-        /// An earlier write or sync failed; reopen the store.
+        /// An earlier write or sync failed, or the store was closed; reopen it.
         case storeFailed = "store_failed"
         /// Another process (or another open store in this process) holds the directory's lock.
         case directoryLocked = "directory_locked"
