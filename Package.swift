@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "IncidentCore", targets: ["IncidentCore"]),
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
+        .library(name: "RaftStorage", targets: ["RaftStorage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,6 +39,10 @@ let package = Package(
             dependencies: ["RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // liblz4 (Debian liblz4-dev), used for snapshot compression.
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4"], swiftSettings: strict),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -48,5 +53,6 @@ let package = Package(
         // testdata/*.txt are golden scripts read via #filePath, not resources.
         .testTarget(
             name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], exclude: ["testdata"], swiftSettings: strict),
+        .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RaftCore
+
+extension RaftLogStore {
+    /// Durably appends `entries` and/or `hardState` as one WAL record with one fsync (group
+    /// commit: the driver passes everything a `Ready` asks to persist in a single call). When it
+    /// returns, both are on disk; a crash during the call leaves either all of it or none of it.
+    ///
+    /// `entries` must be contiguous and start after the snapshot, at most one past `lastIndex`.
+    /// Starting at or below `lastIndex` replaces the log from there on (Raft's conflicting-suffix
+    /// rule); a restart never brings the replaced entries back. An empty call does nothing.
+    ///
+    /// Throws `invalidAppend` or `batchTooLarge` without writing anything, or an I/O error after
+    /// which the store is failed (see the type's documentation).
+    public func append(_ entries: [Entry], hardState: HardState? = nil) throws(StorageError) {
+        try checkUsable()
+        guard !entries.isEmpty || hardState != nil else { return }
+        try validateAppend(entries)
+        let recordBytes = WALFormat.recordHeaderBytes + Batch.payloadBytes(entries: entries, hardState: hardState)
+        guard recordBytes <= config.maxBatchBytes else {
+            throw StorageError(.batchTooLarge, "batch encodes to \(recordBytes) bytes, over maxBatchBytes \(config.maxBatchBytes)")
+        }
+        let previousTerm = entries.first.flatMap { window.term(at: $0.index - 1) } ?? 0
+        let body = { (writer: inout ByteWriter) in
+            Batch.encode(entries: entries, previousTerm: previousTerm, hardState: hardState, into: &writer)
+        }
+        if let first = entries.first, shouldRoll(before: first.index) {
+            try roll(firstIndex: first.index, body: body)
+        } else {
+            try writeRecord(.batch, body: body)
+        }
+        window.append(entries)
+        if let hardState { self.hardState = hardState }
+    }
+
+    private func validateAppend(_ entries: [Entry]) throws(StorageError) {
+        guard let first = entries.first else { return }
+        for (offset, entry) in entries.enumerated() where entry.index != first.index + LogIndex(offset) {
+            throw StorageError(
+                .invalidAppend, "entries are not contiguous: index \(entry.index) at position \(offset) after \(first.index)")
+        }
+        guard window.accepts(first: first.index) else {
+            throw StorageError(
+                .invalidAppend,
+                "entries start at \(first.index); the log accepts \(window.baseIndex + 1)...\(window.lastIndex + 1)")
+        }
+    }
+
+    /// A new segment starts when the active one is full and the batch has entries whose first
+    /// index is above the active segment's: names then strictly increase, and no segment is ever
+    /// empty of entries except the very first. Hard-state-only batches, snapshot markers and
+    /// batches that rewrite the active segment's whole range stay in the active segment.
+    private func shouldRoll(before firstIndex: LogIndex) -> Bool {
+        let current = segments[segments.count - 1]
+        return current.bytes >= config.segmentSizeBytes && firstIndex > current.header.firstIndex
+    }
+
+    /// Appends one record to the active segment and fdatasyncs it.
+    func writeRecord(_ type: WALRecordType, body: (inout ByteWriter) -> Void) throws(StorageError) {
+        let last = segments.count - 1
+        let offset = segments[last].bytes
+        let record = WALFormat.frame(type, at: offset, body: body)
+        try durably { () throws(StorageError) in
+            try active.write(record, at: offset)
+            try active.syncData()
+        }
+        segments[last].bytes += record.count
+    }
+
+    /// Starts a new segment whose first record after the header is this batch, so a segment
+    /// appears on disk together with its first entries or not at all.
+    private func roll(firstIndex: LogIndex, body: (inout ByteWriter) -> Void) throws(StorageError) {
+        guard let previousTerm = window.term(at: firstIndex - 1) else {
+            preconditionFailure("validated append at \(firstIndex) has no term before it")
+        }
+        let header = SegmentHeader(
+            sequence: segments[segments.count - 1].header.sequence + 1, firstIndex: firstIndex,
+            previousTerm: previousTerm, hardState: hardState)
+        let firstRecord = WALFormat.frame(.batch, at: WALFormat.recordHeaderBytes + SegmentHeader.payloadBytes, body: body)
+        let segment = try durably { () throws(StorageError) in
+            try Self.createSegment(in: walDirectory, header: header, firstRecord: firstRecord)
+        }
+        let file = try durably { () throws(StorageError) in try PosixFile.open(segment.path, flags: O_RDWR) }
+        active.close()
+        active = file
+        segments.append(segment)
+    }
+
+    /// Writes a segment (header, optional first record) to `<name>.tmp`, fsyncs it, renames it into
+    /// place and fsyncs the directory.
+    static func createSegment(in directory: String, header: SegmentHeader, firstRecord: [UInt8]?) throws(StorageError) -> SegmentInfo {
+        let path = directory + "/" + SegmentName.make(firstIndex: header.firstIndex)
+        let temporary = path + SegmentName.temporarySuffix
+        var bytes = WALFormat.frame(.segmentHeader, at: 0) { header.encode(into: &$0) }
+        if let firstRecord { bytes += firstRecord }
+        let file = try PosixFile.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try file.write(bytes, at: 0)
+        try file.sync()
+        file.close()
+        try PosixDirectory.rename(temporary, to: path)
+        try PosixDirectory.sync(directory)
+        return SegmentInfo(path: path, header: header, bytes: bytes.count)
+    }
+}

@@ -1,0 +1,67 @@
+import RaftCore
+
+extension RaftLogStore {
+    /// Durably saves `snapshot` and makes it the latest: the file is written to a temporary name,
+    /// fsync'd, renamed and the directory fsync'd; then a snapshot marker is appended to the WAL.
+    /// Entries up to the snapshot's index leave the log; if the log does not contain the
+    /// snapshot's last entry (index and term), it is discarded whole (a snapshot received from
+    /// the leader replaces a diverged log). Snapshot files beyond `retainedSnapshotCount` are
+    /// deleted. WAL segments are not: call `compact(upTo:)` for that.
+    ///
+    /// Throws `staleSnapshot` unless the index is above the latest snapshot's, `snapshotTooLarge`
+    /// over `maxSnapshotBytes`. A failure while writing the temporary file leaves everything as
+    /// it was; a failure after that fails the store (reopening completes or ignores the save).
+    public func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
+        try checkUsable()
+        let metadata = snapshot.metadata
+        let latestIndex = catalog.latest?.metadata.index ?? 0
+        guard metadata.index > latestIndex else {
+            throw StorageError(.staleSnapshot, "snapshot index \(metadata.index) is not above the latest, \(latestIndex)")
+        }
+        guard snapshot.data.count <= config.maxSnapshotBytes else {
+            throw StorageError(
+                .snapshotTooLarge, "snapshot data is \(snapshot.data.count) bytes, over maxSnapshotBytes \(config.maxSnapshotBytes)")
+        }
+        let pending = try catalog.writeTemporary(snapshot)
+        try durably { () throws(StorageError) in try catalog.publish(pending) }
+        let discards = window.snapshotDiscardsLog(index: metadata.index, term: metadata.term)
+        let marker = SnapshotMarker(index: metadata.index, term: metadata.term, discardsLog: discards)
+        try writeRecord(.snapshotMarker) { marker.encode(into: &$0) }
+        window.applySnapshot(index: metadata.index, term: metadata.term, discardsLog: discards)
+        try durably { () throws(StorageError) in try catalog.prune(retaining: config.retainedSnapshotCount) }
+    }
+
+    /// Reads the latest snapshot, checking its data against the CRC in its header and refusing
+    /// to allocate more than `maxSnapshotBytes`; nil when none has been saved.
+    public func loadSnapshot() throws(StorageError) -> Snapshot? {
+        guard lock != nil else { throw StorageError(.storeFailed, "the store is closed", path: directory) }
+        guard let file = catalog.latestFile else { return nil }
+        return try SnapshotFile.read(file.path, maxDataBytes: config.maxSnapshotBytes)
+    }
+
+    /// Deletes the WAL segments that hold nothing the log still needs once everything up to
+    /// `index` is covered by the latest snapshot: a segment goes when the next segment starts at
+    /// or below `index + 1` (whole segments only, oldest first; the active segment always stays).
+    /// Returns how many segments were deleted.
+    ///
+    /// The driver passes the index it no longer needs entries for, e.g. the minimum of the latest
+    /// snapshot's index and what the archiver has copied. Throws `compactBeyondSnapshot` when
+    /// `index` is above the latest snapshot's index: those entries exist nowhere else.
+    @discardableResult
+    public func compact(upTo index: LogIndex) throws(StorageError) -> Int {
+        try checkUsable()
+        let covered = catalog.latest?.metadata.index ?? 0
+        guard index <= covered else {
+            throw StorageError(.compactBeyondSnapshot, "cannot compact up to \(index): the latest snapshot covers up to \(covered)")
+        }
+        var removed = 0
+        while segments.count > 1, segments[1].header.firstIndex - 1 <= index {
+            // Oldest first, so a crash part-way leaves a suffix of the sequence, which replays.
+            try PosixDirectory.remove(segments[0].path)
+            segments.removeFirst()
+            removed += 1
+        }
+        if removed > 0 { try PosixDirectory.sync(walDirectory) }
+        return removed
+    }
+}

@@ -1,0 +1,94 @@
+import RaftCore
+
+/// One snapshot file on disk.
+struct SnapshotFileInfo: Equatable {
+    var index: LogIndex
+    var path: String
+    var bytes: Int
+}
+
+/// A snapshot written to its temporary file and fsync'd, not yet visible under its real name.
+struct PendingSnapshot {
+    var temporaryPath: String
+    var info: SnapshotFileInfo
+    var header: SnapshotHeader
+}
+
+/// The snapshot directory: which files exist, which one is the latest, and how a new one becomes
+/// durable. A snapshot is written to `<name>.tmp`, fsync'd, renamed to `<name>`, and then the
+/// directory is fsync'd, so a crash leaves either the complete new file or none at all (plus a
+/// stray temporary file, deleted on the next open).
+struct SnapshotCatalog {
+    let directory: String
+    /// Snapshot files, oldest first.
+    private(set) var files: [SnapshotFileInfo] = []
+    /// The header of the newest file, validated (header CRC) when the catalog was loaded.
+    private(set) var latest: SnapshotHeader?
+
+    var latestFile: SnapshotFileInfo? { files.last }
+    var totalBytes: Int { files.reduce(0) { $0 + $1.bytes } }
+
+    /// Lists `directory`, deletes stray temporary files, and validates the newest snapshot's header.
+    static func load(directory: String) throws(StorageError) -> SnapshotCatalog {
+        var catalog = SnapshotCatalog(directory: directory)
+        var removedTemporary = false
+        for name in try PosixDirectory.names(in: directory) {
+            let path = directory + "/" + name
+            if name.hasSuffix(SnapshotFormat.suffix + SnapshotFormat.temporarySuffix) {
+                try PosixDirectory.remove(path)
+                removedTemporary = true
+            } else if name.hasSuffix(SnapshotFormat.suffix) {
+                guard let index = SnapshotFormat.index(ofFileName: name) else {
+                    throw StorageError(.corruptSnapshot, "not a valid snapshot file name", path: path)
+                }
+                catalog.files.append(SnapshotFileInfo(index: index, path: path, bytes: try PosixDirectory.fileSize(path)))
+            }
+        }
+        if removedTemporary { try PosixDirectory.sync(directory) }
+        catalog.files.sort { $0.index < $1.index }
+        if let newest = catalog.files.last {
+            let header = try SnapshotFile.readHeader(newest.path)
+            guard header.metadata.index == newest.index else {
+                throw StorageError(
+                    .corruptSnapshot, "header says index \(header.metadata.index), the file name disagrees",
+                    path: newest.path, offset: 12)
+            }
+            catalog.latest = header
+        }
+        return catalog
+    }
+
+    /// Step one of saving: the complete snapshot in a temporary file, fsync'd. Failing here
+    /// changes nothing visible (the temporary file is removed).
+    func writeTemporary(_ snapshot: Snapshot) throws(StorageError) -> PendingSnapshot {
+        let name = SnapshotFormat.fileName(index: snapshot.metadata.index)
+        let temporary = directory + "/" + name + SnapshotFormat.temporarySuffix
+        do throws(StorageError) {
+            let bytes = try SnapshotFile.write(snapshot, to: temporary)
+            let header = try SnapshotFile.readHeader(temporary)
+            let info = SnapshotFileInfo(index: snapshot.metadata.index, path: directory + "/" + name, bytes: bytes)
+            return PendingSnapshot(temporaryPath: temporary, info: info, header: header)
+        } catch {
+            try? PosixDirectory.remove(temporary)
+            throw error
+        }
+    }
+
+    /// Step two: rename into place and fsync the directory. After this the snapshot is the latest.
+    mutating func publish(_ pending: PendingSnapshot) throws(StorageError) {
+        try PosixDirectory.rename(pending.temporaryPath, to: pending.info.path)
+        try PosixDirectory.sync(directory)
+        files.append(pending.info)
+        latest = pending.header
+    }
+
+    /// Deletes the oldest files until `count` remain.
+    mutating func prune(retaining count: Int) throws(StorageError) {
+        guard files.count > count else { return }
+        while files.count > count {
+            try PosixDirectory.remove(files[0].path)
+            files.removeFirst()
+        }
+        try PosixDirectory.sync(directory)
+    }
+}
