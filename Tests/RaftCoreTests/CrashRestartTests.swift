@@ -1,0 +1,120 @@
+import ClusterTesting
+import RaftCore
+import XCTest
+
+/// Crashes and restarts: members come back from exactly what they made durable, and a write torn
+/// by a crash loses only what was never acknowledged to anyone.
+final class CrashRestartTests: XCTestCase {
+    func testRestartedFollowerRejoinsFromItsDisk() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...10, at: 1)
+        cluster.stabilize()
+        let (lastIndex, term) = (cluster.raft(2).lastIndex, cluster.raft(2).term)
+        cluster.crash(2)
+        cluster.proposeAll(11...20, at: 1)
+        cluster.stabilize()
+
+        cluster.restart(2)
+        XCTAssertEqual(cluster.raft(2).lastIndex, lastIndex, "the log came back from disk")
+        XCTAssertEqual(cluster.raft(2).term, term)
+        XCTAssertEqual(cluster.node(2).app.values, Set(1...10), "committed entries replayed before hearing from anyone")
+
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 5) { $0.node(2).app.values == Set(1...20) })
+        XCTAssertEqual(cluster.leaders, [1])
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testRestartedLeaderRejoinsAsFollowerOfTheNewLeader() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...5, at: 1)
+        cluster.stabilize()
+        cluster.crash(1)
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        let leader = cluster.soleLeader()
+        cluster.proposeAll(6...10, at: leader)
+        cluster.stabilize()
+
+        cluster.restart(1)
+        XCTAssertEqual(cluster.raft(1).role, .follower)
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 5) { $0.node(1).app.values == Set(1...10) })
+        XCTAssertEqual(cluster.raft(1).leader, leader)
+        XCTAssertEqual(cluster.raft(1).term, cluster.raft(leader).term)
+        XCTAssertEqual(cluster.leaders, [leader])
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testWholeClusterRestartKeepsEveryCommittedEntry() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...10, at: 1)
+        cluster.stabilize()
+        for id in cluster.ids { cluster.crash(id) }
+        for id in cluster.ids { cluster.restart(id) }
+        for id in cluster.ids {
+            XCTAssertEqual(cluster.node(id).app.values, Set(1...10), "member \(id) before any election")
+        }
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        let leader = cluster.soleLeader()
+        cluster.proposeAll([11], at: leader)
+        cluster.stabilize()
+        XCTAssertTrue(cluster.replicasMatch(leader))
+        XCTAssertEqual(cluster.node(1).app.values, Set(1...11))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testTornAppendLosesOnlyTheUnacknowledgedSuffix() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...10, at: 1)
+        cluster.stabilize()
+        let durable = cluster.raft(3).lastIndex
+
+        // Five entries in one append; 3 loses power after writing two of them.
+        cluster.with(1) { _ = try? $0.propose(batch: (11...15).map { UInt64($0).proposalBytes }) }
+        let append = cluster.inFlight.first { $0.to == 3 && !$0.body.appendEntries.isEmpty }!
+        cluster.inFlight.removeAll { $0 == append }
+        cluster.crashWhileWriting(append, keptEntries: 2)
+        XCTAssertFalse(cluster.node(3).isUp)
+        XCTAssertTrue(cluster.inFlight.filter { $0.from == 3 }.isEmpty, "3 acknowledged nothing of the torn write")
+
+        // The leader and 2 commit the batch regardless.
+        cluster.stabilize()
+        XCTAssertEqual(cluster.node(2).app.values, Set(1...15))
+
+        cluster.restart(3)
+        XCTAssertEqual(cluster.raft(3).lastIndex, durable + 2, "everything acknowledged, plus the torn prefix")
+        XCTAssertEqual(cluster.raft(3).entries(from: 1, through: durable)?.count, Int(durable))
+        XCTAssertEqual(cluster.node(3).app.values, Set(1...10))
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 5) { $0.node(3).app.values == Set(1...15) })
+        XCTAssertTrue(cluster.replicasMatch(1))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testVoteLostInATornWriteWasNeverSent() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+        let hardState = cluster.raft(3).hardState
+
+        // 2 campaigns by transfer; 3 crashes while persisting its vote for 2.
+        cluster.with(1) { $0.transferLeadership(to: 2) }
+        var transcript = Transcript()
+        cluster.settle(&transcript, holding: { $0.to == 3 })
+        let request = cluster.inFlight.first { $0.to == 3 && $0.body.isVoteRequest }!
+        cluster.inFlight.removeAll { $0 == request }
+        cluster.crashWhileWriting(request, keptEntries: 0)
+        XCTAssertTrue(cluster.inFlight.filter { $0.from == 3 }.isEmpty, "no vote left 3")
+
+        cluster.restart(3)
+        XCTAssertEqual(cluster.raft(3).hardState, hardState, "the vote never reached the disk")
+        cluster.stabilize()
+        XCTAssertEqual(cluster.leaders, [2], "2 won with 1's vote")
+        cluster.proposeAll([4], at: 2)
+        cluster.tickUntil(maxTicks: 5) { $0.node(3).app.values == Set(1...4) }
+        XCTAssertEqual(cluster.node(3).app.values, Set(1...4))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+}
