@@ -36,7 +36,7 @@ let package = Package(
         // RaftCore commit throughput in memory: `swift run -c release raft-bench`.
         .executableTarget(
             name: "raft-bench",
-            dependencies: ["RaftCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RaftCore", "RaftStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // liblz4 (Debian liblz4-dev), used for snapshot compression.

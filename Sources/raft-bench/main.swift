@@ -2,9 +2,12 @@
 // handed over directly, 256-byte entries proposed in batches at the leader.
 //
 //   swift run -c release raft-bench [--entries 2000000] [--batch 1024] [--runs 5]
+//   swift run -c release raft-bench --disk /var/tmp/raft-bench [--seconds 5]
 //
 // Prints committed entries per second (median of the runs): an entry counts once the leader
-// has applied it, which needs a quorum of members to have appended it.
+// has applied it, which needs a quorum of members to have appended it. With --disk, each
+// member persists to RaftStorage in its own directory under the given one (which is created
+// and removed), at batch sizes 1, 64 and 1024, after measuring the disk's raw fsync rate.
 import ArgumentParser
 import Foundation
 import RaftCore
@@ -16,8 +19,14 @@ struct RaftBench: ParsableCommand {
     @Option(help: "Entries per proposal batch.") var batch = 1_024
     @Option(help: "Entry payload size in bytes.") var entryBytes = 256
     @Option(help: "Runs; the median is reported.") var runs = 5
+    @Option(help: "Benchmark RaftStorage on disk under this directory instead of memory.") var disk: String?
+    @Option(help: "Seconds per disk measurement.") var seconds = 5.0
 
     func run() throws {
+        if let disk {
+            try runOnDisk(root: disk)
+            return
+        }
         var rates: [Double] = []
         for _ in 0..<runs {
             var cluster = try InMemoryCluster(members: 3)
@@ -30,6 +39,35 @@ struct RaftBench: ParsableCommand {
         let median = rates[rates.count / 2]
         print(String(format: "raftcore in-memory, 3 members, %d-byte entries, batch %d: %.0f entries/s committed (median of %d; min %.0f, max %.0f)",
             entryBytes, batch, median, runs, rates.first!, rates.last!))
+    }
+}
+
+extension RaftBench {
+    func runOnDisk(root: String) throws {
+        let fm = FileManager.default
+        let base = root + "/raft-bench-\(ProcessInfo.processInfo.processIdentifier)"
+        try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: base) }
+        let fsyncRate = try measureFsyncRate(directory: base, seconds: seconds)
+        print("disk under \(root): " + String(format: "%.0f", fsyncRate) + " fdatasync/s (4 KiB written in place)")
+        for size in [1, 64, 1_024] {
+            var rates: [Double] = []
+            var syncRates: [Double] = []
+            for run in 0..<runs {
+                let directory = base + "/batch-\(size)-run-\(run)"
+                try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                var cluster = try DiskCluster(directory: directory)
+                let result = try cluster.run(batch: size, entryBytes: entryBytes, seconds: seconds)
+                cluster.close()
+                try fm.removeItem(atPath: directory)
+                rates.append(Double(result.entries) / result.seconds)
+                syncRates.append(Double(result.fsyncs) / result.seconds)
+            }
+            rates.sort()
+            syncRates.sort()
+            print(String(format: "raftcore + raftstorage, 3 members on one disk, %d-byte entries, batch %4d: %9.0f entries/s committed, %6.0f fsyncs/s (median of %d)",
+                entryBytes, size, rates[rates.count / 2], syncRates[syncRates.count / 2], runs))
+        }
     }
 }
 
