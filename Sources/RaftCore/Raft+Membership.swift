@@ -25,6 +25,15 @@ extension Raft {
         return index
     }
 
+    /// Proposes leaving an auto-leave joint configuration once nothing else is pending. The
+    /// leader that applies the joint entry does so at once (`applyConfChange`); this covers a
+    /// leader elected after the joint entry was applied, which would otherwise stay joint for
+    /// good (etcd checks the same on every apply).
+    mutating func leaveJointIfDue() {
+        guard role == .leader, confState.isJoint, confState.autoLeave, pendingConfIndex <= log.applied else { return }
+        appendConfChange(.leaveJoint)
+    }
+
     /// Applies a committed configuration-change entry (called as the driver applies it). An
     /// entry that does not decode or does not apply is a no-op on every member alike.
     mutating func applyConfChange(_ entry: Entry) {

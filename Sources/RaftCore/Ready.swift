@@ -80,6 +80,9 @@ extension Raft {
             appliedBytes += entry.payloadBytes
             if entry.kind == .confChange { applyConfChange(entry) }
         }
-        if role == .leader { uncommittedBytes = max(0, uncommittedBytes - appliedBytes) }
+        if role == .leader {
+            uncommittedBytes = max(0, uncommittedBytes - appliedBytes)
+            leaveJointIfDue()
+        }
     }
 }

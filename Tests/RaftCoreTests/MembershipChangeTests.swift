@@ -94,6 +94,34 @@ final class MembershipChangeTests: XCTestCase {
         XCTAssertEqual(cluster.checker.violations, [])
     }
 
+    func testJointConfigurationIsLeftEvenIfTheLeaderThatEnteredItFails() {
+        // Leader 1 applies a joint change (shrinking five voters to three) and proposes leaving
+        // it, then crashes before the leave entry reaches anyone. The next leader must leave.
+        var cluster = TestCluster(voters: 5)
+        cluster.elect(1)
+        guard case .success(let index) = cluster.proposeConfChange(ConfChange([.remove(4), .remove(5)]), at: 1) else {
+            return XCTFail("refused")
+        }
+        var transcript = Transcript()
+        let carriesLeave: (Message) -> Bool = { $0.from == 1 && $0.body.appendEntries.contains { $0.index > index } }
+        cluster.settle(&transcript, holding: carriesLeave)
+        XCTAssertEqual(cluster.raft(1).lastIndex, index + 1, "1 proposed leaving")
+        for id: NodeID in [2, 3, 4, 5] {
+            XCTAssertEqual(cluster.raft(id).confState.outgoingVoters, [1, 2, 3, 4, 5], "member \(id) is in the joint configuration")
+            XCTAssertEqual(cluster.raft(id).lastIndex, index, "member \(id) never got the leave entry")
+        }
+        cluster.inFlight.removeAll(where: carriesLeave)
+        cluster.crash(1)
+
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        let leader = cluster.soleLeader()
+        cluster.tickAndSettle(&transcript, times: 5)
+        XCTAssertEqual(cluster.raft(leader).confState, ConfState(voters: [1, 2, 3]), "the new leader left the joint configuration")
+        cluster.proposeAll([1], at: leader)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
     func testOnlyOneConfigurationChangeMayBePendingAtATime() {
         var cluster = TestCluster(voters: 3, joining: [4, 5])
         cluster.elect(1)
