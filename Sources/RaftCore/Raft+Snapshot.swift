@@ -68,15 +68,18 @@ extension Raft {
         }
         transfer.idleTicks = 0
         // With a window of chunks in flight, most answers acknowledge a chunk while later ones
-        // are still on the way. Only an answer that acknowledges nothing new says the follower
-        // missed something (it got a chunk past a gap); resend from there, once per gap, as it
-        // reports the same gap for every chunk that arrives after it.
-        let reportsGap = received == transfer.acknowledged && received < transfer.sent && transfer.resentFrom != received
-        transfer.acknowledged = max(transfer.acknowledged, min(received, transfer.totalBytes))
-        if reportsGap {
+        // are still on the way: nothing to do. The follower misses something when it reports
+        // the same offset again (it got a chunk past a gap) or a lower one (it restarted and
+        // lost its partial copy): resend from there, once until that gap is filled, as it
+        // repeats the report for every chunk that arrives after the gap.
+        if received <= transfer.acknowledged && received < transfer.sent && transfer.resentFrom != received {
+            transfer.acknowledged = received
             transfer.sent = received
             transfer.lastChunkSent = false
             transfer.resentFrom = received
+        } else {
+            transfer.acknowledged = max(transfer.acknowledged, min(received, transfer.totalBytes))
+            if let from = transfer.resentFrom, transfer.acknowledged > from { transfer.resentFrom = nil }
         }
         pr.state = .snapshot(transfer)
         progress[member] = pr

@@ -8,12 +8,12 @@ final class SnapshotTests: XCTestCase {
     private static let chunkBytes = 256
 
     /// Snapshot every 10 applied entries, keep 5 below it, pad snapshots to about ten chunks.
-    private static func snapshottingCluster() -> TestCluster {
+    private static func snapshottingCluster(joining: [NodeID] = []) -> TestCluster {
         var options = TestCluster.Options.configured { $0.snapshotChunkBytes = SnapshotTests.chunkBytes }
         options.snapshotInterval = 10
         options.retainedEntries = 5
         options.snapshotPadding = 2_000
-        return TestCluster(voters: 3, options: options)
+        return TestCluster(voters: 3, joining: joining, options: options)
     }
 
     /// A cluster where member 3 missed 60 entries that everyone else has compacted away.
@@ -97,6 +97,63 @@ final class SnapshotTests: XCTestCase {
         let chunkMessages = transcript.messages(from: 1, to: 3, where: \.isSnapshotChunk).count
         XCTAssertLessThanOrEqual(chunkMessages, 4 * 10, "resending stays proportionate: \(chunkMessages) chunk messages")
         XCTAssertEqual(cluster.node(3).app.digest, cluster.node(1).app.digest)
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testFollowerRestartingMidTransferGetsTheSnapshotFromTheStart() {
+        var cluster = Self.clusterWithFollowerBehindTheSnapshot()
+        var transcript = Transcript()
+        Self.tickUntilChunksAreInFlight(&cluster, &transcript)
+        // Three chunks arrive, then 3 crashes and loses the partial snapshot it held in memory.
+        for _ in 0..<3 {
+            let next = cluster.inFlight.firstIndex { $0.body.isSnapshotChunk }!
+            cluster.deliver(cluster.inFlight.remove(at: next), &transcript)
+        }
+        cluster.settle(&transcript, holding: \.body.isSnapshotChunk)
+        cluster.crash(3)
+        cluster.restart(3)
+
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 40, &transcript) { $0.node(3).app.values == Set(1...65) }, "transfer resumed")
+        let restarts = transcript.messages(from: 1, to: 3, where: { $0.chunk?.offset == 0 })
+        XCTAssertEqual(restarts.count, 2, "sent from the start again")
+        XCTAssertEqual(cluster.node(3).app, cluster.node(1).app)
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testNewerSnapshotTakenMidTransferReplacesTheOneBeingSent() {
+        var cluster = Self.clusterWithFollowerBehindTheSnapshot()
+        var transcript = Transcript()
+        Self.tickUntilChunksAreInFlight(&cluster, &transcript)
+        let first = cluster.inFlight.compactMap(\.body.chunk).first!.index
+        // While the chunks travel, the leader commits 20 more entries and snapshots again.
+        cluster.proposeAll(66...85, at: 1)
+        cluster.settle(&transcript, holding: \.body.isSnapshotChunk)
+        XCTAssertGreaterThan(cluster.node(1).storage.snapshot.metadata.index, first)
+
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 40, &transcript) { $0.node(3).app.values == Set(1...85) })
+        XCTAssertEqual(cluster.node(3).app, cluster.node(1).app)
+        XCTAssertTrue(cluster.replicasMatch(1))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testMemberJoiningAfterCompactionStartsFromTheSnapshotAndKnowsTheMembership() {
+        var cluster = Self.snapshottingCluster(joining: [4])
+        cluster.elect(1)
+        cluster.proposeAll(1...40, at: 1)
+        cluster.stabilize()
+        XCTAssertGreaterThan(cluster.raft(1).firstIndex, 1, "the log start is gone")
+
+        var transcript = Transcript()
+        guard case .success = cluster.proposeConfChange(ConfChange([.addVoter(4)]), at: 1) else { return XCTFail("refused") }
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 20, &transcript) { $0.node(4).app.values == Set(1...40) })
+        XCTAssertGreaterThanOrEqual(transcript.messages(from: 1, to: 4, where: \.isSnapshotChunk).count, 2)
+        XCTAssertEqual(cluster.raft(4).confState.voters, [1, 2, 3, 4])
+        cluster.crash(1)
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        let leader = cluster.soleLeader()
+        cluster.proposeAll([41], at: leader)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.node(4).app.values, Set(1...41))
         XCTAssertEqual(cluster.checker.violations, [])
     }
 
