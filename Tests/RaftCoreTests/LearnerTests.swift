@@ -106,4 +106,27 @@ final class LearnerTests: XCTestCase {
         XCTAssertEqual(cluster.node(5).app.values, Set(1...12))
         XCTAssertEqual(cluster.checker.violations, [])
     }
+
+    func testVoterDemotedToLearnerWhileALearnerIsPromotedInOneJointChange() {
+        var cluster = clusterWithLearners()
+        let swap = ConfChange([.addLearner(3), .addVoter(4)])
+        guard case .success = cluster.proposeConfChange(swap, at: 1) else { return XCTFail("refused") }
+        cluster.stabilize()
+        cluster.tickAll(times: 2)
+        cluster.stabilize()
+        let expected = ConfState(voters: [1, 2, 4], learners: [3, 5])
+        for id in cluster.ids { XCTAssertEqual(cluster.raft(id).confState, expected, "member \(id)") }
+
+        // 3 still receives the log but no longer campaigns; 4 now counts.
+        cluster.proposeAll([11], at: 1)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.node(3).app.values, Set(1...11))
+        XCTAssertFalse(cluster.raft(3).isPromotable)
+        cluster.crash(1)
+        var transcript = Transcript()
+        XCTAssertNotNil(cluster.tickUntil(&transcript) { $0.leader != nil })
+        XCTAssertTrue([2, 4].contains(cluster.soleLeader()))
+        XCTAssertTrue(transcript.messages(from: 3, where: { $0.isVoteRequest || $0.isPreVoteRequest }).isEmpty)
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
 }
