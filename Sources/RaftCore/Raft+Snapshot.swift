@@ -140,7 +140,10 @@ extension Raft {
         }
         incomingSnapshot = nil
         install(Snapshot(metadata: metadata, data: incoming.data))
-        send(.appendResponse(index: log.lastIndex, reject: false, hintIndex: 0, hintTerm: 0), to: leader)
+        // Report only what is known to match the leader: the snapshot's last index (now our
+        // commit index). When our log already held that entry, entries after it may still
+        // conflict with the leader's and must not be claimed.
+        send(.appendResponse(index: log.committed, reject: false, hintIndex: 0, hintTerm: 0), to: leader)
     }
 
     private mutating func install(_ received: Snapshot) {
