@@ -16,9 +16,13 @@ let package = Package(
         .library(name: "RaftCore", targets: ["RaftCore"]),
         .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
+        .library(name: "ClusterNode", targets: ["ClusterNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
@@ -43,6 +47,19 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
         .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4"], swiftSettings: strict),
+        // The node runtime: drives RaftCore over RaftStorage, applies IncidentCore, group commit,
+        // escalation scheduler, notification dispatch, snapshots.
+        .target(
+            name: "ClusterNode",
+            dependencies: [
+                "IncidentCore", "RaftCore", "RaftStorage",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -53,6 +70,11 @@ let package = Package(
         // testdata/*.txt are golden scripts read via #filePath, not resources.
         .testTarget(
             name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], exclude: ["testdata"], swiftSettings: strict),
+        .testTarget(
+            name: "ClusterNodeTests",
+            dependencies: ["ClusterNode", "IncidentCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
     ]
 )

@@ -108,6 +108,11 @@ public struct Effects: Sendable, Equatable {
 public struct Applied: Sendable, Equatable {
     public var result: CommandResult
     public var effects: Effects
+
+    public init(result: CommandResult, effects: Effects) {
+        self.result = result
+        self.effects = effects
+    }
 }
 
 /// The typed result of `IncidentStateMachine.apply(_:at:index:)`.

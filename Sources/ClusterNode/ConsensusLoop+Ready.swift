@@ -1,0 +1,161 @@
+import Foundation
+import IncidentCore
+import RaftCore
+import RaftStorage
+
+extension ConsensusLoop {
+    /// Persists, sends, applies and acknowledges every pending `Ready` (Raft's driver contract:
+    /// nothing is sent or answered before what it depends on is durable).
+    func processReady() {
+        while raft.hasReady {
+            let ready = raft.ready()
+            do {
+                if let snapshot = ready.snapshot {
+                    try store.saveSnapshot(snapshot)
+                    try state.restore(snapshot.data)
+                    scheduler.rebuild(from: state.machine)
+                    deliveries.rebuild(from: state.machine)
+                }
+                if ready.mustSync || !ready.entries.isEmpty {
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    try store.append(ready.entries, hardState: ready.hardState ?? raft.hardState)
+                    logAppends += 1
+                    metrics.appended(entries: ready.entries.count, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+                }
+            } catch {
+                // The log cannot be trusted any more: stop serving rather than acknowledge
+                // writes that may not be durable.
+                logger.critical("Raft log write failed; stopping the node", metadata: ["error": "\(error)"])
+                fatalError("Raft log write failed: \(error)")
+            }
+            // ClusterWire delivers `ready.messages` once the node has peers; a single voter has none.
+            for entry in ready.committedEntries { apply(entry) }
+            raft.advance(ready)
+            if let soft = ready.softState { leadershipChanged(soft) }
+        }
+    }
+
+    private func apply(_ entry: Entry) {
+        appliedSinceSnapshot.entries += 1
+        appliedSinceSnapshot.bytes += entry.data.count
+        let waiter = waiting.removeValue(forKey: entry.index)
+        guard entry.kind == .normal, !entry.data.isEmpty else {
+            waiter?.reply(.failure(NodeError(.uncertain, "the write was superseded by a leader change; retry")))
+            return
+        }
+        switch state.apply(entry) {
+        case .success(let applied):
+            if case .success(let done) = applied.outcome, !applied.duplicate {
+                scheduler.update(with: done.effects)
+                deliveries.update(with: done.effects)
+            }
+            metrics.applied(applied.outcome)
+            guard let waiter else { return }
+            if waiter.term == entry.term {
+                waiter.reply(.success(Submission(outcome: applied.outcome, index: entry.index, appliedAt: applied.stamp, duplicate: applied.duplicate)))
+            } else {
+                waiter.reply(.failure(NodeError(.uncertain, "leadership changed before the write committed; retry with the same request id")))
+            }
+        case .failure(let error):
+            logger.error("skipped an undecodable log entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+            waiter?.reply(.failure(NodeError(.uncertain, "the log entry could not be decoded")))
+        }
+    }
+
+    private func leadershipChanged(_ soft: SoftState) {
+        let isLeader = soft.role == .leader
+        defer { wasLeader = isLeader }
+        guard isLeader != wasLeader else { return }
+        if isLeader {
+            // A new leader owns the timers and the outbox: rebuild both from replicated state and
+            // fire or deliver whatever became due while nobody led.
+            scheduler.rebuild(from: state.machine)
+            deliveries.rebuild(from: state.machine)
+            logger.info("became leader", metadata: ["term": "\(raft.term)", "timers": "\(scheduler.pendingCount)", "outbox": "\(deliveries.depth)"])
+        } else {
+            for (_, waiter) in waiting { waiter.reply(.failure(NodeError(.uncertain, "leadership was lost; retry", leaderHint: soft.leader))) }
+            waiting = [:]
+            logger.info("lost leadership", metadata: ["term": "\(raft.term)", "leader": "\(soft.leader)"])
+        }
+    }
+
+    // MARK: - Reads
+
+    func serve(_ reads: [Inbox.Read]) {
+        guard !reads.isEmpty else { return }
+        let context = LoopContext(state: state, status: status)
+        for read in reads { read(context) }
+    }
+
+    var status: NodeStatus {
+        NodeStatus(
+            nodeID: config.nodeID, role: raft.role, leader: raft.leader, term: raft.term, commitIndex: raft.commitIndex,
+            appliedIndex: raft.appliedIndex, firstIndex: raft.firstIndex, lastIndex: raft.lastIndex,
+            voters: raft.confState.voters.sorted(), learners: raft.confState.learners.sorted(), logAppends: logAppends, logBytes: store.logBytes,
+            snapshotBytes: store.snapshotBytes, snapshotIndex: store.latestSnapshot?.index ?? 0,
+            pendingTimers: scheduler.pendingCount, outboxDepth: state.machine.outboxCount, rememberedRequests: state.requests.count)
+    }
+
+    // MARK: - Deliveries
+
+    func startDeliveries() {
+        guard let delivery else { return }
+        for id in deliveries.takeStartable(now: clock(), limit: config.maxConcurrentDeliveries) {
+            guard let intent = state.machine.notification(id), !intent.state.isTerminal,
+                let channel = state.machine.config.channels[intent.channel], let incident = state.machine.incident(intent.incident)
+            else {
+                deliveries.finished(id)
+                continue
+            }
+            if intent.state == .pending {
+                propose([Inbox.Proposal(command: .recordDelivery(notification: id, report: .dispatched, actor: .system), requestID: "", reply: nil)])
+            }
+            let request = DeliveryRequest(intent: intent, channel: channel, incident: incident)
+            let inbox = self.inbox
+            Task {
+                let report = await delivery.deliver(request)
+                inbox.report(delivery: id, report)
+            }
+        }
+    }
+
+    func scheduleRetryIfNeeded(_ id: UInt64, _ report: DeliveryReport) {
+        guard case .failed(_, true) = report, let intent = state.machine.notification(id) else { return }
+        let attempt = max(1, Int64(intent.attempts))
+        let delay = min(config.maxRedeliveryDelayMilliseconds, config.redeliveryDelayMilliseconds << min(attempt - 1, 16))
+        deliveries.retry(id, at: clock() + delay)
+    }
+
+    // MARK: - Snapshots and shutdown
+
+    func maybeSnapshot() {
+        guard appliedSinceSnapshot.entries >= config.snapshotEveryEntries || appliedSinceSnapshot.bytes >= config.snapshotEveryBytes else { return }
+        let metadata = raft.snapshotMetadataAtApplied
+        let snapshot = Snapshot(metadata: metadata, data: state.snapshot())
+        do {
+            try store.saveSnapshot(snapshot)
+            raft.setSnapshot(snapshot)
+            let keep = config.retainedEntriesAfterSnapshot
+            let through = metadata.index > keep ? metadata.index - keep : 0
+            if through >= raft.firstIndex {
+                raft.compactLog(through: through)
+                try store.compact(upTo: through)
+            }
+            appliedSinceSnapshot = (0, 0)
+            logger.info("snapshot taken", metadata: ["index": "\(metadata.index)", "bytes": "\(snapshot.data.count)"])
+        } catch {
+            logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])
+            appliedSinceSnapshot.entries /= 2
+        }
+    }
+
+    func shutDown() {
+        let drained = inbox.take(waitingUpTo: 0)
+        for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }
+        for (_, waiter) in waiting { waiter.reply(.failure(NodeError(.unavailable, "the node is shutting down"))) }
+        waiting = [:]
+        serve(drained.reads)
+        store.close()
+        logger.info("consensus loop stopped")
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import IncidentCore
+import Logging
+import RaftCore
+import RaftStorage
+
+/// The single thread that owns Raft, the durable log and the replicated state. Each turn it
+/// takes every queued request, proposes them as one batch (one log append, one fsync: group
+/// commit), applies what committed, answers the waiting requests, runs reads, fires due timers,
+/// starts deliveries and takes snapshots. Blocking disk I/O stays on this thread, away from the
+/// async runtime.
+final class ConsensusLoop: @unchecked Sendable {
+    // @unchecked: every mutable field below is touched only on the loop thread (`run`), which is
+    // started once; other threads talk to it only through `inbox` (a Mutex) and `delivery`.
+    let inbox: Inbox
+    let config: NodeConfig
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let delivery: (any NotificationDelivery)?
+
+    var raft: Raft
+    let store: RaftLogStore
+    var state: ReplicatedState
+    var scheduler = EscalationScheduler()
+    var deliveries = DeliveryQueue()
+    /// Proposals waiting for their entry to apply: index → (term, reply).
+    var waiting: [LogIndex: (term: Term, reply: @Sendable (Result<Submission, NodeError>) -> Void)] = [:]
+    /// The last stamp given to an entry; stamps never go backwards within the log.
+    var lastStamp: Int64 = 0
+    var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
+    var wasLeader = false
+    var logAppends: UInt64 = 0
+    let metrics = NodeMetrics()
+
+    init(config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?) throws(NodeError) {
+        self.config = config
+        self.logger = logger
+        self.clock = clock
+        self.delivery = delivery
+        inbox = Inbox(proposalLimit: config.proposalQueueDepth)
+        let opened: (store: RaftLogStore, recovered: RecoveredState)
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory + "/raft", withIntermediateDirectories: true)
+            opened = try RaftLogStore.open(directory: config.dataDirectory + "/raft", config: config.storage)
+        } catch let error as StorageError {
+            throw NodeError(.storage, "cannot open the Raft log in \(config.dataDirectory)/raft: \(error)")
+        } catch {
+            throw NodeError(.storage, "cannot create \(config.dataDirectory)/raft: \(error)")
+        }
+        store = opened.store
+        var recovered = opened.recovered
+        if let tail = recovered.discardedTail {
+            logger.warning("discarded a torn tail of the Raft log", metadata: ["path": "\(tail.path)", "offset": "\(tail.offset)", "bytes": "\(tail.bytes)", "reason": "\(tail.reason)"])
+        }
+        state = ReplicatedState(rememberedRequests: config.rememberedRequests, requestMemoryMilliseconds: config.requestMemoryMilliseconds)
+        var snapshot = Snapshot()
+        do {
+            if recovered.snapshot == nil && recovered.entries.isEmpty {
+                // First start: this node founds a one-voter cluster.
+                let (hard, entries) = Raft.bootstrap(voters: [config.nodeID])
+                try store.append(entries, hardState: hard)
+                recovered = RecoveredState(snapshot: nil, hardState: hard, entries: entries)
+                logger.info("bootstrapped a new single-node cluster", metadata: ["data_dir": "\(config.dataDirectory)"])
+            }
+            if recovered.snapshot != nil {
+                guard let loaded = try store.loadSnapshot() else { throw NodeError(.storage, "the snapshot named by the log is missing") }
+                snapshot = loaded
+                try state.restore(loaded.data)
+            }
+        } catch let error as NodeError {
+            throw error
+        } catch {
+            throw NodeError(.storage, "cannot restore \(config.dataDirectory): \(error)")
+        }
+        do {
+            raft = try Raft(config: config.raftConfig, hardState: recovered.hardState, snapshot: snapshot, entries: recovered.entries, randomSeed: UInt64.random(in: 1...UInt64.max))
+        } catch {
+            throw NodeError(.invalidConfig, "\(error)")
+        }
+        lastStamp = state.machine.appliedAt.millisecondsSinceEpoch
+    }
+
+    /// Runs until `inbox.stop()`; then fails what is still waiting and closes the log.
+    func run() {
+        var nextTick = clock() + Int64(config.tickIntervalMilliseconds)
+        processReady()
+        campaignIfAlone()
+        while true {
+            let now = clock()
+            let sleep = Int(max(0, min(nextTick - now, (scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: now)) ?? Int64.max))))
+            let work = inbox.take(waitingUpTo: sleep)
+            if work.stopping { break }
+            if clock() >= nextTick {
+                raft.tick()
+                nextTick = clock() + Int64(config.tickIntervalMilliseconds)
+                campaignIfAlone()
+            }
+            for id in work.deliveriesFinished { deliveries.finished(id) }
+            var proposals = work.proposals
+            for (id, report) in work.deliveryReports {
+                proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))
+                scheduleRetryIfNeeded(id, report)
+            }
+            if raft.isLeader { proposals += dueTimerProposals() }
+            propose(proposals)
+            processReady()
+            serve(work.reads)
+            if raft.isLeader { startDeliveries() }
+            maybeSnapshot()
+        }
+        shutDown()
+    }
+
+    private func campaignIfAlone() {
+        if !raft.isLeader, raft.confState.voters == [config.nodeID], raft.leader == 0 {
+            raft.campaignNow()
+            processReady()
+        }
+    }
+
+    // MARK: - Proposing
+
+    func propose(_ proposals: [Inbox.Proposal]) {
+        guard !proposals.isEmpty else { return }
+        guard raft.isLeader else {
+            for proposal in proposals {
+                proposal.reply?(.failure(NodeError(.notLeader, "no leader is known yet; retry", leaderHint: raft.leader)))
+            }
+            return
+        }
+        var start = 0
+        while start < proposals.count {
+            var batch: [[UInt8]] = []
+            var bytes = 0
+            var end = start
+            let stamp = nextStamp()
+            while end < proposals.count, batch.count < config.maxBatchCommands, bytes < config.maxBatchBytes {
+                let data = Envelope(stamp: stamp, requestID: proposals[end].requestID, command: proposals[end].command).encoded()
+                bytes += data.count
+                batch.append(data)
+                end += 1
+            }
+            do {
+                let range = try raft.propose(batch: batch)
+                for (offset, index) in range.enumerated() {
+                    if let reply = proposals[start + offset].reply { waiting[index] = (raft.term, reply) }
+                }
+                metrics.batchProposed(commands: batch.count, bytes: bytes)
+            } catch {
+                let nodeError = error.code == .uncommittedLimit
+                    ? NodeError(.overloaded, "too many uncommitted writes; retry", leaderHint: error.leaderHint)
+                    : NodeError(.notLeader, error.message, leaderHint: error.leaderHint)
+                for proposal in proposals[start..<end] { proposal.reply?(.failure(nodeError)) }
+            }
+            start = end
+        }
+    }
+
+    /// The leader's clock, but never below the previous entry's stamp.
+    private func nextStamp() -> Timestamp {
+        lastStamp = max(lastStamp, clock())
+        return Timestamp(millisecondsSinceEpoch: lastStamp)
+    }
+
+    private func dueTimerProposals() -> [Inbox.Proposal] {
+        scheduler.takeDue(at: Timestamp(millisecondsSinceEpoch: clock())).map {
+            Inbox.Proposal(command: .fireTimer($0, actor: .system), requestID: "", reply: nil)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import IncidentCore
+import RaftCore
+
+/// What a read sees on the consensus loop: the applied state and the node's Raft status.
+public struct LoopContext: ~Copyable {
+    public let state: ReplicatedState
+    public let status: NodeStatus
+}
+
+/// The node's consensus status, for `GET /api/v1/cluster`, readiness and metrics.
+public struct NodeStatus: Sendable, Equatable {
+    public var nodeID: NodeID
+    public var role: Raft.Role
+    public var leader: NodeID
+    public var term: Term
+    public var commitIndex: LogIndex
+    public var appliedIndex: LogIndex
+    public var firstIndex: LogIndex
+    public var lastIndex: LogIndex
+    public var voters: [NodeID]
+    public var learners: [NodeID]
+    /// Log appends (fsyncs) since the node started: many commands share one (group commit).
+    public var logAppends: UInt64
+    public var logBytes: Int
+    public var snapshotBytes: Int
+    public var snapshotIndex: LogIndex
+    public var pendingTimers: Int
+    public var outboxDepth: Int
+    public var rememberedRequests: Int
+}

@@ -1,0 +1,93 @@
+import RaftCore
+import RaftStorage
+
+/// Runtime settings of one `incidentd` node. Every limit carries its unit in its name; the
+/// defaults suit a single node on a local SSD.
+public struct NodeConfig: Sendable {
+    /// Where the Raft log, snapshots and node identity live.
+    public var dataDirectory: String
+    /// This member's Raft id (non-zero). A single node is member 1.
+    public var nodeID: NodeID = 1
+    /// Wall time of one Raft tick. Election timeout = `electionTicks` × this. Default 100 ms.
+    public var tickIntervalMilliseconds = 100
+    /// Ticks before a follower campaigns (default 10: 1–2 s with 100 ms ticks).
+    public var electionTicks = 10
+    public var heartbeatTicks = 1
+    /// Commands per log append at most (group commit): many concurrent requests share one fsync.
+    public var maxBatchCommands = 1_024
+    /// Encoded command bytes per append at most.
+    public var maxBatchBytes = 4 << 20
+    /// Requests waiting for the consensus loop; beyond it `submit` fails with `overloaded` (503).
+    public var proposalQueueDepth = 20_000
+    /// Take a snapshot after this many applied entries since the last one...
+    public var snapshotEveryEntries: UInt64 = 50_000
+    /// ...or after this many applied bytes, whichever comes first.
+    public var snapshotEveryBytes = 64 << 20
+    /// Entries kept in the log below a snapshot (lets slow followers catch up without one).
+    public var retainedEntriesAfterSnapshot: UInt64 = 5_000
+    /// Request ids remembered for idempotent retries (`Idempotency-Key`), oldest dropped first.
+    public var rememberedRequests = 100_000
+    /// How long a request id is remembered, in milliseconds of log time. Default 24 h.
+    public var requestMemoryMilliseconds: Int64 = 24 * 3_600_000
+    /// Delivery attempts in flight from this node's dispatcher.
+    public var maxConcurrentDeliveries = 64
+    /// Delay before re-dispatching a notification whose delivery failed retryably, doubled per
+    /// attempt up to `maxRedeliveryDelayMilliseconds`.
+    public var redeliveryDelayMilliseconds: Int64 = 1_000
+    public var maxRedeliveryDelayMilliseconds: Int64 = 60_000
+    public var storage = StorageConfig.default
+
+    public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+
+    public func validate() throws(NodeError) {
+        func check(_ ok: Bool, _ message: String) throws(NodeError) {
+            if !ok { throw NodeError(.invalidConfig, message) }
+        }
+        try check(!dataDirectory.isEmpty, "data directory must be set")
+        try check(nodeID != 0, "node id must be non-zero")
+        try check(tickIntervalMilliseconds >= 10 && tickIntervalMilliseconds <= 10_000, "tick interval must be 10–10000 ms")
+        try check(maxBatchCommands > 0 && maxBatchBytes > 0, "batch limits must be positive")
+        try check(proposalQueueDepth > 0, "proposal queue depth must be positive")
+        try check(snapshotEveryEntries > 0 && snapshotEveryBytes > 0, "snapshot thresholds must be positive")
+        try check(rememberedRequests > 0, "remembered requests must be positive")
+        try check(maxConcurrentDeliveries > 0, "max concurrent deliveries must be positive")
+        do { try storage.validate() } catch { throw NodeError(.invalidConfig, "storage: \(error)") }
+        do { try raftConfig.validate() } catch { throw NodeError(.invalidConfig, "raft: \(error)") }
+    }
+
+    var raftConfig: RaftConfig {
+        var config = RaftConfig(id: nodeID)
+        config.electionTicks = electionTicks
+        config.heartbeatTicks = heartbeatTicks
+        return config
+    }
+}
+
+/// Why the node could not do what was asked. `code` maps to an HTTP status in the API.
+public struct NodeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The node is not the leader and cannot forward (503).
+        case notLeader = "not_leader"
+        /// Too many requests are queued (503 with Retry-After).
+        case overloaded
+        /// The node is shutting down or stopped (503).
+        case unavailable
+        /// The write may or may not have been applied (leadership changed before commit).
+        case uncertain
+        case invalidConfig = "invalid_config"
+        /// The data directory is unusable or corrupt; the node refuses to start.
+        case storage
+    }
+
+    public var code: Code
+    public var message: String
+    public var leaderHint: NodeID
+
+    public init(_ code: Code, _ message: String, leaderHint: NodeID = 0) {
+        self.code = code
+        self.message = message
+        self.leaderHint = leaderHint
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

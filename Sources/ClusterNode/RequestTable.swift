@@ -1,0 +1,92 @@
+import DequeModule
+import IncidentCore
+
+/// Answers to recent request ids, part of the replicated state: a retried request (same
+/// `Idempotency-Key`, or a write re-sent after a leader change) gets the first answer and is not
+/// applied again. Bounded by count and by age in log time, both evicted oldest first, so every
+/// replica evicts the same entries at the same log positions.
+struct RequestTable: Sendable {
+    struct Remembered: Sendable, Equatable {
+        var index: UInt64
+        var stamp: Timestamp
+        /// The encoded answer: `[0][CommandResult]` or `[1][CommandError]`.
+        var answer: [UInt8]
+    }
+
+    private(set) var answers: [String: Remembered] = [:]
+    /// Request ids in the order they were applied.
+    private var order: Deque<String> = []
+    let capacity: Int
+    let retentionMilliseconds: Int64
+
+    init(capacity: Int, retentionMilliseconds: Int64) {
+        self.capacity = capacity
+        self.retentionMilliseconds = retentionMilliseconds
+    }
+
+    var count: Int { answers.count }
+
+    func answer(for requestID: String) -> Remembered? { answers[requestID] }
+
+    mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome) {
+        evict(now: stamp)
+        var writer = BinaryWriter()
+        switch outcome {
+        case .success(let applied):
+            writer.write(UInt8(0))
+            applied.result.encode(to: &writer)
+        case .failure(let error):
+            writer.write(UInt8(1))
+            error.encode(to: &writer)
+        }
+        answers[requestID] = Remembered(index: index, stamp: stamp, answer: writer.bytes)
+        order.append(requestID)
+        while order.count > capacity, let oldest = order.popFirst() { answers[oldest] = nil }
+    }
+
+    private mutating func evict(now: Timestamp) {
+        while let oldest = order.first, let entry = answers[oldest],
+            now.millisecondsSinceEpoch - entry.stamp.millisecondsSinceEpoch > retentionMilliseconds
+        {
+            order.removeFirst()
+            answers[oldest] = nil
+        }
+    }
+
+    /// Decodes a remembered answer as an `Outcome` without effects (they happened the first time).
+    static func outcome(of remembered: Remembered) throws(DecodingError) -> Outcome {
+        var reader = BinaryReader(remembered.answer)
+        switch try reader.readByte() {
+        case 0: return .success(Applied(result: try CommandResult(from: &reader), effects: Effects()))
+        case 1: return .failure(try CommandError(from: &reader))
+        default: throw DecodingError(.invalidTag, at: 0, "remembered answer")
+        }
+    }
+
+    // MARK: - Snapshot
+
+    func encode(to writer: inout BinaryWriter) {
+        writer.write(varint: UInt64(order.count))
+        for id in order {
+            let entry = answers[id]!
+            writer.write(string: id)
+            writer.write(varint: entry.index)
+            writer.write(zigzag: entry.stamp.millisecondsSinceEpoch)
+            writer.write(blob: entry.answer)
+        }
+    }
+
+    mutating func decode(from reader: inout BinaryReader) throws(DecodingError) {
+        let count = try reader.readCount(minimumElementSize: 4)
+        answers = [:]
+        order = []
+        for _ in 0..<count {
+            let id = try reader.readString()
+            let index = try reader.readVarint()
+            let stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
+            let answer = try reader.readBlob()
+            answers[id] = Remembered(index: index, stamp: stamp, answer: answer)
+            order.append(id)
+        }
+    }
+}

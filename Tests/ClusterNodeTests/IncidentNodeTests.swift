@@ -1,0 +1,77 @@
+import ClusterNode
+import IncidentCore
+import XCTest
+
+final class IncidentNodeTests: XCTestCase {
+    func testAnEventBecomesAnIncidentAndSurvivesRestart() async throws {
+        let directory = TemporaryDirectory()
+        var node = try makeNode(directory)
+        let first = try await node.submit(.ingest(events: [event("GPU memory exhausted")], actor: .user("test")))
+        let incident = try XCTUnwrap(first.eventResults.first?.incident)
+        XCTAssertEqual(first.eventResults.first?.disposition, .created)
+        let repeated = try await node.submit(.ingest(events: [event("GPU memory exhausted")], actor: .user("test")))
+        XCTAssertEqual(repeated.eventResults.first?.disposition, .deduplicated)
+        XCTAssertEqual(repeated.eventResults.first?.incident, incident)
+        await node.shutdown()
+
+        node = try makeNode(directory)
+        let restored = try await node.read { $0.state.machine.incident(incident) }
+        XCTAssertEqual(restored?.occurrenceCount, 2)
+        let status = try await node.status()
+        XCTAssertEqual(status.voters, [1])
+        await node.shutdown()
+    }
+
+    func testConcurrentWritesShareAppendsAndAllApply() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory)
+        let count = 500
+        let results = try await withThrowingTaskGroup(of: IncidentID?.self) { group in
+            for i in 0..<count {
+                group.addTask { try await node.submit(.ingest(events: [event("alert \(i)")], actor: .user("test"))).eventResults.first?.incident }
+            }
+            var ids: [IncidentID?] = []
+            for try await id in group { ids.append(id) }
+            return ids
+        }
+        XCTAssertEqual(Set(results.compactMap { $0 }).count, count)
+        let status = try await node.status()
+        XCTAssertGreaterThanOrEqual(status.appliedIndex, UInt64(count))
+        // Group commit: every command is its own entry, but concurrent ones share appends.
+        XCTAssertLessThan(status.logAppends, UInt64(count / 2), "\(status.logAppends) appends for \(count) commands")
+        let open = try await node.read { $0.state.machine.openIncidentCount }
+        XCTAssertEqual(open, count)
+        await node.shutdown()
+    }
+
+    func testARetriedRequestIDReturnsTheFirstAnswerAndAppliesOnce() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory)
+        let command = Command.ingest(events: [event("token latency")], actor: .user("test"))
+        let first = try await node.submit(command, requestID: "key-1:retry-me")
+        let second = try await node.submit(command, requestID: "key-1:retry-me")
+        XCTAssertFalse(first.duplicate)
+        XCTAssertTrue(second.duplicate)
+        XCTAssertEqual(second.eventResults, first.eventResults)
+        let count = try await node.read { $0.state.machine.incident(first.eventResults[0].incident!)?.occurrenceCount }
+        XCTAssertEqual(count, 1, "the retry must not count as a second occurrence")
+        await node.shutdown()
+    }
+
+    func testSnapshotsCompactTheLogAndRestartRestoresFromThem() async throws {
+        let directory = TemporaryDirectory()
+        var node = try makeNode(directory) {
+            $0.snapshotEveryEntries = 50
+            $0.retainedEntriesAfterSnapshot = 10
+        }
+        for i in 0..<200 { _ = try await node.submit(.ingest(events: [event("alert \(i)")], actor: .user("test"))) }
+        let before = try await node.status()
+        XCTAssertGreaterThan(before.snapshotIndex, 100)
+        XCTAssertGreaterThan(before.firstIndex, 50, "the log was compacted")
+        await node.shutdown()
+        node = try makeNode(directory)
+        let open = try await node.read { $0.state.machine.openIncidentCount }
+        XCTAssertEqual(open, 200)
+        await node.shutdown()
+    }
+}

@@ -1,0 +1,77 @@
+import ClusterNode
+import Foundation
+import IncidentCore
+import Logging
+import Synchronization
+import XCTest
+
+/// A node in a fresh temporary data directory, removed when the test ends.
+final class TemporaryDirectory {
+    let path: String
+    init() {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("clusternode-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func makeNode(
+    _ directory: TemporaryDirectory, delivery: (any NotificationDelivery)? = nil, clock: ManualClock? = nil,
+    configure: (inout NodeConfig) -> Void = { _ in }
+) throws -> IncidentNode {
+    var config = NodeConfig(dataDirectory: directory.path)
+    config.tickIntervalMilliseconds = 20
+    configure(&config)
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    if let clock {
+        return try IncidentNode(config: config, logger: logger, delivery: delivery, clock: { clock.now })
+    }
+    return try IncidentNode(config: config, logger: logger, delivery: delivery)
+}
+
+/// A wall clock the test moves forward by hand (escalation delays are minutes long).
+final class ManualClock: Sendable {
+    private let milliseconds = Mutex(Int64(Date().timeIntervalSince1970 * 1_000))
+    var now: Int64 { milliseconds.withLock { $0 } }
+    func advance(byMilliseconds delta: Int64) { milliseconds.withLock { $0 += delta } }
+}
+
+func event(_ title: String, dedupKey: String = "", action: EventAction = .trigger, severity: String = "critical") -> Event {
+    Event(
+        source: "llm-sentinel", timestamp: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000)),
+        eventType: "anomaly", category: .performance, title: title, rawSeverity: severity,
+        resource: Resource(type: "service", id: "chat-api", name: "chat-api"), environment: "production", dedupKey: dedupKey, action: action)
+}
+
+extension Submission {
+    var eventResults: [EventResult] {
+        guard case .success(let applied) = outcome, case .ingested(let results) = applied.result else { return [] }
+        return results
+    }
+}
+
+/// Records delivery requests and answers each with `answer`.
+final class RecordingDelivery: NotificationDelivery {
+    private let log = Mutex<[DeliveryRequest]>([])
+    let answer: @Sendable (DeliveryRequest) -> DeliveryReport
+
+    init(answer: @escaping @Sendable (DeliveryRequest) -> DeliveryReport = { _ in .delivered }) { self.answer = answer }
+
+    var requests: [DeliveryRequest] { log.withLock { $0 } }
+
+    func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+        log.withLock { $0.append(request) }
+        return answer(request)
+    }
+}
+
+/// Polls `condition` until it holds or `seconds` pass.
+func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+    }
+    return try await condition()
+}
