@@ -46,7 +46,9 @@ final class DeterminismPropertyTests: XCTestCase {
                 guard outcome == followerOutcome else { return "command \(index) \(brief(command)): outcomes differ:\n  \(outcome)\n  \(followerOutcome)" }
                 let after = leader.snapshot()
                 guard after == follower.snapshot() else { return "command \(index) \(brief(command)): snapshots differ" }
-                if let violation = leader.invariantViolation() { return "command \(index) \(brief(command)): \(violation)" }
+                if let violation = leader.invariantViolation() ?? Self.fingerprintOwnershipViolation(leader) {
+                    return "command \(index) \(brief(command)): \(violation)"
+                }
                 if case .failure(let error) = outcome, !Self.unchangedByRejection(before: before, after: after, index: index, at: at) {
                     return "command \(index) \(brief(command)) was rejected (\(error)) but changed state"
                 }
@@ -159,6 +161,19 @@ final class DeterminismPropertyTests: XCTestCase {
         expected.appliedIndex = index
         if at > expected.appliedAt { expected.appliedAt = at }
         return expected.snapshot() == after
+    }
+
+    /// The dedup promise seen from the incidents' side: every alert still firing in an open
+    /// incident is the one its fingerprint deduplicates into, so no fingerprint can have firing
+    /// alerts in two open incidents.
+    private static func fingerprintOwnershipViolation(_ machine: IncidentStateMachine) -> String? {
+        for incident in machine.incidents(limit: .max, where: { $0.status.isOpen }) {
+            for alert in incident.alerts where !alert.resolved {
+                let owner = machine.openIncident(fingerprint: alert.fingerprint)?.id
+                if owner != incident.id { return "\(alert.fingerprint) fires in \(incident.id) but deduplicates into \(owner.map(\.description) ?? "nothing")" }
+            }
+        }
+        return nil
     }
 
     private static func commandDecodingError(_ bytes: [UInt8]) -> DecodingError? {
