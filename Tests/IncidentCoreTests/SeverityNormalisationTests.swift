@@ -78,6 +78,17 @@ final class SeverityNormalisationTests: XCTestCase {
         XCTAssertEqual(strict.incident(known).severity, .p4, "a known spelling wins")
     }
 
+    func testRepeatsAreNormalisedTheSameWay() {
+        var h = Harness()
+        let id = h.open(sampleEvent(severity: "warning"))
+        h.ingest(sampleEvent(severity: "SEV-0"), after: 1_000)
+        XCTAssertEqual(h.incident(id).severity, .p0, "a repeat's raw severity goes through the same table")
+        XCTAssertEqual(h.incident(id).timeline.last?.change, "severity P2 → P0")
+        let pagerDuty = h.open(sampleEvent(title: "from PagerDuty", severity: "info"))
+        h.ingest(sampleEvent(title: "from PagerDuty", severity: "error"), after: 1_000)
+        XCTAssertEqual(h.incident(pagerDuty).severity, .p1)
+    }
+
     func testEachProducerSpellingOpensTheExpectedPriority() {
         var h = Harness()
         let producers: [(String, String, Severity)] = [
