@@ -18,14 +18,13 @@ final class DeterminismPropertyTests: XCTestCase {
     /// 2026-11-25T06:00:00Z, a Wednesday.
     static let start = Timestamp(millisecondsSinceEpoch: 1_795_586_400_000)
 
-    static var seeds: [UInt64] {
+    /// Seeds 1...N (N from `INCIDENTCORE_PROPERTY_SEEDS`), or the one `INCIDENTCORE_SEED` names;
+    /// nil when a variable is not a number.
+    static var seeds: [UInt64]? {
         let environment = ProcessInfo.processInfo.environment
-        if let text = environment["INCIDENTCORE_SEED"] {
-            guard let seed = UInt64(text) else { preconditionFailure("INCIDENTCORE_SEED must be an unsigned integer, got '\(text)'") }
-            return [seed]
-        }
-        let count = environment["INCIDENTCORE_PROPERTY_SEEDS"].flatMap { Int($0) } ?? defaultSeedCount
-        return (0..<UInt64(max(1, count))).map { $0 + 1 }
+        if let text = environment["INCIDENTCORE_SEED"] { return UInt64(text).map { [$0] } }
+        guard let count = environment["INCIDENTCORE_PROPERTY_SEEDS"].map({ Int($0) }) ?? defaultSeedCount, count > 0 else { return nil }
+        return (1...UInt64(count)).map { $0 }
     }
 
     // MARK: - Properties
@@ -144,8 +143,11 @@ final class DeterminismPropertyTests: XCTestCase {
 
     /// Runs `check` for every seed; a non-nil answer is a failure, reported with its replay command.
     private func forEachSeed(_ check: (UInt64) -> String?, file: StaticString = #filePath, line: UInt = #line) {
+        guard let seeds = Self.seeds else {
+            return XCTFail("INCIDENTCORE_SEED must be an unsigned integer and INCIDENTCORE_PROPERTY_SEEDS a positive count", file: file, line: line)
+        }
         var failures = 0
-        for seed in Self.seeds {
+        for seed in seeds {
             guard let failure = check(seed) else { continue }
             let replay = "INCIDENTCORE_SEED=\(seed) swift test --filter DeterminismPropertyTests"
             print("\(name) failed for seed \(seed): \(failure)\nreplay: \(replay)")
