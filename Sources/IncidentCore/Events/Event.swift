@@ -156,9 +156,11 @@ public struct Event: Sendable, Equatable, BinaryCodable {
         if map.count > Limits.maxMapEntries {
             throw ValidationError(field: field, reason: "more than \(Limits.maxMapEntries) entries")
         }
-        for (key, value) in map {
+        // Sorted: the first error reported must not depend on dictionary layout, which differs
+        // between replicas (and between a command and its decoded copy).
+        for key in map.keys.sorted() {
             try TextLimits.check(key, field: field, max: TextLimits.identifierBytes)
-            try TextLimits.check(value, field: "\(field).\(key)", max: TextLimits.titleBytes, allowEmpty: true)
+            try TextLimits.check(map[key]!, field: "\(field).\(key)", max: TextLimits.titleBytes, allowEmpty: true)
         }
     }
 

@@ -48,9 +48,18 @@ public struct IncidentID: Hashable, Comparable, Sendable, BinaryCodable, CustomS
 
     public init(number: UInt64, createdAt: Timestamp) {
         self.number = number
-        let ms = createdAt.millisecondsSinceEpoch
-        self.day = ms >= 0 ? ms / Milliseconds.day : (ms - Milliseconds.day + 1) / Milliseconds.day
+        self.day = Self.day(of: createdAt)
     }
+
+    /// Floor division that cannot overflow, even at `Int64.min`.
+    private static func day(of instant: Timestamp) -> Int64 {
+        let ms = instant.millisecondsSinceEpoch
+        return ms / Milliseconds.day - (ms % Milliseconds.day < 0 ? 1 : 0)
+    }
+
+    /// The days any `Timestamp` falls on. Decoding refuses others: their date arithmetic (in
+    /// `description`, used by error messages) would overflow.
+    static let representableDays = day(of: Timestamp(millisecondsSinceEpoch: .min))...day(of: Timestamp(millisecondsSinceEpoch: .max))
 
     init(number: UInt64, day: Int64) {
         self.number = number
@@ -83,7 +92,11 @@ public struct IncidentID: Hashable, Comparable, Sendable, BinaryCodable, CustomS
     }
 
     public init(from reader: inout BinaryReader) throws(DecodingError) {
-        self.init(number: try reader.readVarint(), day: try reader.readZigzag())
+        let number = try reader.readVarint()
+        let start = reader.offset
+        let day = try reader.readZigzag()
+        guard Self.representableDays.contains(day) else { throw DecodingError(.invalidValue, at: start, "incident id day out of range") }
+        self.init(number: number, day: day)
     }
 }
 

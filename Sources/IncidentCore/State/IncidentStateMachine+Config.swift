@@ -5,11 +5,13 @@
 extension IncidentStateMachine {
     mutating func createConfig(_ item: ConfigItem, by actor: Actor, at: Timestamp) -> Result<CommandResult, CommandError> {
         var entity = item.entity
+        // Assign a deterministic id from the log-ordered sequence, skipping any already taken. The
+        // sequence only advances if the item is stored: a rejected command changes nothing.
+        var sequence = nextConfigSequence
         if entity.id.isEmpty {
-            // Assign a deterministic id from the log-ordered sequence, skipping any already taken.
             repeat {
-                entity.id = "\(item.kind.idPrefix)-\(nextConfigSequence)"
-                nextConfigSequence += 1
+                entity.id = "\(item.kind.idPrefix)-\(sequence)"
+                sequence += 1
             } while config.item(item.kind, entity.id) != nil
         }
         if var key = entity as? APIKey {
@@ -23,7 +25,9 @@ extension IncidentStateMachine {
         guard config.count(item.kind) < Configuration.maxItemsPerKind else {
             return .failure(CommandError(.limitExceeded, "at most \(Configuration.maxItemsPerKind) items of kind \(item.kind.name)"))
         }
-        return store(ConfigItem(entity))
+        let result = store(ConfigItem(entity))
+        if case .success = result { nextConfigSequence = sequence }
+        return result
     }
 
     mutating func updateConfig(_ item: ConfigItem, by actor: Actor) -> Result<CommandResult, CommandError> {

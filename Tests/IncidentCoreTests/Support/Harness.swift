@@ -73,6 +73,13 @@ struct Harness {
 
     func incident(_ id: IncidentID) -> Incident { machine.incident(id)! }
 
+    /// Ingests one event and returns the incident it landed in, as it is afterwards. (Not
+    /// `h.incident(h.open(e))`: that reads `h` before `open` mutates it.)
+    mutating func opened(_ event: Event, file: StaticString = #filePath, line: UInt = #line) -> Incident {
+        let id = open(event, file: file, line: line)
+        return incident(id)
+    }
+
     mutating func act(_ id: IncidentID, _ action: LifecycleAction, by actor: Actor = responder, after ms: Int64 = 0, file: StaticString = #filePath, line: UInt = #line) -> Outcome {
         apply(.transition(incident: id, action: action, comment: "", rootCause: "", actor: actor), after: ms, file: file, line: line)
     }
