@@ -58,15 +58,21 @@ struct SMTPClient: Sendable {
                         startTLS: startTLS.map { SMTPClientHandler.StartTLS(context: $0, serverHostname: sni) }))
                 }
             }
+        let channel: any Channel
         do {
-            _ = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
+            channel = try await bootstrap.connect(host: endpoint.host, port: endpoint.port).get()
         } catch {
             let failure = Self.classifyConnect(error, endpoint: endpoint)
             outcome.fail(failure)  // the handler never ran; nothing else completes the promise
             return .failure(failure)
         }
         do {
-            try await outcome.futureResult.get()
+            // Cancelling the task closes the connection, which fails `outcome` at once.
+            try await withTaskCancellationHandler {
+                try await outcome.futureResult.get()
+            } onCancel: {
+                channel.close(promise: nil)
+            }
             return .success(())
         } catch {
             return .failure(SMTPClientHandler.classify(error))

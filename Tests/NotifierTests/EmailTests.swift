@@ -169,9 +169,10 @@ final class EmailTests: XCTestCase {
         let receiver = try await SMTPReceiver.start(behaviour)
         var config = NotifierConfig.test
         config.smtp.replyTimeoutMilliseconds = 200
+        let notification = Fixture.notification(emailChannel(receiver))
         try await withNotifier(config) { notifier in
             let started = ContinuousClock.now
-            let result = await notifier.deliver(Fixture.notification(emailChannel(receiver)))
+            let result = try await withWatchdog(seconds: 5) { await notifier.deliver(notification) }
             XCTAssertEqual(result, .failed(error: "timeout: no SMTP reply within 200 ms", retryable: true))
             XCTAssertLessThan(ContinuousClock.now - started, .milliseconds(1_500))
         }

@@ -92,3 +92,20 @@ final class SleepRecorder: Sendable {
         { milliseconds in self.delays.withLock { $0.append(milliseconds) } }
     }
 }
+
+struct WatchdogExpired: Error {}
+
+/// Runs `body`, failing with `WatchdogExpired` if it takes longer than `seconds`, so a broken
+/// timeout fails its test instead of hanging the suite.
+func withWatchdog<T: Sendable>(seconds: Int, _ body: @escaping @Sendable () async -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw WatchdogExpired() }
+        return value
+    }
+}
