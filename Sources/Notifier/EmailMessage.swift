@@ -28,8 +28,8 @@ struct EmailMessage: Sendable {
         let domain = sender.split(separator: "@").last.map(String.init) ?? "incidentd.local"
         let boundary = "=_incidentd_" + hex(SHA256.hash(data: Array(context.intent.idempotencyKey.utf8)).prefix(12))
         var lines = [
-            "From: \(MIMEEncoding.headerText(channel.emailFrom))",
-            "To: \(recipients.map(MIMEEncoding.headerText).joined(separator: ",\r\n "))",
+            "From: \(mailboxHeader(channel.emailFrom, address: sender))",
+            "To: \(zip(recipients, envelope).map { mailboxHeader($0, address: $1) }.joined(separator: ",\r\n "))",
             "Subject: \(MIMEEncoding.headerText(shortened(context.headline, toCharacters: subjectLimit)))",
             "Date: \(MIMEEncoding.rfc5322Date(context.sentAt))",
             "Message-ID: <\(messageIDLocalPart(context.intent.idempotencyKey))@\(domain)>",
@@ -66,6 +66,15 @@ struct EmailMessage: Sendable {
             address.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") })
         else { return nil }
         return String(address)
+    }
+
+    /// `Name <address>` with a non-ASCII name RFC 2047-encoded (the address never is), or the
+    /// bare address.
+    static func mailboxHeader(_ text: String, address: String) -> String {
+        guard let open = text.lastIndex(of: "<") else { return address }
+        let name = text[..<open].trimmingSpaces
+        guard !name.isEmpty else { return address }
+        return "\(MIMEEncoding.headerText(String(name))) <\(address)>"
     }
 
     /// The idempotency key with characters outside RFC 5322 `atext` and `.` replaced by `-`.

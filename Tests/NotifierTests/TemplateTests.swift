@@ -63,6 +63,14 @@ final class MIMEEncodingTests: XCTestCase {
         XCTAssertEqual(MIMEEncoding.rfc5322Date(Timestamp(millisecondsSinceEpoch: 0)), "Thu, 01 Jan 1970 00:00:00 +0000")
     }
 
+    func testMailboxHeaderEncodesOnlyTheDisplayName() {
+        XCTAssertEqual(EmailMessage.mailboxHeader("Incidents <a@example.com>", address: "a@example.com"), "Incidents <a@example.com>")
+        XCTAssertEqual(EmailMessage.mailboxHeader("Störungen <a@example.com>", address: "a@example.com"), "=?UTF-8?B?U3TDtnJ1bmdlbg==?= <a@example.com>")
+        XCTAssertEqual(EmailMessage.mailboxHeader("a@example.com", address: "a@example.com"), "a@example.com")
+        XCTAssertEqual(EmailMessage.mailbox("Ops Team <ops@example.com>"), "ops@example.com")
+        XCTAssertNil(EmailMessage.mailbox("evil@example.com>\r\nRCPT TO:<x@y"))
+    }
+
     func testHeaderTextCannotInjectHeaders() {
         XCTAssertEqual(MIMEEncoding.headerText("a\r\nBcc: x@y"), "a  Bcc: x@y")
     }
