@@ -12,7 +12,9 @@ import Synchronization
 /// decides on retries; `deliver(withRetries:)` retries in process with backoff and jitter. Every
 /// attempt is bounded by a timeout, passes a per-endpoint circuit breaker, carries the intent's
 /// idempotency key and is counted in metrics. Owns one `HTTPClient`; call `shutdown()` once
-/// before dropping the notifier.
+/// before dropping the notifier (AsyncHTTPClient asserts on a client dropped while running).
+///
+/// Thread-safe: one notifier serves every dispatcher task of a node.
 public final class Notifier: Sendable {
     public let config: NotifierConfig
     private let http: HTTPClient
