@@ -182,13 +182,14 @@ final class DeliveryTests: XCTestCase {
     }
 
     func testConcurrencyLimitFailsFastInsteadOfQueueing() async throws {
-        let receiver = try await HTTPReceiver.start { _, _ in CannedResponse(delayMilliseconds: 300) }
+        let receiver = try await HTTPReceiver.start { _, _ in CannedResponse(delayMilliseconds: 1_000) }
         var config = NotifierConfig.test
         config.maxConcurrentDeliveries = 1
         try await withNotifier(config) { notifier in
             let notification = webhook(receiver)
             async let slow = notifier.deliver(notification)
-            try await Task.sleep(for: .milliseconds(100))
+            // Wait until the first attempt is at the receiver (which holds its answer for 1 s).
+            for _ in 0..<200 where receiver.requests.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
             let rejected = await notifier.deliver(notification)
             guard case .failed(let error, true) = rejected else { return XCTFail("\(rejected)") }
             XCTAssertTrue(error.hasPrefix("overloaded"), error)
