@@ -17,10 +17,15 @@ let package = Package(
         .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
+        .library(name: "Notifier", targets: ["Notifier"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
     ],
@@ -66,6 +71,23 @@ let package = Package(
             dependencies: ["IncidentCore"],
             swiftSettings: strict
         ),
+        // Delivery of outbox entries: webhook, Slack, PagerDuty Events v2, SMTP (docs/NOTIFICATIONS.md).
+        .target(
+            name: "Notifier",
+            dependencies: [
+                "IncidentCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "IncidentCoreTests", dependencies: ["IncidentCore"], swiftSettings: strict),
         // testdata/*.txt are golden scripts read via #filePath, not resources.
         .testTarget(
@@ -76,5 +98,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NotifierTests",
+            dependencies: [
+                "Notifier",
+                "IncidentCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
