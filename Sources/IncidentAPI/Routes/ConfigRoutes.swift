@@ -1,0 +1,3 @@
+extension Endpoints {
+    func addConfigRoutes(to routes: RouteList) {}
+}
