@@ -79,8 +79,9 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     var isEmpty: Bool { fields.isEmpty }
     var keys: [String] { fields.map(\.key) }
 
+    /// Objects are equal when they hold the same fields, in any order (JSON's own meaning).
     static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
-        lhs.fields.count == rhs.fields.count && zip(lhs.fields, rhs.fields).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        lhs.fields.count == rhs.fields.count && lhs.fields.allSatisfy { rhs[$0.key] == $0.value }
     }
 }
 

@@ -2,8 +2,8 @@ import IncidentCore
 
 /// The text forms of instants and durations the API reads and writes.
 ///
-/// Instants are RFC 3339 (`2026-11-25T06:04:00Z`, fractional seconds and `±hh:mm` offsets
-/// accepted; answers always use UTC with milliseconds). Durations are Go-style strings
+/// Instants are RFC 3339 (`2026-11-25T06:04:00Z`, fractional seconds and `±hh:mm` or `±hhmm`
+/// offsets accepted; answers always use UTC with milliseconds). Durations are Go-style strings
 /// (`90s`, `5m`, `1h30m`, `2d`, `250ms`) or a bare number of seconds; answers use the string form.
 enum TimeText {
     /// Parses RFC 3339. Years 0001–9999 (Alertmanager's "zero" time `0001-01-01T00:00:00Z` too).
@@ -43,11 +43,12 @@ enum TimeText {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
             index += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            guard let h = digits(index + 1..<index + 3), index + 3 < bytes.count, bytes[index + 3] == UInt8(ascii: ":"),
-                let m = digits(index + 4..<index + 6), h < 24, m < 60
-            else { return nil }
+            // `+hh:mm` (RFC 3339) or `+hhmm` (ISO 8601 basic, as in PagerDuty's examples).
+            let colon = index + 3 < bytes.count && bytes[index + 3] == UInt8(ascii: ":")
+            let minuteStart = index + (colon ? 4 : 3)
+            guard let h = digits(index + 1..<index + 3), let m = digits(minuteStart..<minuteStart + 2), h < 24, m < 60 else { return nil }
             offsetSeconds = (h * 3600 + m * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
-            index += 6
+            index = minuteStart + 2
         default:
             return nil
         }

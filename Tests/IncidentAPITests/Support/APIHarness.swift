@@ -80,7 +80,8 @@ func withAPI(
 
 /// Wall and monotonic time the tests move by hand.
 final class TestClock: Sendable {
-    private let state = Mutex((milliseconds: Int64(1_795_000_000_000), seconds: 1_000.0))
+    /// Starts at 2026-12-01T00:00:00Z.
+    private let state = Mutex((milliseconds: Int64(1_796_083_200_000), seconds: 1_000.0))
     var milliseconds: Int64 { state.withLock { $0.milliseconds } }
     var seconds: Double { state.withLock { $0.seconds } }
     var timestamp: Timestamp { Timestamp(millisecondsSinceEpoch: milliseconds) }
