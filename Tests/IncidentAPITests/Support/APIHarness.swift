@@ -80,8 +80,9 @@ func withAPI(
 
 /// Wall and monotonic time the tests move by hand.
 final class TestClock: Sendable {
-    /// Starts at 2026-12-01T00:00:00Z.
-    private let state = Mutex((milliseconds: Int64(1_796_083_200_000), seconds: 1_000.0))
+    /// Starts at the real time: the node stamps commands with the real clock, and the API's
+    /// defaults (event timestamps, analytics windows) must agree with those stamps.
+    private let state = Mutex((milliseconds: Int64(Date().timeIntervalSince1970 * 1_000), seconds: 1_000.0))
     var milliseconds: Int64 { state.withLock { $0.milliseconds } }
     var seconds: Double { state.withLock { $0.seconds } }
     var timestamp: Timestamp { Timestamp(millisecondsSinceEpoch: milliseconds) }
