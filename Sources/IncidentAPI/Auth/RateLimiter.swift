@@ -39,7 +39,7 @@ final class RateLimiter: Sendable {
                 return nil
             }
             let wait = (1 - bucket.tokens) / rate
-            return max(1, Int(wait.rounded(.up)))
+            return wait.isFinite ? max(1, Int(min(wait, 86_400).rounded(.up))) : 86_400
         }
     }
 

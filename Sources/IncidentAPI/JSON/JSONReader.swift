@@ -143,8 +143,8 @@ struct JSONReader {
                 throw APIError.invalid(field(key), "must be an RFC 3339 time such as 2026-11-25T06:04:00Z")
             }
             return instant
-        case .int(let ms): return Timestamp(millisecondsSinceEpoch: ms)
-        default: throw APIError.invalid(field(key), "must be an RFC 3339 time string, not \(value.typeName)")
+        case .int(let ms) where TimeText.civilMilliseconds.contains(ms): return Timestamp(millisecondsSinceEpoch: ms)
+        default: throw APIError.invalid(field(key), "must be an RFC 3339 time string (years 0001–9999), not \(value.typeName)")
         }
     }
 

@@ -58,9 +58,12 @@ enum TimeText {
         return Timestamp(millisecondsSinceEpoch: seconds * 1_000 + Int64(milliseconds))
     }
 
+    /// Instants of years 0001–9999: numbers outside are refused rather than carried into state.
+    static let civilMilliseconds: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
     /// Parses a query parameter: RFC 3339 or whole milliseconds since the epoch.
     static func queryInstant(_ text: String) -> Timestamp? {
-        if let ms = Int64(text) { return Timestamp(millisecondsSinceEpoch: ms) }
+        if let ms = Int64(text) { return civilMilliseconds.contains(ms) ? Timestamp(millisecondsSinceEpoch: ms) : nil }
         return instant(text)
     }
 

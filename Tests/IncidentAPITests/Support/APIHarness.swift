@@ -78,18 +78,17 @@ func withAPI(
     await harness.shutdown()
 }
 
-/// Wall and monotonic time the tests move by hand.
+/// Wall and monotonic time the tests move by hand. The wall clock runs with real time (the node
+/// stamps commands with the real clock, and the API's defaults, such as the analytics window,
+/// must agree with those stamps); the rate limiter's clock moves only by hand.
 final class TestClock: Sendable {
-    /// Starts at the real time: the node stamps commands with the real clock, and the API's
-    /// defaults (event timestamps, analytics windows) must agree with those stamps.
-    private let state = Mutex((milliseconds: Int64(Date().timeIntervalSince1970 * 1_000), seconds: 1_000.0))
-    var milliseconds: Int64 { state.withLock { $0.milliseconds } }
+    private let state = Mutex((offsetMilliseconds: Int64(0), seconds: 1_000.0))
+    var milliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1_000) + state.withLock { $0.offsetMilliseconds } }
     var seconds: Double { state.withLock { $0.seconds } }
-    var timestamp: Timestamp { Timestamp(millisecondsSinceEpoch: milliseconds) }
     func advance(seconds delta: Double) {
         state.withLock {
             $0.seconds += delta
-            $0.milliseconds += Int64(delta * 1_000)
+            $0.offsetMilliseconds += Int64(delta * 1_000)
         }
     }
 }
