@@ -32,6 +32,12 @@ public struct APISettings: Sendable {
     /// How long `POST /api/v1/channels/{id}/test` waits for the test delivery before answering
     /// 202 (the delivery then goes on in the background).
     public var channelTestWaitMilliseconds = 10_000
+    /// How long `/api/v1/ready` waits for the consensus loop before answering 503.
+    public var readyTimeoutMilliseconds = 2_000
+    /// Incidents one `GET /api/v1/incidents` examines at most (reads run on the consensus loop,
+    /// so a selective filter over a large state must not stall writes). Past it the page may be
+    /// short, and `next_cursor` continues where the scan stopped.
+    public var maxScannedIncidentsPerList = 20_000
     /// `Retry-After` seconds sent with 503 answers (no leader, overloaded, shutting down).
     public var unavailableRetryAfterSeconds = 1
 
@@ -79,6 +85,8 @@ public struct APISettings: Sendable {
         try check(maxPageSize <= 10_000, "maxPageSize must be at most 10000")
         try check(channelTestWaitMilliseconds >= 0, "channelTestWaitMilliseconds must not be negative")
         try check(unavailableRetryAfterSeconds >= 1, "unavailableRetryAfterSeconds must be at least 1")
+        try check(readyTimeoutMilliseconds >= 1, "readyTimeoutMilliseconds must be positive")
+        try check(maxScannedIncidentsPerList >= maxPageSize, "maxScannedIncidentsPerList must be at least maxPageSize")
         try check(!version.isEmpty, "version must be set")
     }
 

@@ -72,6 +72,29 @@ final class IncidentTests: XCTestCase {
         }
     }
 
+    func testASelectiveFilterScansABoundedNumberOfIncidentsPerPage() async throws {
+        try await withAPI({ settings in
+            settings.maxPageSize = 3
+            settings.maxScannedIncidentsPerList = 3
+        }) { client, _ in
+            _ = try await client.post("/api/v1/events", as: .ingest, #"{"source":"rare","title":"the needle"}"#)
+            let hay = (0..<8).map { #"{"source":"common","title":"hay \#($0)"}"# }
+            _ = try await client.post("/api/v1/events", as: .ingest, "[" + hay.joined(separator: ",") + "]")
+            var found: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let page = try await client.get("/api/v1/incidents?source=rare" + (cursor.map { "&cursor=\($0)" } ?? ""), as: .viewer)
+                XCTAssertEqual(page.status, .ok, page.text)
+                found += page.json["incidents"]?.array?.compactMap { $0["title"]?.string } ?? []
+                cursor = page.json["next_cursor"]?.string
+                pages += 1
+            } while cursor != nil && pages < 10
+            XCTAssertEqual(found, ["the needle"])
+            XCTAssertEqual(pages, 3, "nine incidents, three examined per request")
+        }
+    }
+
     func testManualIncidentsOpenWith201AndDeduplicateByKey() async throws {
         try await withAPI { client, _ in
             let body = #"{"title":"Checkout errors reported by support","severity":"P1","category":"availability","labels":{"origin":"support"},"dedup_key":"support-42"}"#

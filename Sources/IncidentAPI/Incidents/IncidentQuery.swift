@@ -45,6 +45,25 @@ struct IncidentQuery: Sendable {
         }
     }
 
+    /// One page, newest first, examining at most `budget` incident numbers. `nextCursor` is set
+    /// when another match exists beyond the page, or where an exhausted scan stopped (the next
+    /// page may then be empty or short; clients follow cursors until there is none).
+    func page(of machine: IncidentStateMachine, scanning budget: Int) -> (incidents: [Incident], nextCursor: UInt64?) {
+        guard let newest = machine.incidents(limit: 1).first?.id.number else { return ([], nil) }
+        var number = min(before ?? newest &+ 1, newest &+ 1)
+        var found: [Incident] = []
+        var scanned = 0
+        // One match beyond the page tells whether a next page exists, so none is ever empty
+        // unless the scan budget ran out.
+        while number > 1, found.count <= limit, scanned < budget {
+            number -= 1
+            scanned += 1
+            if let incident = machine.incident(number: number), matches(incident) { found.append(incident) }
+        }
+        if found.count > limit { return (Array(found.prefix(limit)), found[limit - 1].id.number) }
+        return (found, number > 1 && scanned == budget ? number : nil)
+    }
+
     func matches(_ incident: Incident) -> Bool {
         if !statuses.isEmpty && !statuses.contains(incident.status) { return false }
         if !severities.isEmpty && !severities.contains(incident.severity) { return false }

@@ -16,12 +16,11 @@ extension Endpoints {
         routes.add(.get, "/api/v1/incidents") { request, _ in
             _ = try await authorize(request, for: .read)
             let query = try IncidentQuery(QueryReader(request), defaultLimit: settings.defaultPageSize, maxLimit: settings.maxPageSize)
-            let page = try await read { $0.state.machine.incidents(before: query.before, limit: query.limit + 1, where: query.matches) }
-            let more = page.count > query.limit
-            let shown = page.prefix(query.limit)
+            let budget = settings.maxScannedIncidentsPerList
+            let page = try await read { query.page(of: $0.state.machine, scanning: budget) }
             return .json([
-                "incidents": .array(shown.map { .object(IncidentJSON.summary($0)) }),
-                "next_cursor": more ? .string(String(shown.last!.id.number)) : .null,
+                "incidents": .array(page.incidents.map { .object(IncidentJSON.summary($0)) }),
+                "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,
             ])
         }
         routes.add(.post, "/api/v1/incidents") { request, _ in

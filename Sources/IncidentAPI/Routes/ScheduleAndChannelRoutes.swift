@@ -1,6 +1,5 @@
 import Hummingbird
 import IncidentCore
-import Synchronization
 
 /// The configuration routes that are not plain CRUD: who is on call, channel tests, and the
 /// SLA policy.
@@ -31,7 +30,7 @@ extension Endpoints {
             guard let tester = settings.channelTester else {
                 throw APIError(.notImplemented, .notImplemented, "this node has no notification delivery to test channels with")
             }
-            let report = await Self.firstOf(wait: settings.channelTestWaitMilliseconds) { await tester(channel) }
+            let report = await Deadline.firstOf(milliseconds: settings.channelTestWaitMilliseconds) { await tester(channel) }
             var body: JSONObject = ["channel_id": .string(channel.id)]
             switch report {
             case .delivered?:
@@ -61,30 +60,4 @@ extension Endpoints {
         }
     }
 
-    /// The result of `work`, or nil if it takes longer than `wait` milliseconds (it then goes
-    /// on without anyone waiting for it).
-    static func firstOf(wait: Int, _ work: @escaping @Sendable () async -> DeliveryReport) async -> DeliveryReport? {
-        let answer = FirstAnswer()
-        return await withCheckedContinuation { continuation in
-            answer.set(continuation)
-            let timer = Task {
-                try? await Task.sleep(for: .milliseconds(wait))
-                answer.finish(nil)
-            }
-            Task {
-                let report = await work()
-                timer.cancel()
-                answer.finish(report)
-            }
-        }
-    }
-}
-
-/// Resumes a waiting continuation with whichever answer comes first; later answers are dropped.
-private final class FirstAnswer: Sendable {
-    private let waiter = Mutex<CheckedContinuation<DeliveryReport?, Never>?>(nil)
-
-    func set(_ continuation: CheckedContinuation<DeliveryReport?, Never>) { waiter.withLock { $0 = continuation } }
-
-    func finish(_ value: DeliveryReport?) { waiter.withLock { $0.take() }?.resume(returning: value) }
 }

@@ -41,13 +41,18 @@ extension Endpoints {
             "version": .string(settings.version), "uptime_seconds": .int(Int64(uptime)),
             "started_at": .string(Timestamp(millisecondsSinceEpoch: Int64(settings.startedAt.timeIntervalSince1970 * 1_000)).rfc3339),
         ]
+        let node = self.node
+        let answer = await Deadline.firstOf(milliseconds: settings.readyTimeoutMilliseconds) { () async -> Result<NodeStatus, NodeError> in
+            do throws(NodeError) { return .success(try await node.status()) } catch { return .failure(error) }
+        }
         let status: NodeStatus
-        do { status = try await node.status() } catch {
-            body["status"] = "not_ready"
-            body["components"] = ["consensus": ["status": "down", "reason": .string(error.code.rawValue)]]
-            var headers = HTTPFields()
-            headers[.retryAfter] = String(settings.unavailableRetryAfterSeconds)
-            return .json(.object(body), status: .serviceUnavailable, headers: headers)
+        switch answer {
+        case .success(let value)?:
+            status = value
+        case .failure(let error)?:
+            return notReady(body, reason: error.code.rawValue)
+        case nil:
+            return notReady(body, reason: "timeout")
         }
         let hasLeader = status.leader != 0
         body["status"] = hasLeader ? "ready" : "not_ready"
@@ -64,6 +69,16 @@ extension Endpoints {
             "notifications": ["status": "ok", "outbox_depth": .int(status.outboxDepth)],
         ]
         return .json(.object(body), status: hasLeader ? .ok : .serviceUnavailable)
+    }
+
+    /// 503 naming why the consensus loop did not answer (stopped, or busy past the deadline).
+    private func notReady(_ body: JSONObject, reason: String) -> Response {
+        var body = body
+        body["status"] = "not_ready"
+        body["components"] = ["consensus": ["status": "down", "reason": .string(reason)]]
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(settings.unavailableRetryAfterSeconds)
+        return .json(.object(body), status: .serviceUnavailable, headers: headers)
     }
 
     static func roleName(_ role: Raft.Role) -> String {
