@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
         .library(name: "Notifier", targets: ["Notifier"]),
+        .library(name: "IncidentAPI", targets: ["IncidentAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
@@ -65,6 +68,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The Hummingbird HTTP surface: REST v1, PagerDuty Events v2 and Alertmanager receivers,
+        // API-key auth with roles, per-key rate limits, the OpenAPI document.
+        .target(
+            name: "IncidentAPI",
+            dependencies: [
+                "ClusterNode", "IncidentCore", "RaftCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -95,6 +110,16 @@ let package = Package(
         .testTarget(
             name: "ClusterNodeTests",
             dependencies: ["ClusterNode", "IncidentCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IncidentAPITests",
+            dependencies: [
+                "IncidentAPI", "ClusterNode", "IncidentCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),

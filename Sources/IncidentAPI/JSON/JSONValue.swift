@@ -1,0 +1,203 @@
+import Foundation
+
+/// A JSON document as a value: what requests are parsed into and responses are built from.
+///
+/// Requests are parsed into this tree first and then read field by field (`JSONReader`), so every
+/// type error names the exact field (`events[3].resource.id`), unknown fields are ignored the
+/// same way everywhere, and opaque producer payloads (PagerDuty `custom_details`, Sentinel
+/// `payload`) pass through unchanged. Objects keep their field order, so responses read in the
+/// order they are written.
+enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// Parses UTF-8 JSON. Nesting is bounded by Foundation's parser (512 levels), so hostile
+    /// input cannot exhaust the stack.
+    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch let DecodingError.dataCorrupted(context) {
+            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            throw JSONParseError(reason: underlying ?? context.debugDescription)
+        } catch {
+            throw JSONParseError(reason: "\(error)")
+        }
+    }
+
+    /// The compact UTF-8 encoding.
+    var bytes: [UInt8] {
+        var writer = JSONWriter()
+        writer.write(self)
+        return writer.bytes
+    }
+
+    /// The compact encoding as a string (how opaque payloads are stored in events).
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// A short name of the value's type for error messages.
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// A JSON object with its fields in order. Lookups are linear: objects built by the API are
+/// small, and parsed objects are read once per known field.
+struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private(set) var fields: [(key: String, value: JSONValue)] = []
+
+    init() {}
+
+    init(dictionaryLiteral elements: (String, JSONValue)...) {
+        for (key, value) in elements { self[key] = value }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        get { fields.first { $0.key == key }?.value }
+        set {
+            let index = fields.firstIndex { $0.key == key }
+            switch (index, newValue) {
+            case (let i?, let value?): fields[i].value = value
+            case (let i?, nil): fields.remove(at: i)
+            case (nil, let value?): fields.append((key, value))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    var isEmpty: Bool { fields.isEmpty }
+    var keys: [String] { fields.map(\.key) }
+
+    /// Objects are equal when they hold the same fields, in any order (JSON's own meaning).
+    static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.fields.count == rhs.fields.count && lhs.fields.allSatisfy { rhs[$0.key] == $0.value }
+    }
+}
+
+/// The body was not JSON (truncated, wrong syntax, not UTF-8, nested too deeply).
+struct JSONParseError: Error, Sendable {
+    var reason: String
+}
+
+extension JSONValue: Decodable {
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            let dictionary = try container.decode([String: JSONValue].self)
+            var object = JSONObject()
+            // Sorted: the parsed order is not preserved by the decoder, so make it deterministic.
+            for key in dictionary.keys.sorted() { object[key] = dictionary[key] }
+            self = .object(object)
+        }
+    }
+}
+
+// MARK: - Building responses
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    init(stringLiteral value: String) { self = .string(value) }
+    init(integerLiteral value: Int64) { self = .int(value) }
+    init(booleanLiteral value: Bool) { self = .bool(value) }
+    init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    init(nilLiteral: ()) { self = .null }
+    init(dictionaryLiteral elements: (String, JSONValue)...) {
+        var object = JSONObject()
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
+    }
+}
+
+extension JSONValue {
+    static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+    static func int<I: BinaryInteger>(_ value: I) -> JSONValue { .int(Int64(clamping: value)) }
+    static func int<I: BinaryInteger>(_ value: I?) -> JSONValue { value.map { .int(Int64(clamping: $0)) } ?? .null }
+    static func strings(_ values: [String]) -> JSONValue { .array(values.map { .string($0) }) }
+
+    /// A string map with keys sorted (maps in state have no order of their own).
+    static func map(_ values: [String: String]) -> JSONValue {
+        var object = JSONObject()
+        for key in values.keys.sorted() { object[key] = .string(values[key]!) }
+        return .object(object)
+    }
+}
+
+/// Compact JSON encoding into bytes.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: append("null")
+        case .bool(let b): append(b ? "true" : "false")
+        case .int(let i): append(String(i))
+        case .double(let d): append(d.isFinite ? Self.format(d) : "null")
+        case .string(let s): writeString(s)
+        case .array(let values):
+            bytes.append(UInt8(ascii: "["))
+            for (i, element) in values.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(element)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let object):
+            bytes.append(UInt8(ascii: "{"))
+            for (i, field) in object.fields.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                writeString(field.key)
+                bytes.append(UInt8(ascii: ":"))
+                write(field.value)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func format(_ d: Double) -> String {
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
+        return "\(d)"
+    }
+
+    private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    private mutating func writeString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): append("\\\"")
+            case UInt8(ascii: "\\"): append("\\\\")
+            case 0x0A: append("\\n")
+            case 0x0D: append("\\r")
+            case 0x09: append("\\t")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,62 @@
+import ClusterNode
+import Hummingbird
+import IncidentCore
+
+/// Builds the node's HTTP API on a Hummingbird router. The executable serves it:
+///
+/// ```swift
+/// let router = makeRouter(node: node, settings: settings)
+/// let app = Application(router: router, configuration: .init(address: .hostname("0.0.0.0", port: 8080)))
+/// try await app.runService()
+/// ```
+///
+/// Every route answers JSON (errors as `{"error": {"code", "message", "details"}}`), except
+/// `GET /metrics` (Prometheus text) and the PagerDuty and Alertmanager compatibility endpoints,
+/// which answer in the shapes their senders expect.
+public func makeRouter(node: IncidentNode, settings: APISettings) -> Router<BasicRequestContext> {
+    makeRouterAndRoutes(node: node, settings: settings).router
+}
+
+/// The router and the list of routes it serves (the OpenAPI coverage test reads the list).
+func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: Router<BasicRequestContext>, routes: [RouteDescriptor]) {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ErrorMiddleware<BasicRequestContext>(logger: settings.logger))
+    let routes = RouteList(router: router)
+    let endpoints = Endpoints(node: node, settings: settings)
+    endpoints.addSystemRoutes(to: routes)
+    endpoints.addEventRoutes(to: routes)
+    endpoints.addPagerDutyRoutes(to: routes)
+    endpoints.addAlertmanagerRoutes(to: routes)
+    endpoints.addIncidentRoutes(to: routes)
+    endpoints.addConfigRoutes(to: routes)
+    endpoints.addAnalyticsRoutes(to: routes)
+    return (router, routes.routes)
+}
+
+/// One registered route: method and path in OpenAPI form (`/api/v1/incidents/{id}`).
+struct RouteDescriptor: Hashable, Sendable, CustomStringConvertible {
+    var method: String
+    var path: String
+    var description: String { "\(method) \(path)" }
+}
+
+/// Registers routes on the router and remembers them. Used only while the router is built.
+final class RouteList {
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+
+    let router: Router<BasicRequestContext>
+    private(set) var routes: [RouteDescriptor] = []
+
+    init(router: Router<BasicRequestContext>) { self.router = router }
+
+    /// Adds `handler` for `method` on `path` (`{name}` segments are parameters).
+    func add(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        router.on(RouterPath(stringLiteral: path), method: method, use: handler)
+        routes.append(RouteDescriptor(method: method.rawValue, path: path))
+    }
+}
+
+extension BasicRequestContext {
+    /// A path parameter; routes only exist with their parameters, so a missing one is a bug.
+    func parameter(_ name: String) -> String { parameters.get(name) ?? "" }
+}
