@@ -6,14 +6,14 @@ import IncidentCore
 /// channels put it where their format has a summary (webhook `message`, Slack text, PagerDuty
 /// `summary`, the email body's first paragraph).
 struct MessageContext: Sendable {
-    let notification: Notification
+    let notification: OutboundNotification
     /// `<dashboard base>/incidents/<id>`, or empty when no base is configured.
     let incidentURL: String
     let sentAt: Timestamp
     /// The channel template rendered, or the headline when the channel has no template.
     private(set) var message = ""
 
-    init(_ notification: Notification, dashboardBaseURL: String, sentAt: Timestamp) {
+    init(_ notification: OutboundNotification, dashboardBaseURL: String, sentAt: Timestamp) {
         self.notification = notification
         self.sentAt = sentAt
         var base = dashboardBaseURL

@@ -56,7 +56,7 @@ public final class Notifier: Sendable {
 
     /// One delivery attempt. Never throws: every failure is a `DeliveryResult.failed` saying
     /// whether a later attempt may succeed.
-    public func deliver(_ notification: Notification) async -> DeliveryResult {
+    public func deliver(_ notification: OutboundNotification) async -> DeliveryResult {
         switch await attempt(notification) {
         case .success: return .delivered
         case .failure(let error): return DeliveryResult(error)
@@ -70,7 +70,7 @@ public final class Notifier: Sendable {
     ///   - sleep: waits the given milliseconds; if it throws (cancellation), the last failure is
     ///     returned without further attempts.
     public func deliver(
-        withRetries notification: Notification,
+        withRetries notification: OutboundNotification,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         sleep: @escaping @Sendable (_ milliseconds: Int64) async throws -> Void = { try await Task.sleep(for: .milliseconds($0)) }
     ) async -> DeliveryResult {
@@ -98,7 +98,7 @@ public final class Notifier: Sendable {
     /// The circuit state of `host:port` (for tests and diagnostics), nil if it is not tracked.
     func circuitState(_ endpoint: String) -> CircuitBreaker.State? { circuits.state(of: endpoint) }
 
-    func attempt(_ notification: Notification) async -> Result<Void, DeliveryError> {
+    func attempt(_ notification: OutboundNotification) async -> Result<Void, DeliveryError> {
         let started = NIODeadline.now()
         let result = await boundedAttempt(notification)
         metrics.record(notification.channel.type, result, nanoseconds: (NIODeadline.now() - started).nanoseconds)
@@ -106,7 +106,7 @@ public final class Notifier: Sendable {
         return result
     }
 
-    private func boundedAttempt(_ notification: Notification) async -> Result<Void, DeliveryError> {
+    private func boundedAttempt(_ notification: OutboundNotification) async -> Result<Void, DeliveryError> {
         guard !isShutDown.load(ordering: .relaxed) else {
             return .failure(DeliveryError(.shutdown, "the notifier is shut down", retryable: true))
         }
@@ -138,7 +138,7 @@ public final class Notifier: Sendable {
         return result
     }
 
-    private func log(_ notification: Notification, _ result: Result<Void, DeliveryError>) {
+    private func log(_ notification: OutboundNotification, _ result: Result<Void, DeliveryError>) {
         var metadata: Logger.Metadata = [
             "incident": "\(notification.incident.id)", "notification": "\(notification.intent.id)",
             "channel": "\(notification.channel.id)", "kind": "\(notification.intent.kind.name)",

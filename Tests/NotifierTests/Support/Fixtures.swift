@@ -6,8 +6,8 @@ import Logging
 import Notifier
 import XCTest
 
-/// Foundation has a `Notification` too; the module selector picks ours.
-typealias Delivery = Notifier::Notification
+/// The delivery under test.
+typealias Delivery = OutboundNotification
 
 enum Fixture {
     static let createdAt = Timestamp(millisecondsSinceEpoch: 1_772_366_400_000)  // 2026-03-01T12:00:00Z

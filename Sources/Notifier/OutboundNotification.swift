@@ -5,10 +5,8 @@ import IncidentCore
 ///
 /// The node's dispatcher builds it from replicated state (`NotificationIntent`, the channel's
 /// `NotificationChannel` config and the incident) and hands it to `Notifier.deliver(_:)`.
-///
-/// Foundation also declares a `Notification`; a file importing both spells this one
-/// `Notifier::Notification` (a module selector; `Notifier.Notification` would name the class).
-public struct Notification: Sendable {
+/// (Named so that it never clashes with Foundation's `Notification`.)
+public struct OutboundNotification: Sendable {
     public var intent: NotificationIntent
     public var channel: NotificationChannel
     public var incident: IncidentSummary
