@@ -24,7 +24,7 @@ final class DeterminismPropertyTests: XCTestCase {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["INCIDENTCORE_SEED"] { return UInt64(text).map { [$0] } }
         guard let count = environment["INCIDENTCORE_PROPERTY_SEEDS"].map({ Int($0) }) ?? defaultSeedCount, count > 0 else { return nil }
-        return (1...UInt64(count)).map { $0 }
+        return Array(1...UInt64(count))
     }
 
     // MARK: - Properties
