@@ -16,7 +16,7 @@ public enum APIKeySecret {
     }
 
     /// The hash stored in `APIKey.secretHash` and looked up on every request.
-    public static func hash(_ secret: String) -> String { SHA256.hex(secret) }
+    public static func hash(_ secret: String) -> String { SecretDigest.hex(secret) }
 }
 
 /// Why `provisionAPIKey` failed.

@@ -1,0 +1,121 @@
+import ArgumentParser
+import ClusterNode
+import Foundation
+import Hummingbird
+import IncidentAPI
+import IncidentCore
+import Logging
+import Metrics
+import Notifier
+import Prometheus
+import ServiceLifecycle
+
+/// `incidentd`: one node of LLM-Incident-Manager. With no arguments it runs a single-node cluster
+/// on ./data and serves http://127.0.0.1:8080.
+@main
+struct Incidentd: AsyncParsableCommand {
+    static let version = "0.4.0"
+    static let configuration = CommandConfiguration(
+        commandName: "incidentd",
+        abstract: "Incident manager node: REST API, Raft-replicated incident state, escalations and notifications.",
+        discussion: """
+            Every option can also be set by the environment variable INCIDENTD_<NAME> (e.g. INCIDENTD_DATA_DIR) or by a \
+            key <name> (snake_case, e.g. data_dir) in the JSON file given with --config. Flags win over the environment, \
+            the environment over the file. INCIDENTD_BOOTSTRAP_ADMIN_KEY sets the admin API key (otherwise one is \
+            generated on first start and printed once).
+            """,
+        version: version)
+
+    @Option(help: "JSON configuration file (env INCIDENTD_CONFIG).") var config: String?
+    @Option(name: .customLong("data-dir"), help: "Data directory: Raft log and snapshots. (default: ./data)") var dataDir: String?
+    @Option(help: "Address to listen on. (default: 127.0.0.1)") var host: String?
+    @Option(help: "HTTP port. (default: 8080)") var port: Int?
+    @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical (default: info)") var logLevel: String?
+    @Option(name: .customLong("log-format"), help: "text|json (default: text)") var logFormat: String?
+    @Option(name: .customLong("tick-interval-ms"), help: "Raft tick and timer resolution in ms. (default: 100)") var tickIntervalMs: Int?
+    @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact after this many entries. (default: 50000)") var snapshotEveryEntries: Int?
+    @Option(name: .customLong("max-batch-commands"), help: "Commands per log append (group commit). (default: 1024)") var maxBatchCommands: Int?
+    @Option(name: .customLong("max-body-bytes"), help: "Largest request body. (default: 1048576)") var maxBodyBytes: Int?
+    @Option(name: .customLong("rate-limit-rps"), help: "Requests per second per API key. (default: 100)") var rateLimitRps: Double?
+    @Option(name: .customLong("rate-limit-burst"), help: "Burst per API key. (default: 200)") var rateLimitBurst: Double?
+    @Option(name: .customLong("dashboard-url"), help: "Base URL linked from notifications. (default: none)") var dashboardUrl: String?
+    @Option(name: .customLong("delivery-timeout-ms"), help: "Timeout of one notification attempt. (default: 5000)") var deliveryTimeoutMs: Int?
+    @Option(name: .customLong("max-delivery-concurrency"), help: "Notification attempts in flight. (default: 64)") var maxDeliveryConcurrency: Int?
+    @Option(name: .customLong("openapi-path"), help: "OpenAPI document to serve. (default: docs/api/openapi.json found from the working directory or the executable)") var openapiPath: String?
+
+    func resolvedSettings() throws -> Settings {
+        var settings = Settings()
+        let environment = ProcessInfo.processInfo.environment
+        if let file = config ?? environment["INCIDENTD_CONFIG"] { try settings.load(file: file) }
+        try settings.loadEnvironment(environment)
+        let flags: [(String, String?)] = [
+            ("data_dir", dataDir), ("host", host), ("port", port.map(String.init)), ("log_level", logLevel),
+            ("log_format", logFormat), ("tick_interval_ms", tickIntervalMs.map(String.init)),
+            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
+            ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
+            ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
+            ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
+            ("openapi_path", openapiPath),
+        ]
+        for case (let key, let value?) in flags { try settings.set(key, value, source: "--\(key.replacingOccurrences(of: "_", with: "-"))") }
+        try settings.validate()
+        return settings
+    }
+
+    func run() async throws {
+        let settings: Settings
+        do { settings = try resolvedSettings() } catch {
+            throw ValidationError("\(error)")
+        }
+        let logger = Self.bootstrapLogging(settings)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        var notifierConfig = NotifierConfig()
+        notifierConfig.requestTimeoutMilliseconds = Int64(settings.deliveryTimeoutMs)
+        notifierConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
+        notifierConfig.dashboardBaseURL = settings.dashboardUrl
+        let notifier = try Notifier(config: notifierConfig, logger: logger)
+        let delivery = NotifierDelivery(notifier: notifier)
+
+        var nodeConfig = NodeConfig(dataDirectory: settings.dataDir)
+        nodeConfig.tickIntervalMilliseconds = settings.tickIntervalMs
+        nodeConfig.snapshotEveryEntries = UInt64(max(1, settings.snapshotEveryEntries))
+        nodeConfig.maxBatchCommands = settings.maxBatchCommands
+        nodeConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
+        let node: IncidentNode
+        do {
+            node = try IncidentNode(config: nodeConfig, logger: logger, delivery: delivery)
+        } catch {
+            try? await notifier.shutdown()
+            logger.critical("cannot start the node: \(error)")
+            throw ExitCode(1)
+        }
+        try await Self.bootstrapAdminKey(node: node, logger: logger)
+
+        var api = APISettings(version: Self.version, logger: logger)
+        api.maxBodyBytes = settings.maxBodyBytes
+        api.rateLimitRequestsPerSecond = settings.rateLimitRps
+        api.rateLimitBurst = settings.rateLimitBurst
+        api.metricsRenderer = { registry.emitToString() }
+        api.channelTester = { channel in
+            await delivery.test(channel, now: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000)))
+        }
+        if let path = Self.findOpenAPIDocument(settings.openapiPath) {
+            api.openAPIDocument = try APISettings.readOpenAPIDocument(at: path)
+        } else {
+            logger.warning("docs/api/openapi.json not found; GET /api/v1/openapi.json answers 404 (set --openapi-path)")
+        }
+        try api.validate()
+
+        let app = Application(
+            router: makeRouter(node: node, settings: api),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "incidentd"),
+            services: [NodeService(node: node, notifier: notifier, logger: logger)],
+            onServerRunning: { _ in
+                logger.info("incidentd \(Self.version) serving http://\(settings.host):\(settings.port) with data in \(settings.dataDir)")
+            },
+            logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}
