@@ -94,6 +94,7 @@ final class ConsensusLoop: @unchecked Sendable {
                 raft.tick()
                 nextTick = clock() + Int64(config.tickIntervalMilliseconds)
                 campaignIfAlone()
+                metrics.observe(status)
             }
             for id in work.deliveriesFinished { deliveries.finished(id) }
             var proposals = work.proposals

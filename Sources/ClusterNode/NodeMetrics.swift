@@ -9,6 +9,22 @@ struct NodeMetrics: Sendable {
     let batchCommands = Recorder(label: "incidentd_batch_commands")
     let commandsApplied = Counter(label: "incidentd_commands_total", dimensions: [("result", "ok")])
     let commandsRejected = Counter(label: "incidentd_commands_total", dimensions: [("result", "rejected")])
+    let logBytes = Gauge(label: "incidentd_log_bytes")
+    let snapshotBytes = Gauge(label: "incidentd_snapshot_bytes")
+    let appliedIndex = Gauge(label: "incidentd_applied_index")
+    let outboxDepth = Gauge(label: "incidentd_outbox_depth")
+    let pendingTimers = Gauge(label: "incidentd_pending_timers")
+    let isLeader = Gauge(label: "incidentd_is_leader")
+
+    /// Updates the state gauges (cheap: called once per loop turn at most every tick).
+    func observe(_ status: NodeStatus) {
+        logBytes.record(status.logBytes)
+        snapshotBytes.record(status.snapshotBytes)
+        appliedIndex.record(Int(status.appliedIndex))
+        outboxDepth.record(status.outboxDepth)
+        pendingTimers.record(status.pendingTimers)
+        isLeader.record(status.role == .leader ? 1 : 0)
+    }
 
     func appended(entries: Int, nanoseconds: UInt64) {
         appendLatency.recordNanoseconds(Int64(nanoseconds))

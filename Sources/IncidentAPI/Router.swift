@@ -20,6 +20,8 @@ public func makeRouter(node: IncidentNode, settings: APISettings) -> Router<Basi
 /// The router and the list of routes it serves (the OpenAPI coverage test reads the list).
 func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: Router<BasicRequestContext>, routes: [RouteDescriptor]) {
     let router = Router(context: BasicRequestContext.self)
+    // Request counts and latency histograms per route (Prometheus through swift-metrics).
+    router.add(middleware: MetricsMiddleware<BasicRequestContext>())
     router.add(middleware: ErrorMiddleware<BasicRequestContext>(logger: settings.logger))
     let routes = RouteList(router: router)
     let endpoints = Endpoints(node: node, settings: settings)
