@@ -74,4 +74,26 @@ final class IncidentNodeTests: XCTestCase {
         XCTAssertEqual(open, 200)
         await node.shutdown()
     }
+
+    func testRememberedRequestIDsSurviveSnapshotsAndRestarts() async throws {
+        let directory = TemporaryDirectory()
+        var node = try makeNode(directory) {
+            $0.snapshotEveryEntries = 20
+            $0.retainedEntriesAfterSnapshot = 0
+        }
+        let command = Command.ingest(events: [event("moderation queue backlog")], actor: .user("test"))
+        let first = try await node.submit(command, requestID: "key-9:once")
+        for i in 0..<60 { _ = try await node.submit(.ingest(events: [event("filler \(i)")], actor: .user("test"))) }
+        let snapshotIndex = try await node.status().snapshotIndex
+        XCTAssertGreaterThan(snapshotIndex, first.index, "the remembered request must be covered by a snapshot")
+        await node.shutdown()
+
+        node = try makeNode(directory)
+        let retry = try await node.submit(command, requestID: "key-9:once")
+        XCTAssertTrue(retry.duplicate, "a retry after snapshot + restart must not apply again")
+        XCTAssertEqual(retry.eventResults, first.eventResults)
+        let count = try await node.read { $0.state.machine.incident(first.eventResults[0].incident!)?.occurrenceCount }
+        XCTAssertEqual(count, 1)
+        await node.shutdown()
+    }
 }
