@@ -1,0 +1,87 @@
+/// What one invocation does, checked before any connection is opened. Every quantity has a
+/// limit so that a typo cannot start an unbounded run.
+struct BenchPlan: Sendable {
+    /// Closed loop: every connection sends its next request as soon as the previous answer
+    /// arrives. Fixed rate (open loop): request `i` is due at `start + i / rate` whatever the
+    /// answers do, and its latency counts from then, so a stalled server is not hidden by the
+    /// generator slowing down with it (no coordinated omission).
+    enum Pace: Sendable, Equatable {
+        case closedLoop
+        case fixedRate(perSecond: Double)
+    }
+
+    /// When the generator stops issuing requests.
+    enum Stop: Sendable, Equatable {
+        case afterSeconds(Double)
+        case afterRequests(Int)
+    }
+
+    var pace: Pace
+    var stop: Stop
+    var connections: Int
+    var threads: Int
+    var endpoints: [Endpoint]
+    var path: String
+    var apiKey: String
+    var bodies: EventBodies
+    var timeoutNanoseconds: UInt64
+    var maxReconnects: Int
+
+    static let maxConnections = 4_096
+    static let maxThreads = 16
+    static let maxRatePerSecond = 1_000_000.0
+    static let maxSeconds = 3_600.0
+    static let maxRequests = 100_000_000
+    static let maxDistinct = 100_000_000
+    static let maxTimeoutMilliseconds = 120_000
+    static let maxEndpoints = 64
+
+    func validate() throws(BenchError) {
+        func check(_ condition: Bool, _ message: String) throws(BenchError) {
+            if !condition { throw BenchError(.badArgument, message) }
+        }
+        try check((1...Self.maxConnections).contains(connections), "--connections must be 1–\(Self.maxConnections)")
+        try check((1...Self.maxThreads).contains(threads), "--threads must be 1–\(Self.maxThreads)")
+        try check(threads <= connections, "--threads must not exceed --connections")
+        try check((1...Self.maxEndpoints).contains(endpoints.count), "1–\(Self.maxEndpoints) endpoints")
+        try check(path.hasPrefix("/") && !path.contains(" "), "--path must start with / and hold no spaces")
+        try check(!apiKey.isEmpty && !apiKey.contains(where: \.isNewline), "--api-key (or INCIDENT_BENCH_API_KEY) is required")
+        try check((1...EventBodies.maxBatch).contains(bodies.batch), "--batch must be 1–\(EventBodies.maxBatch)")
+        try check((0...Self.maxDistinct).contains(bodies.distinct), "--distinct must be 0–\(Self.maxDistinct)")
+        try check(timeoutNanoseconds >= 1_000_000 && timeoutNanoseconds <= UInt64(Self.maxTimeoutMilliseconds) * 1_000_000,
+                  "--timeout-ms must be 1–\(Self.maxTimeoutMilliseconds)")
+        try check((0...1_000_000).contains(maxReconnects), "--max-reconnects must be 0–1000000")
+        if case .fixedRate(let rate) = pace {
+            try check(rate > 0 && rate <= Self.maxRatePerSecond, "--rate must be in (0, \(Int(Self.maxRatePerSecond))]")
+        }
+        switch stop {
+        case .afterSeconds(let seconds): try check(seconds > 0 && seconds <= Self.maxSeconds, "--duration must be in (0, \(Int(Self.maxSeconds))] seconds")
+        case .afterRequests(let count): try check((1...Self.maxRequests).contains(count), "--requests must be 1–\(Self.maxRequests)")
+        }
+    }
+
+    /// Driver `index`'s part of the run: its connections (endpoints assigned round-robin over
+    /// all connections), an equal share of the rate and of the request count.
+    func share(_ index: Int) -> DriverShare {
+        precondition((0..<threads).contains(index))
+        let mine = Array(stride(from: index, to: connections, by: threads))
+        let endpointsOfMine = mine.map { endpoints[$0 % endpoints.count] }
+        var rate: Double?
+        if case .fixedRate(let total) = pace { rate = total / Double(threads) }
+        var limit: Int?
+        if case .afterRequests(let total) = stop { limit = total / threads + (index < total % threads ? 1 : 0) }
+        return DriverShare(index: index, stride: threads, connections: endpointsOfMine, ratePerSecond: rate, requestLimit: limit)
+    }
+}
+
+/// One driver's (event loop's) part of a plan. Its local request `k` is the run's request
+/// `k * stride + index`, so the drivers together cover `0..<N` once each.
+struct DriverShare: Sendable {
+    var index: Int
+    var stride: Int
+    var connections: [Endpoint]
+    var ratePerSecond: Double?
+    var requestLimit: Int?
+
+    func globalIndex(_ local: Int) -> Int { local * stride + index }
+}

@@ -1,0 +1,64 @@
+import Histogram
+
+/// What one driver counted and timed; the drivers' tallies are merged into the report.
+///
+/// Latencies are in microseconds and cover valid answers only: an error answered quickly must
+/// not make the percentiles look better.
+struct LoadTally: Sendable {
+    /// Highest latency the histograms track exactly; a larger one is clamped (and shows as max).
+    static let highestTrackableMicroseconds: UInt64 = 600_000_000
+
+    var sent = 0
+    var valid = 0
+    /// Answers with a status other than 202, by status code.
+    var wrongStatus: [UInt: Int] = [:]
+    /// 202 answers whose body lacked "accepted".
+    var missingMarker = 0
+    /// Requests in flight on a connection that closed or failed.
+    var transportErrors = 0
+    /// Requests not answered within `--timeout-ms` (their connection is closed).
+    var timeouts = 0
+    /// Open loop: requests due before the end that never got a connection before the cutoff.
+    var unsent = 0
+    /// Connections opened again after one closed during the run.
+    var reconnects = 0
+    /// Open loop: most requests that were due but waiting for a free connection at one time
+    /// (after merging: the sum of each driver's maximum, an upper bound).
+    var maxBacklog = 0
+    /// Monotonic nanoseconds of the run's start and of the last answer seen.
+    var startNanos: UInt64 = 0
+    var lastAnswerNanos: UInt64 = 0
+    /// From the intended send time (open loop) or the write (closed loop) to the answer.
+    var latency = LoadTally.makeHistogram()
+    /// From the write to the answer: the server's share, without time spent queued in the client.
+    var service = LoadTally.makeHistogram()
+
+    static func makeHistogram() -> Histogram<UInt64> {
+        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableMicroseconds, numberOfSignificantValueDigits: .three)
+    }
+
+    /// Invalid answers, lost and unsent requests: what `--max-failures` bounds.
+    var failures: Int { wrongStatus.values.reduce(0, +) + missingMarker + transportErrors + timeouts + unsent }
+
+    mutating func recordValid(latencyNanos: UInt64, serviceNanos: UInt64) {
+        valid += 1
+        _ = latency.record(min(latencyNanos / 1_000, Self.highestTrackableMicroseconds))
+        _ = service.record(min(serviceNanos / 1_000, Self.highestTrackableMicroseconds))
+    }
+
+    mutating func merge(_ other: LoadTally) {
+        sent += other.sent
+        valid += other.valid
+        wrongStatus.merge(other.wrongStatus, uniquingKeysWith: +)
+        missingMarker += other.missingMarker
+        transportErrors += other.transportErrors
+        timeouts += other.timeouts
+        unsent += other.unsent
+        reconnects += other.reconnects
+        maxBacklog += other.maxBacklog
+        startNanos = startNanos == 0 ? other.startNanos : min(startNanos, other.startNanos)
+        lastAnswerNanos = max(lastAnswerNanos, other.lastAnswerNanos)
+        latency.add(other.latency)
+        service.add(other.service)
+    }
+}
