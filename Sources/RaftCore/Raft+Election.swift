@@ -6,7 +6,13 @@ extension Raft {
             tickLeader()
         } else {
             electionElapsed += 1
-            if electionElapsed >= randomizedElectionTimeout {
+            // Only a member that may campaign restarts its timer here. A learner (or a member
+            // that does not know yet it was promoted) keeps counting, so once it has not heard
+            // from a leader for an election timeout it stays out of the leader lease and grants
+            // the (pre-)votes a new leader needs; resetting would put it back in the lease for
+            // part of every cycle, and lock-stepped cycles could starve elections forever
+            // (found by the simulator, seed 5390 with 5 voters).
+            if isPromotable && electionElapsed >= randomizedElectionTimeout {
                 electionElapsed = 0
                 campaign(transfer: false)
             }

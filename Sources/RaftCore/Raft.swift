@@ -121,10 +121,12 @@ public struct Raft: Sendable {
 
     mutating func becomePreCandidate() {
         precondition(role != .leader, "a leader cannot become a pre-candidate")
-        // Pre-vote changes neither term nor vote (thesis §9.6).
+        // Pre-vote changes neither term nor vote (thesis §9.6). A fresh random timeout keeps
+        // repeated pre-elections of several members from staying in step.
         votes = [:]
         leader = 0
         role = .preCandidate
+        resetRandomizedElectionTimeout()
     }
 
     mutating func becomeCandidate() {

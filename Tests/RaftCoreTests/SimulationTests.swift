@@ -27,6 +27,15 @@ final class SimulationTests: XCTestCase {
         }
     }
 
+    /// Regression: learners restarted their election timer although they cannot campaign, so
+    /// they kept re-entering the leader lease and, in lock-step with the pre-candidates' fixed
+    /// timeouts, never granted the pre-votes a new leader needed (no leader in the quiet phase).
+    func testSeed5390FiveMembersElectALeaderAfterMembershipChanges() {
+        var config = SimulationConfig(seed: 5_390)
+        config.voters = 5
+        check(config)
+    }
+
     /// The checker can fail: a disk that forgets votes lets a member that crashed right after
     /// voting vote again in the same term, and within a few dozen seeds that produces a second
     /// leader, a lost write or a stale read that the checks report.
