@@ -100,17 +100,22 @@ extension ConsensusLoop {
 
     func startDeliveries() {
         guard let delivery else { return }
-        for id in deliveries.takeStartable(now: clock(), limit: config.maxConcurrentDeliveries) {
+        for id in deliveries.takeStartable(now: Self.monotonicMilliseconds(), limit: config.maxConcurrentDeliveries) {
             guard let intent = state.machine.notification(id), !intent.state.isTerminal,
                 let channel = state.machine.config.channels[intent.channel], let incident = state.machine.incident(intent.incident)
             else {
                 deliveries.finished(id)
                 continue
             }
+            var attempt = intent
             if intent.state == .pending {
                 propose([Inbox.Proposal(command: .recordDelivery(notification: id, report: .dispatched, actor: .system), requestID: "", reply: nil)])
+                // The receiver sees the attempt being made, which the `.dispatched` record just
+                // proposed counts (else a first retry would be announced as attempt 1 again).
+                attempt.state = .dispatched
+                attempt.attempts += 1
             }
-            let request = DeliveryRequest(intent: intent, channel: channel, incident: incident)
+            let request = DeliveryRequest(intent: attempt, channel: channel, incident: incident)
             let inbox = self.inbox
             Task {
                 let report = await delivery.deliver(request)
@@ -123,7 +128,7 @@ extension ConsensusLoop {
         guard case .failed(_, true) = report, let intent = state.machine.notification(id) else { return }
         let attempt = max(1, Int64(intent.attempts))
         let delay = min(config.maxRedeliveryDelayMilliseconds, config.redeliveryDelayMilliseconds << min(attempt - 1, 16))
-        deliveries.retry(id, at: clock() + delay)
+        deliveries.retry(id, at: Self.monotonicMilliseconds() + delay)
     }
 
     // MARK: - Snapshots and shutdown

@@ -80,19 +80,25 @@ final class ConsensusLoop: @unchecked Sendable {
         lastStamp = state.machine.appliedAt.millisecondsSinceEpoch
     }
 
+    /// Milliseconds on the monotonic clock, for local delays: Raft ticks and delivery retries.
+    /// The wall clock (`clock`) is only for what is replicated — entry stamps and the escalation
+    /// timers compared with them — so a wall clock stepped backwards (NTP, a clock-jump drill)
+    /// cannot stall ticks or retries for the length of the step.
+    static func monotonicMilliseconds() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+
     /// Runs until `inbox.stop()`; then fails what is still waiting and closes the log.
     func run() {
-        var nextTick = clock() + Int64(config.tickIntervalMilliseconds)
+        var nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
         processReady()
         campaignIfAlone()
         while true {
-            let now = clock()
-            let sleep = Int(max(0, min(nextTick - now, (scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: now)) ?? Int64.max))))
-            let work = inbox.take(waitingUpTo: sleep)
+            let untilTick = nextTick - Self.monotonicMilliseconds()
+            let untilTimer = scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: clock())) ?? Int64.max
+            let work = inbox.take(waitingUpTo: Int(max(0, min(untilTick, untilTimer))))
             if work.stopping { break }
-            if clock() >= nextTick {
+            if Self.monotonicMilliseconds() >= nextTick {
                 raft.tick()
-                nextTick = clock() + Int64(config.tickIntervalMilliseconds)
+                nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
                 campaignIfAlone()
                 metrics.observe(status)
             }

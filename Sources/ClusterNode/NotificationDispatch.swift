@@ -19,7 +19,7 @@ public struct DeliveryRequest: Sendable {
 struct DeliveryQueue: Sendable {
     private(set) var ready: Deque<UInt64> = []
     private(set) var inFlight: Set<UInt64> = []
-    /// Retryable failures wait until their time: (due ms, id).
+    /// Retryable failures wait until their time: (due ms on the loop's monotonic clock, id).
     private var retries: [(at: Int64, id: UInt64)] = []
 
     var depth: Int { ready.count + inFlight.count + retries.count }
