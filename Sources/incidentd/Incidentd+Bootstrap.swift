@@ -23,6 +23,17 @@ extension Incidentd {
         return logger
     }
 
+    /// The wall clock, or the drill clock when `--clock-offset-file` is set (announced loudly:
+    /// a node whose time can be moved must never run in production by accident).
+    static func nodeClock(_ settings: Settings, logger: Logger) -> @Sendable () -> Int64 {
+        guard !settings.clockOffsetFile.isEmpty else { return { Int64(Date().timeIntervalSince1970 * 1_000) } }
+        let drill = DrillClock(path: settings.clockOffsetFile, logger: logger)
+        logger.warning(
+            "drill clock: this node's time is the wall clock plus the offset in the clock offset file (testing only)",
+            metadata: ["path": "\(settings.clockOffsetFile)", "offset_ms": "\(drill.offsetMilliseconds())"])
+        return { drill.now() }
+    }
+
     /// First start: create an admin API key, print it once (only its hash is stored).
     /// `INCIDENTD_BOOTSTRAP_ADMIN_KEY` sets (or rotates to) a known secret for automation.
     static func bootstrapAdminKey(node: IncidentNode, logger: Logger) async throws {

@@ -42,6 +42,13 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("delivery-timeout-ms"), help: "Timeout of one notification attempt. (default: 5000)") var deliveryTimeoutMs: Int?
     @Option(name: .customLong("max-delivery-concurrency"), help: "Notification attempts in flight. (default: 64)") var maxDeliveryConcurrency: Int?
     @Option(name: .customLong("openapi-path"), help: "OpenAPI document to serve. (default: docs/api/openapi.json found from the working directory or the executable)") var openapiPath: String?
+    @Option(
+        name: .customLong("clock-offset-file"),
+        help: """
+            Drill/testing only (clock-jump drills): the node's clock becomes the wall clock plus the whole number of \
+            milliseconds in this file, re-read at most every 50 ms (missing or empty file = 0). Never in production. \
+            (default: none)
+            """) var clockOffsetFile: String?
 
     func resolvedSettings() throws -> Settings {
         var settings = Settings()
@@ -55,7 +62,7 @@ struct Incidentd: AsyncParsableCommand {
             ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
-            ("openapi_path", openapiPath),
+            ("openapi_path", openapiPath), ("clock_offset_file", clockOffsetFile),
         ]
         for case (let key, let value?) in flags { try settings.set(key, value, source: "--\(key.replacingOccurrences(of: "_", with: "-"))") }
         try settings.validate()
@@ -70,12 +77,13 @@ struct Incidentd: AsyncParsableCommand {
         let logger = Self.bootstrapLogging(settings)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let clock = Self.nodeClock(settings, logger: logger)
 
         var notifierConfig = NotifierConfig()
         notifierConfig.requestTimeoutMilliseconds = Int64(settings.deliveryTimeoutMs)
         notifierConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
         notifierConfig.dashboardBaseURL = settings.dashboardUrl
-        let notifier = try Notifier(config: notifierConfig, logger: logger)
+        let notifier = try Notifier(config: notifierConfig, logger: logger, now: { Timestamp(millisecondsSinceEpoch: clock()) })
         let delivery = NotifierDelivery(notifier: notifier)
 
         var nodeConfig = NodeConfig(dataDirectory: settings.dataDir)
@@ -85,7 +93,7 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
         let node: IncidentNode
         do {
-            node = try IncidentNode(config: nodeConfig, logger: logger, delivery: delivery)
+            node = try IncidentNode(config: nodeConfig, logger: logger, delivery: delivery, clock: clock)
         } catch {
             try? await notifier.shutdown()
             logger.critical("cannot start the node: \(error)")
@@ -98,9 +106,8 @@ struct Incidentd: AsyncParsableCommand {
         api.rateLimitRequestsPerSecond = settings.rateLimitRps
         api.rateLimitBurst = settings.rateLimitBurst
         api.metricsRenderer = { registry.emitToString() }
-        api.channelTester = { channel in
-            await delivery.test(channel, now: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000)))
-        }
+        api.clockMilliseconds = clock
+        api.channelTester = { channel in await delivery.test(channel, now: Timestamp(millisecondsSinceEpoch: clock())) }
         if let path = Self.findOpenAPIDocument(settings.openapiPath) {
             api.openAPIDocument = try APISettings.readOpenAPIDocument(at: path)
         } else {

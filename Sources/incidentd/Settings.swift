@@ -20,12 +20,15 @@ struct Settings: Sendable, Equatable {
     var deliveryTimeoutMs = 5_000
     var maxDeliveryConcurrency = 64
     var openapiPath = ""
+    /// Drill/testing only: the node's clock is the wall clock plus the milliseconds in this file
+    /// (`DrillClock`). Empty = the wall clock.
+    var clockOffsetFile = ""
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
         "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
-        "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path",
+        "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
     ]
 
     /// Applies one named value (from the file or the environment); throws naming the source.
@@ -54,6 +57,7 @@ struct Settings: Sendable, Equatable {
         case "delivery_timeout_ms": deliveryTimeoutMs = try int()
         case "max_delivery_concurrency": maxDeliveryConcurrency = try int()
         case "openapi_path": openapiPath = value
+        case "clock_offset_file": clockOffsetFile = value
         default: throw SettingsError("\(source): unknown setting \"\(key)\" (known: \(Self.keys.joined(separator: ", ")))")
         }
     }
