@@ -170,5 +170,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Process-level tests: start the real `incidentd` binary (built alongside by
+        // `swift build --build-tests`) on loopback, with local webhook and SMTP receivers.
+        .testTarget(
+            name: "IncidentdIntegrationTests",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -1,0 +1,86 @@
+import Foundation
+import XCTest
+
+/// What an operator sees when starting the process: the first admin key on standard output,
+/// the drill option in `--help`, and a clear refusal naming the file when the configuration is
+/// wrong. (A corrupt data directory: `CorruptDataDirectoryTests`.)
+final class StartupTests: IncidentdTestCase {
+    func testAnInvalidConfigurationFileIsRefusedNamingTheFile() async throws {
+        let node = try IncidentdNode(cleanup: cleanup)
+        let cases: [(name: String, contents: String, expected: String)] = [
+            ("broken.json", #"{"port": 8080, "data_dir": "#, "not valid JSON"),
+            ("wrong-type.json", #"{"port": "eighty"}"#, #"port must be an integer, got "eighty""#),
+            ("unknown-key.json", #"{"prot": 8080}"#, #"unknown setting "prot""#),
+            ("not-an-object.json", #"[8080]"#, "the top level must be a JSON object"),
+        ]
+        for (name, contents, expected) in cases {
+            let file = "\(node.root)/\(name)"
+            try Data(contents.utf8).write(to: URL(fileURLWithPath: file))
+            let run = try node.launch(arguments: ["--config", file, "--data-dir", node.dataDirectory])
+            let exited = await run.waitForExit(seconds: 20)
+            XCTAssertTrue(exited, "\(name): the node started with an invalid configuration file")
+            XCTAssertNotEqual(run.exitStatus, 0, name)
+            let message = run.standardError
+            XCTAssertTrue(message.contains(file), "\(name): the message does not name the file: \(message)")
+            XCTAssertTrue(message.contains(expected), "\(name): expected \"\(expected)\" in: \(message)")
+        }
+        let missing = "\(node.root)/absent.json"
+        let run = try node.launch(arguments: ["--data-dir", node.dataDirectory], environment: ["INCIDENTD_CONFIG": missing])
+        _ = await run.waitForExit(seconds: 20)
+        XCTAssertNotEqual(run.exitStatus, 0)
+        XCTAssertTrue(run.standardError.contains("cannot read configuration file \(missing)"), run.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: node.dataDirectory + "/raft"), "nothing is created before the settings are valid")
+    }
+
+    func testTheFirstStartPrintsAnAdminKeyThatWorksAndLaterStartsDoNot() async throws {
+        let node = try IncidentdNode(cleanup: cleanup)
+        try await node.start(environment: [:])
+        let output = try XCTUnwrap(node.process?.standardOutput)
+        let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let key = try XCTUnwrap(lines.first { !$0.isEmpty && !$0.contains(" ") && !$0.hasPrefix("incidentd") }, "no key in: \(output)")
+        XCTAssertTrue(output.contains("created the first admin API key"), output)
+        let cluster = try await node.client(key: key).get("/api/v1/cluster")
+        XCTAssertEqual(cluster.status, 200, "the printed key does not work: \(cluster)")
+
+        await node.stop()
+        try await node.start(environment: [:])
+        XCTAssertEqual(node.process?.standardOutput, "", "a second start printed another key")
+        let again = try await node.client(key: key).get("/api/v1/cluster")
+        XCTAssertEqual(again.status, 200, "the first key stopped working after a restart")
+    }
+
+    func testHelpDocumentsTheClockOffsetDrillOption() async throws {
+        let node = try IncidentdNode(cleanup: cleanup)
+        let run = try node.launch(arguments: ["--help"])
+        _ = await run.waitForExit(seconds: 20)
+        XCTAssertEqual(run.exitStatus, 0)
+        let help = run.standardOutput
+        XCTAssertTrue(help.contains("--clock-offset-file"), help)
+        XCTAssertTrue(help.contains("Drill/testing only"), help)
+    }
+
+    func testTheDrillClockMovesTheTimeTheNodeStampsOnEvents() async throws {
+        // Set through the environment this time (the other tests pass --clock-offset-file).
+        let node = try IncidentdNode(cleanup: cleanup)
+        let arguments = ["--host", "127.0.0.1", "--port", String(node.port), "--data-dir", node.dataDirectory]
+        try await node.start(
+            arguments: arguments,
+            environment: ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": IncidentdNode.adminKey, "INCIDENTD_CLOCK_OFFSET_FILE": node.clockOffsetFile])
+        XCTAssertTrue(node.logs.contains("drill clock"), "the drill clock is not announced: \(node.logs)")
+        let threeDays: Int64 = 3 * 24 * 3_600_000
+        try node.advanceClock(byMilliseconds: threeDays)
+        try await Task.sleep(nanoseconds: 150_000_000)  // past the 50 ms re-read interval
+        let posted = try await node.admin.post("/api/v1/events", #"{"source": "llm-sentinel", "title": "stamped in the future"}"#)
+        let id = try XCTUnwrap(posted.json["incident_id"]?.string, "\(posted)")
+        let incident = try await node.admin.get("/api/v1/incidents/\(id)")
+        let created = try XCTUnwrap(incident.json["created_at"]?.string)
+        let firstSeen = try XCTUnwrap(incident.json["first_seen"]?.string)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for stamp in [created, firstSeen] {
+            let date = try XCTUnwrap(formatter.date(from: stamp), stamp)
+            let skew = abs(Int64(date.timeIntervalSince1970 * 1_000) - node.nodeTimeMilliseconds)
+            XCTAssertLessThan(skew, 60_000, "\(stamp) is not the node's drill time")
+        }
+    }
+}
