@@ -90,6 +90,7 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
 
 /// Text as a JSON string literal (quotes included), for building request bodies.
 func quoted(_ text: String) -> String {
-    let data = try! JSONEncoder().encode(text)
+    // Encoding a String to JSON cannot fail; fall back to an empty literal rather than trap.
+    guard let data = try? JSONEncoder().encode(text) else { return "\"\"" }
     return String(decoding: data, as: UTF8.self)
 }
