@@ -59,7 +59,8 @@ public final class RaftLogStore {
     /// Opens (creating if needed) the store in `directory`, whose parent must exist, and recovers
     /// it: the latest snapshot's metadata, the hard state and the entries after the snapshot.
     ///
-    /// A torn final record of the last segment is cut off (reported in
+    /// A torn final record of the last segment — the damage an append interrupted by a crash
+    /// leaves, and nothing more (docs/STORAGE.md, "Torn tail") — is cut off (reported in
     /// `RecoveredState.discardedTail`); any other damage throws with the file and byte offset
     /// (`corruptRecord`, `corruptSegment`, `missingSegment`, `inconsistentLog`, `corruptSnapshot`,
     /// `missingSnapshot`). A refused open changes nothing on disk beyond creating missing
@@ -77,7 +78,7 @@ public final class RaftLogStore {
         }
         var catalog = try SnapshotCatalog.load(directory: snapshotDirectory)
         var replay: WALReplay
-        if let existing = try WALReplay.run(directory: walDirectory) {
+        if let existing = try WALReplay.run(directory: walDirectory, maxRecordBytes: config.maxBatchBytes) {
             replay = existing
         } else {
             guard catalog.files.isEmpty else {

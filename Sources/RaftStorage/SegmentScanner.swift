@@ -29,12 +29,15 @@ enum WALRecordBody: Equatable {
 
 /// Reads one segment image: the header, then records in order, then decides what a failure
 /// means. In any segment but the last, every byte must belong to a valid record. In the last one,
-/// a damaged record is a torn write (reported for the store to cut off) only if no valid record
-/// follows it anywhere; otherwise it is corruption and recovery stops.
+/// a damaged record is a torn write (reported for the store to cut off) only if the bytes from it
+/// to the end of the file are what an interrupted append can leave (`tornWrite(at:)`) and no valid
+/// record follows it; otherwise it is corruption and recovery stops.
 struct SegmentScanner {
     let path: String
     let bytes: [UInt8]
     let isLast: Bool
+    /// The largest record an append can have written, header included: `StorageConfig.maxBatchBytes`.
+    let maxRecordBytes: Int
 
     /// The segment header, which must be the first record and intact: segments are renamed into
     /// place only after their header is durable, so a damaged header is never a torn write.
@@ -85,18 +88,140 @@ struct SegmentScanner {
         }
     }
 
-    /// The damaged record at `offset` ends the segment. Outside the last segment, or with a valid
-    /// record anywhere after it, that is corruption; otherwise it is the torn tail of the last write.
+    /// The damaged record at `offset` ends the segment. It is cut off as the torn tail of the last
+    /// append only if it is in the last segment, the bytes from `offset` to the end of the file
+    /// have a shape an interrupted append can leave (`tornWrite(at:)`), and no valid record starts
+    /// after it. Anything else is corruption: open refuses, naming the file and `offset`.
     private func tornTail(at offset: Int, reason: String) throws(StorageError) -> DiscardedTail {
         guard isLast else {
             throw StorageError(.corruptRecord, "damaged record in a segment that is not the last: \(reason)", path: path, offset: offset)
         }
-        if let next = try firstValidRecord(after: offset) {
+        switch tornWrite(at: offset) {
+        case .notTorn(let why):
+            // Only for the message: a valid record further on tells the operator the log goes on.
+            let next = try? firstValidRecord(after: offset)
             throw StorageError(
-                .corruptRecord, "damaged record followed by a valid record at byte \(next): \(reason)",
+                .corruptRecord,
+                "damaged record (\(reason)) is not the torn tail of the last write: \(why)"
+                    + (next.map { "; a valid record follows at byte \($0)" } ?? ""),
                 path: path, offset: offset)
+        case .torn(let shape):
+            if let next = try firstValidRecord(after: offset) {
+                throw StorageError(
+                    .corruptRecord, "damaged record followed by a valid record at byte \(next): \(reason)",
+                    path: path, offset: offset)
+            }
+            return DiscardedTail(path: path, offset: offset, bytes: bytes.count - offset, reason: "\(reason); \(shape)")
         }
-        return DiscardedTail(path: path, offset: offset, bytes: bytes.count - offset, reason: reason)
+    }
+
+    /// What the bytes from a damaged record to the end of the last segment can be.
+    enum TailShape: Equatable {
+        /// The damage of one interrupted append; the text says which case (for `DiscardedTail.reason`).
+        case torn(String)
+        /// Not something an interrupted append leaves; the text says why.
+        case notTorn(String)
+    }
+
+    /// Decides whether the bytes from `start` (the first record of the last segment that does not
+    /// validate) to the end of the file can be the damage of the last append and nothing else.
+    ///
+    /// That append wrote one record `[length][crc][type][payload]` at `start` with one `pwrite`
+    /// and one `fdatasync`, and nothing after it. Interrupted, it leaves a prefix of the record's
+    /// bytes, then either the end of the file (a short write) or zeros (the file size was extended
+    /// but those sectors never reached the disk). So, with `zeroFrom` the start of the run of zero
+    /// bytes that ends the file (the file's size when its last byte is not zero), the tail is torn
+    /// exactly when one of these holds (docs/STORAGE.md, "Torn tail"):
+    ///
+    /// - (a) fewer than `recordHeaderBytes` bytes remain: a write cut inside the header;
+    /// - (b) the header is complete and plausible, and the file ends before the record would;
+    /// - (c) the header is complete and plausible, the record fits in the file (its checksum
+    ///   fails, or it would not be damaged) and every byte after its declared end is zero;
+    /// - (d) every byte from `start` on is zero;
+    /// - (e) only part of the header was written before the zeros (`zeroFrom` is inside it) and
+    ///   that part is consistent with a plausible header.
+    ///
+    /// In (b) and (c), and in (e) as far as it was written, everything that is not zero lies inside
+    /// the extent the header declares, which is at most one batch. Plausible means what an append
+    /// can write: a `batch` of `Batch.minimumPayloadBytes` ... `maxRecordBytes − recordHeaderBytes`
+    /// payload bytes whose flags byte, if in the file, is 0 or 1 (zero when never written), or a
+    /// `snapshotMarker` of exactly its payload size.
+    ///
+    /// Anything else — in particular bytes inserted into the log, which shift the acknowledged
+    /// records after them so that none validates where it now lies — is not a torn write.
+    func tornWrite(at start: Int) -> TailShape {
+        let headerBytes = WALFormat.recordHeaderBytes
+        let remaining = bytes.count - start
+        if remaining < headerBytes {
+            return .torn("torn write (a): the file ends inside the record header")
+        }
+        var zeroFrom = bytes.count
+        while zeroFrom > start && bytes[zeroFrom - 1] == 0 { zeroFrom -= 1 }
+        if zeroFrom == start {
+            return .torn("torn write (d): only zeros from here on (\(remaining) bytes)")
+        }
+        let maxPayload = maxRecordBytes - headerBytes
+        let written = zeroFrom - start
+        if written < headerBytes {
+            // Only the first `written` header bytes were written; the rest of the file is zeros.
+            // With all four length bytes written the length is known; with fewer, only its low
+            // bytes are, and the unknown high bytes can only make it larger.
+            var knownLength = 0
+            for i in 0..<min(written, 4) { knownLength |= Int(bytes[start + i]) << (8 * i) }
+            let possible =
+                written < 4
+                ? knownLength <= maxPayload
+                : plausible(.batch, length: knownLength) || plausible(.snapshotMarker, length: knownLength)
+            guard possible else {
+                return .notTorn(
+                    "only \(written) header bytes precede the zeros that end the file, and no record an append "
+                        + "writes has that length (\(knownLength)\(written < 4 ? " or more" : "") payload bytes, "
+                        + "maxBatchBytes \(maxRecordBytes))")
+            }
+            return .torn("torn write (e): only the first \(written) header bytes were written, zeros follow")
+        }
+        let length = Int(littleEndianUInt32(bytes, at: start))
+        let typeByte = bytes[start + 8]
+        switch WALRecordType(rawValue: typeByte) {
+        case .batch:
+            guard plausible(.batch, length: length) else {
+                return .notTorn(
+                    "its header declares a batch of \(length) payload bytes, an append writes "
+                        + "\(Batch.minimumPayloadBytes) ... \(maxPayload) (maxBatchBytes \(maxRecordBytes))")
+            }
+            if remaining > headerBytes, bytes[start + headerBytes] > 1 {
+                return .notTorn("its header declares a batch, but the batch flags byte is \(bytes[start + headerBytes])")
+            }
+        case .snapshotMarker:
+            guard plausible(.snapshotMarker, length: length) else {
+                return .notTorn(
+                    "its header declares a snapshot marker of \(length) payload bytes instead of \(SnapshotMarker.payloadBytes)")
+            }
+        case .segmentHeader, nil:
+            return .notTorn("its type byte \(typeByte) is not one an append writes")
+        }
+        let end = start + headerBytes + length
+        if end > bytes.count {
+            return .torn("torn write (b): the file ends \(end - bytes.count) bytes before the record's declared end")
+        }
+        guard zeroFrom <= end else {
+            return .notTorn(
+                "\(zeroFrom - end) bytes after its declared end (byte \(end)) are not all zero, "
+                    + "so it is not the last thing written")
+        }
+        return .torn(
+            end == bytes.count
+                ? "torn write (c): the record ends the file"
+                : "torn write (c): only zeros follow the record (\(bytes.count - end) bytes)")
+    }
+
+    /// Whether an append can have written a record of `type` with `length` payload bytes.
+    private func plausible(_ type: WALRecordType, length: Int) -> Bool {
+        switch type {
+        case .batch: length >= Batch.minimumPayloadBytes && length <= maxRecordBytes - WALFormat.recordHeaderBytes
+        case .snapshotMarker: length == SnapshotMarker.payloadBytes
+        case .segmentHeader: false
+        }
     }
 
     /// The first offset after `start` where a batch or marker record validates. Cheap checks

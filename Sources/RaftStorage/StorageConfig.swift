@@ -4,7 +4,9 @@
 /// None of these values is part of the on-disk format: a store written with one configuration
 /// opens with any other valid one (reading the WAL uses the format's own hard limits), so changing
 /// them between restarts is safe, except that a `maxSnapshotBytes` below the latest snapshot's
-/// size makes `loadSnapshot` refuse that snapshot.
+/// size makes `loadSnapshot` refuse that snapshot, and a `maxBatchBytes` below the size of a batch
+/// whose append a crash interrupted makes `open` refuse that torn tail as corruption (reopen with
+/// the old value).
 public struct StorageConfig: Sendable, Equatable {
     /// A segment is closed and a new one started once it holds at least this many bytes.
     ///
@@ -18,7 +20,9 @@ public struct StorageConfig: Sendable, Equatable {
     /// The largest encoded batch one `append` may write (entries + hard state + framing).
     ///
     /// Default 16 MiB. The driver must split bigger batches; a larger value only raises the memory
-    /// one append (and recovery of that record) needs. Range 1 KiB ... 256 MiB (the format's record limit).
+    /// one append (and recovery of that record) needs. Recovery also uses it to judge a damaged
+    /// final record: a torn write declares at most this many bytes (docs/STORAGE.md, "Torn tail").
+    /// Range 1 KiB ... 256 MiB (the format's record limit).
     public var maxBatchBytes: Int
 
     /// The largest uncompressed snapshot `saveSnapshot` accepts and `loadSnapshot` will allocate.

@@ -14,7 +14,10 @@ public struct StorageError: Error, Equatable, Sendable, CustomStringConvertible 
         /// Another process (or another open store in this process) holds the directory's lock.
         case directoryLocked = "directory_locked"
         /// A WAL record fails its checksum or framing somewhere other than a torn tail: in a
-        /// segment that is not the last, or with a valid record after it.
+        /// segment that is not the last, or in the last one when the bytes from it to the end of
+        /// the file are not what an interrupted append leaves (docs/STORAGE.md, "Torn tail") —
+        /// non-zero bytes after the record its header declares, an implausible header, a valid
+        /// record after it.
         case corruptRecord = "corrupt_record"
         /// A segment header is damaged or names the wrong index, or a segment file name is malformed.
         case corruptSegment = "corrupt_segment"

@@ -74,6 +74,10 @@ struct Batch: Equatable {
 
     static let entryOverheadBytes = 13
 
+    /// The smallest payload an append writes: a hard state alone (entries alone take at least
+    /// 1 + 4 + 16 + 13 = 34 bytes). Recovery uses it to judge whether a damaged header is plausible.
+    static let minimumPayloadBytes = payloadBytes(entries: [], hardState: .empty)
+
     /// Payload size `encode` will produce, computed before encoding so a batch over the limit is
     /// rejected without building it.
     static func payloadBytes(entries: [Entry], hardState: HardState?) -> Int {

@@ -25,7 +25,9 @@ enum WALRecordType: UInt8 {
 ///
 /// Mixing the record's own offset into its checksum means a copy of a valid record found at any
 /// other position (inside an entry's data, say) does not validate, which keeps torn-tail
-/// detection ("does any valid record follow?") free of false alarms.
+/// detection ("does any valid record follow?") free of false alarms. The same property means that
+/// bytes inserted into a segment leave no record after them valid; recovery recognises a torn tail
+/// by its shape instead (`SegmentScanner.tornWrite(at:)`), so that is refused, not cut.
 enum WALFormat {
     static let recordHeaderBytes = 9
     /// Hard limit on one record's payload, independent of configuration so that a store opens the

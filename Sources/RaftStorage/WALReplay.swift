@@ -29,13 +29,14 @@ struct WALReplay {
     var discardedTail: DiscardedTail?
 
     /// Replays `directory`; nil when it holds no segment yet. Leftover temporary files of a segment
-    /// creation that never completed are deleted first.
-    static func run(directory: String) throws(StorageError) -> WALReplay? {
+    /// creation that never completed are deleted first. `maxRecordBytes` (the store's
+    /// `maxBatchBytes`) bounds the record a torn final write can have been.
+    static func run(directory: String, maxRecordBytes: Int) throws(StorageError) -> WALReplay? {
         let paths = try segmentPaths(in: directory)
         guard !paths.isEmpty else { return nil }
         var replay = WALReplay()
         for (position, path) in paths.enumerated() {
-            try replay.replaySegment(path, isLast: position == paths.count - 1)
+            try replay.replaySegment(path, isLast: position == paths.count - 1, maxRecordBytes: maxRecordBytes)
         }
         return replay
     }
@@ -59,9 +60,9 @@ struct WALReplay {
         return paths  // names are zero-padded hex, so sorted names are sorted indexes
     }
 
-    private mutating func replaySegment(_ path: String, isLast: Bool) throws(StorageError) {
+    private mutating func replaySegment(_ path: String, isLast: Bool, maxRecordBytes: Int) throws(StorageError) {
         let bytes = try PosixFile.open(path, flags: O_RDONLY).readAll()
-        let scanner = SegmentScanner(path: path, bytes: bytes, isLast: isLast)
+        let scanner = SegmentScanner(path: path, bytes: bytes, isLast: isLast, maxRecordBytes: maxRecordBytes)
         let header = try scanner.readHeader()
         try begin(header, path: path)
         let tail = try scanner.scanRecords { (offset, record) throws(StorageError) in

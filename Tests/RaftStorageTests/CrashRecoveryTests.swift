@@ -156,4 +156,113 @@ final class CrashRecoveryTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: stray))
         XCTAssertNil(recovered.discardedTail)
     }
+
+    /// The last record written only up to some byte, the rest of its extent zeros (sectors never
+    /// written), with the file possibly extended further by zeros: at every byte of the record,
+    /// including inside its header (rules (c), (d) and (e) of "Torn tail" in docs/STORAGE.md).
+    func testFinalRecordWrittenUpToAnyByteThenZerosIsDiscarded() throws {
+        let original = temp.child("node")
+        let checkpoints = try writeHistory(at: original)
+        let last = checkpoints[checkpoints.count - 1]
+        let previous = checkpoints[checkpoints.count - 2]
+        let start = previous.end
+        XCTAssertEqual(last.segment, previous.segment)
+        for written in 0...(last.end - start) {
+            for extra in [0, 512] {
+                let copy = temp.child("zeros")
+                try Files.copyDirectory(original, to: copy)
+                defer { try? FileManager.default.removeItem(atPath: copy) }
+                let segment = copy + "/wal/" + (last.segment as NSString).lastPathComponent
+                var bytes = try Files.read(segment)
+                for i in (start + written)..<bytes.count { bytes[i] = 0 }
+                try Files.write(bytes + [UInt8](repeating: 0, count: extra), to: segment)
+                let context = "\(written) of \(last.end - start) bytes written, \(extra) zeros after"
+                let (_, recovered) = try openStore(copy, config)
+                if written == last.end - start && extra == 0 {
+                    XCTAssertTrue(last.state.matches(recovered), context)
+                    XCTAssertNil(recovered.discardedTail, context)
+                } else if written == last.end - start {
+                    XCTAssertTrue(last.state.matches(recovered), context)
+                    XCTAssertEqual(recovered.discardedTail?.offset, last.end, context)
+                } else {
+                    XCTAssertTrue(previous.state.matches(recovered), context)
+                    XCTAssertEqual(recovered.discardedTail?.offset, start, context)
+                    XCTAssertEqual(try Files.read(segment).count, start, context)
+                }
+            }
+        }
+    }
+
+    /// A torn snapshot marker (the last record `saveSnapshot` writes) is cut like a torn batch, and
+    /// open completes the save by writing the marker again.
+    func testTornSnapshotMarkerIsDiscardedAndTheSaveCompleted() throws {
+        let original = temp.child("node")
+        var state = try writeHistory(at: original).last!.state
+        let (store, _) = try openStore(original, config)
+        let markerStart = store.segments.last!.bytes
+        let segmentPath = store.segments.last!.path
+        let metadata = SnapshotMetadata(index: state.lastIndex - 2, term: state.term(at: state.lastIndex - 2)!)
+        try store.saveSnapshot(Snapshot(metadata: metadata, data: Array("state".utf8)))
+        let markerEnd = store.segments.last!.bytes
+        store.close()
+        state.save(metadata)
+        XCTAssertEqual(markerEnd - markerStart, WALFormat.recordHeaderBytes + SnapshotMarker.payloadBytes)
+        for written in markerStart..<markerEnd {
+            for zeroFilled in [false, true] {
+                let copy = temp.child("marker")
+                try Files.copyDirectory(original, to: copy)
+                defer { try? FileManager.default.removeItem(atPath: copy) }
+                let segment = copy + "/wal/" + (segmentPath as NSString).lastPathComponent
+                let intact = try Files.read(segment)
+                var bytes = intact
+                if zeroFilled {
+                    for i in written..<bytes.count { bytes[i] = 0 }
+                } else {
+                    bytes = Array(bytes.prefix(written))
+                }
+                try Files.write(bytes, to: segment)
+                let context = "marker written up to byte \(written)\(zeroFilled ? ", zeros after" : "")"
+                let (_, recovered) = try openStore(copy, config)
+                XCTAssertTrue(state.matches(recovered), context)
+                if bytes == intact || bytes.count == markerStart {
+                    // The marker's last bytes are zeros anyway, or the cut is at the record boundary.
+                    XCTAssertNil(recovered.discardedTail, context)
+                } else {
+                    XCTAssertEqual(recovered.discardedTail?.offset, markerStart, context)
+                }
+                XCTAssertEqual(try Files.read(segment).count, markerEnd, "\(context): open writes the marker again")
+            }
+        }
+    }
+
+    /// `maxBatchBytes` bounds the record a torn write can have been. Lowered below the size of the
+    /// batch a crash interrupted, it makes open refuse that tail (nothing is cut); with the old
+    /// value back, the tail recovers as the torn write it is.
+    func testLoweredMaxBatchBytesRefusesALargerTornBatchUntilTheLimitIsBack() throws {
+        let path = temp.child("node")
+        let checkpoints = try writeHistory(at: path)
+        let (store, _) = try openStore(path, config)
+        let entries = makeEntries(store.lastIndex + 1...store.lastIndex + 1, term: 2, bytes: 3000)
+        try store.append(entries, hardState: nil)
+        // The batch may have started a new segment; either way it is the last record of the last one.
+        let segment = store.segments.last!.path
+        let end = store.segments.last!.bytes
+        let start = end - WALFormat.recordHeaderBytes - Batch.payloadBytes(entries: entries, hardState: nil)
+        store.close()
+        XCTAssertGreaterThan(end - start, 3000)
+        let torn = Array(try Files.read(segment).prefix(start + 2000))
+        try Files.write(torn, to: segment)
+
+        var lowered = config
+        lowered.maxBatchBytes = 1024
+        let error = assertStorageError(.corruptRecord) { try RaftLogStore.open(directory: path, config: lowered) }
+        XCTAssertEqual(error?.path, segment)
+        XCTAssertEqual(error?.offset, start)
+        XCTAssertTrue(error?.message.contains("maxBatchBytes 1024") ?? false, String(describing: error))
+        XCTAssertEqual(try Files.read(segment), torn, "a refused open must not cut anything")
+
+        let (_, recovered) = try openStore(path, config)
+        XCTAssertTrue(checkpoints.last!.state.matches(recovered))
+        XCTAssertEqual(recovered.discardedTail?.offset, start)
+    }
 }
