@@ -9,13 +9,16 @@ enum Deadline {
         return await withCheckedContinuation { continuation in
             answer.set(continuation)
             let timer = Task {
-                try? await Task.sleep(for: .milliseconds(milliseconds))
+                // A cancelled sleep returns at once: only a sleep that ran its course is a timeout.
+                guard (try? await Task.sleep(for: .milliseconds(milliseconds))) != nil else { return }
                 answer.finish(nil)
             }
             Task {
                 let value = await work()
-                timer.cancel()
+                // Answer first, then stop the timer (cancelling first let the timer's early return
+                // win the race and report a timeout: /ready flapped to 503 on an idle node).
                 answer.finish(value)
+                timer.cancel()
             }
         }
     }
