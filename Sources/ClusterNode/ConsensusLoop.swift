@@ -109,9 +109,11 @@ final class ConsensusLoop: @unchecked Sendable {
                 scheduleRetryIfNeeded(id, report)
             }
             if raft.isLeader { proposals += dueTimerProposals() }
+            // Reads first: they see every write answered before they were queued (those were
+            // applied in an earlier turn), and need not wait for this turn's fsync.
+            serve(work.reads)
             propose(proposals)
             processReady()
-            serve(work.reads)
             if raft.isLeader { startDeliveries() }
             maybeSnapshot()
         }

@@ -71,7 +71,12 @@ enum EventJSON {
         return value.text
     }
 
-    static func newEventID() -> String { "evt_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "") }
+    /// `evt_` + 32 lower-case hex digits of randomness (128 bits, like a UUID).
+    static func newEventID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
+        return "evt_" + hexString(bytes)
+    }
 
     // MARK: - Answers
 
