@@ -13,6 +13,7 @@ extension ConsensusLoop {
                 if let snapshot = ready.snapshot {
                     try store.saveSnapshot(snapshot)
                     try state.restore(snapshot.data)
+                    publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
                     scheduler.rebuild(from: state.machine)
                     deliveries.rebuild(from: state.machine)
                 }
@@ -45,6 +46,7 @@ extension ConsensusLoop {
         }
         switch state.apply(entry) {
         case .success(let applied):
+            publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
             if case .success(let done) = applied.outcome, !applied.duplicate {
                 scheduler.update(with: done.effects)
                 deliveries.update(with: done.effects)

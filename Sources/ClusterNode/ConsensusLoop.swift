@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import IncidentCore
 import Logging
 import RaftCore
@@ -31,6 +32,9 @@ final class ConsensusLoop: @unchecked Sendable {
     var wasLeader = false
     var logAppends: UInt64 = 0
     let metrics = NodeMetrics()
+    /// `state.accessRevision` as last published to other threads; stored before any write that
+    /// changed it is answered, so a client that saw its key revoked is never served from a cache.
+    let publishedAccessRevision = Atomic<UInt64>(0)
 
     init(config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?) throws(NodeError) {
         self.config = config
@@ -78,6 +82,7 @@ final class ConsensusLoop: @unchecked Sendable {
             throw NodeError(.invalidConfig, "\(error)")
         }
         lastStamp = state.machine.appliedAt.millisecondsSinceEpoch
+        publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
     }
 
     /// Milliseconds on the monotonic clock, for local delays: Raft ticks and delivery retries.

@@ -52,6 +52,10 @@ public final class IncidentNode: Sendable {
         return try result.get()
     }
 
+    /// Moves whenever an applied change may alter API access (see `ReplicatedState.accessRevision`);
+    /// readable from any thread without a trip to the consensus loop.
+    public var accessRevision: UInt64 { loop.publishedAccessRevision.load(ordering: .acquiring) }
+
     public func status() async throws(NodeError) -> NodeStatus {
         try await read { $0.status }
     }

@@ -6,6 +6,10 @@ import RaftCore
 public struct ReplicatedState: Sendable {
     public private(set) var machine: IncidentStateMachine
     var requests: RequestTable
+    /// Counts applied changes that can alter who may call the API (configuration writes and
+    /// snapshot installs). Local to this replica and not part of snapshots: API front ends cache
+    /// key lookups and drop the cache when it moves (`IncidentNode.accessRevision`).
+    public private(set) var accessRevision: UInt64 = 0
 
     init(rememberedRequests: Int, requestMemoryMilliseconds: Int64) {
         machine = IncidentStateMachine()
@@ -32,6 +36,10 @@ public struct ReplicatedState: Sendable {
             return .success(Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp))
         }
         let outcome = machine.apply(envelope.command, at: envelope.stamp, index: entry.index)
+        switch envelope.command {
+        case .createConfig, .updateConfig, .deleteConfig: accessRevision &+= 1
+        default: break
+        }
         if !envelope.requestID.isEmpty {
             requests.remember(envelope.requestID, index: entry.index, stamp: envelope.stamp, outcome: outcome)
         }
@@ -63,5 +71,6 @@ public struct ReplicatedState: Sendable {
         machine = try IncidentStateMachine(snapshot: try reader.readBlob())
         try requests.decode(from: &reader)
         try reader.expectEnd()
+        accessRevision &+= 1
     }
 }

@@ -233,8 +233,14 @@ final class ConfigTests: XCTestCase {
             let viewerList = try await client.get("/api/v1/api-keys", as: .viewer)
             XCTAssertEqual(viewerList.status, .forbidden)
 
+            // Authentication is cached per key; a role change must be seen on the very next request.
+            let bearer: HTTPFields = [.authorization: "Bearer \(secret)"]
+            let asViewer = try await client.send(.post, "/api/v1/incidents/INC-20261201-000042/acknowledge", as: nil, headers: bearer)
+            XCTAssertEqual(asViewer.status, .forbidden)
             let promoted = try await client.send(.patch, "/api/v1/api-keys/\(id)", as: .admin, body: #"{"role":"responder"}"#)
             XCTAssertEqual(promoted.json["role"]?.string, "responder")
+            let asResponder = try await client.send(.post, "/api/v1/incidents/INC-20261201-000042/acknowledge", as: nil, headers: bearer)
+            XCTAssertEqual(asResponder.status, .notFound, asResponder.text)
             XCTAssertEqual(promoted.json["name"]?.string, "grafana")
             let badRole = try await client.send(.patch, "/api/v1/api-keys/\(id)", as: .admin, body: #"{"role":"root"}"#)
             XCTAssertEqual(badRole.errorField, "role")

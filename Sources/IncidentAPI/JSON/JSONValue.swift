@@ -1,5 +1,3 @@
-import Foundation
-
 /// A JSON document as a value: what requests are parsed into and responses are built from.
 ///
 /// Requests are parsed into this tree first and then read field by field (`JSONReader`), so every
@@ -16,17 +14,9 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object(JSONObject)
 
-    /// Parses UTF-8 JSON. Nesting is bounded by Foundation's parser (512 levels), so hostile
-    /// input cannot exhaust the stack.
+    /// Parses UTF-8 JSON (`JSONParser`: one pass, field order kept, errors name the byte offset).
     static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            throw JSONParseError(reason: underlying ?? context.debugDescription)
-        } catch {
-            throw JSONParseError(reason: "\(error)")
-        }
+        try JSONParser.parse(bytes)
     }
 
     /// The compact UTF-8 encoding.
@@ -59,6 +49,9 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     init() {}
 
+    /// Fields from the parser, which already merged repeated keys.
+    init(parsedFields: [(key: String, value: JSONValue)]) { fields = parsedFields }
+
     init(dictionaryLiteral elements: (String, JSONValue)...) {
         for (key, value) in elements { self[key] = value }
     }
@@ -86,33 +79,11 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 }
 
 /// The body was not JSON (truncated, wrong syntax, not UTF-8, nested too deeply).
-struct JSONParseError: Error, Sendable {
+struct JSONParseError: Error, Sendable, Equatable {
+    /// What was wrong, ending with "at byte offset N".
     var reason: String
-}
-
-extension JSONValue: Decodable {
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
-            self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            let dictionary = try container.decode([String: JSONValue].self)
-            var object = JSONObject()
-            // Sorted: the parsed order is not preserved by the decoder, so make it deterministic.
-            for key in dictionary.keys.sorted() { object[key] = dictionary[key] }
-            self = .object(object)
-        }
-    }
+    /// Offset of the first byte that was rejected (the input's length when it ended too early).
+    var offset: Int
 }
 
 // MARK: - Building responses

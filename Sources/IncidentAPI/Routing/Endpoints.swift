@@ -11,6 +11,7 @@ struct Endpoints: Sendable {
     let node: IncidentNode
     let settings: APISettings
     let limiter: RateLimiter
+    let keys = APIKeyCache()
 
     init(node: IncidentNode, settings: APISettings) {
         self.node = node
@@ -43,7 +44,10 @@ struct Endpoints: Sendable {
     func key(forSecret secret: String) async throws(APIError) -> APIKey? {
         guard !secret.isEmpty, secret.utf8.count <= Self.maxSecretBytes else { return nil }
         let hash = APIKeySecret.hash(secret)
-        return try await read { $0.state.machine.apiKey(secretHash: hash) }
+        if let cached = keys.key(forHash: hash, revision: node.accessRevision) { return cached }
+        let (key, revision) = try await read { ($0.state.machine.apiKey(secretHash: hash), $0.state.accessRevision) }
+        if let key { keys.remember(key, forHash: hash, revision: revision) }
+        return key
     }
 
     /// Authenticates the request (401), checks that its key's role has `permission` (403) and
@@ -116,7 +120,7 @@ struct Endpoints: Sendable {
         let bytes = try await body(of: request, limit: limit)
         guard !bytes.isEmpty else { throw APIError(.badRequest, .malformedJSON, "the request body is empty; JSON is expected") }
         do { return try JSONValue.parse(bytes) } catch {
-            throw APIError(.badRequest, .malformedJSON, "the request body is not valid JSON: \(error.reason)")
+            throw APIError(.badRequest, .malformedJSON, "the request body is not valid JSON: \(error.reason)", details: ["offset": .int(error.offset)])
         }
     }
 
@@ -125,9 +129,11 @@ struct Endpoints: Sendable {
     func optionalObject(_ request: Request) async throws(APIError) -> JSONReader {
         let bytes = try await body(of: request)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return try JSONReader(.object([:])) }
-        do { return try JSONReader(try JSONValue.parse(bytes)) } catch let error as APIError { throw error } catch {
-            throw APIError(.badRequest, .malformedJSON, "the request body is not valid JSON")
+        let value: JSONValue
+        do { value = try JSONValue.parse(bytes) } catch {
+            throw APIError(.badRequest, .malformedJSON, "the request body is not valid JSON: \(error.reason)", details: ["offset": .int(error.offset)])
         }
+        return try JSONReader(value)
     }
 
     // MARK: - The node
