@@ -44,7 +44,9 @@ extension ConsensusLoop {
             waiter?.reply(.failure(NodeError(.uncertain, "the write was superseded by a leader change; retry")))
             return
         }
-        switch state.apply(entry) {
+        // Same index and term as proposed: the same entry, so its envelope need not be decoded.
+        let proposed = waiter.flatMap { $0.term == entry.term ? $0.envelope : nil }
+        switch state.apply(entry, proposed: proposed) {
         case .success(let applied):
             publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
             if case .success(let done) = applied.outcome, !applied.duplicate {

@@ -24,8 +24,16 @@ final class ConsensusLoop: @unchecked Sendable {
     var state: ReplicatedState
     var scheduler = EscalationScheduler()
     var deliveries = DeliveryQueue()
-    /// Proposals waiting for their entry to apply: index → (term, reply).
-    var waiting: [LogIndex: (term: Term, reply: @Sendable (Result<Submission, NodeError>) -> Void)] = [:]
+    /// Proposals waiting for their entry to apply: index → (term, reply, the envelope as proposed).
+    /// An entry that commits at the same index and term is the one proposed (Raft's log matching),
+    /// so `apply` uses the kept envelope instead of decoding the bytes it was just encoded into.
+    var waiting: [LogIndex: Waiter] = [:]
+
+    struct Waiter {
+        var term: Term
+        var reply: @Sendable (Result<Submission, NodeError>) -> Void
+        var envelope: Envelope
+    }
     /// The last stamp given to an entry; stamps never go backwards within the log.
     var lastStamp: Int64 = 0
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
@@ -145,19 +153,24 @@ final class ConsensusLoop: @unchecked Sendable {
         var start = 0
         while start < proposals.count {
             var batch: [[UInt8]] = []
+            var envelopes: [Envelope] = []
             var bytes = 0
             var end = start
             let stamp = nextStamp()
             while end < proposals.count, batch.count < config.maxBatchCommands, bytes < config.maxBatchBytes {
-                let data = Envelope(stamp: stamp, requestID: proposals[end].requestID, command: proposals[end].command).encoded()
+                let envelope = Envelope(stamp: stamp, requestID: proposals[end].requestID, command: proposals[end].command)
+                let data = envelope.encoded()
                 bytes += data.count
                 batch.append(data)
+                envelopes.append(envelope)
                 end += 1
             }
             do {
                 let range = try raft.propose(batch: batch)
                 for (offset, index) in range.enumerated() {
-                    if let reply = proposals[start + offset].reply { waiting[index] = (raft.term, reply) }
+                    if let reply = proposals[start + offset].reply {
+                        waiting[index] = Waiter(term: raft.term, reply: reply, envelope: envelopes[offset])
+                    }
                 }
                 metrics.batchProposed(commands: batch.count, bytes: bytes)
             } catch {

@@ -25,11 +25,16 @@ public struct ReplicatedState: Sendable {
     }
 
     /// Applies a committed normal entry. Malformed entries (never written by a correct leader)
-    /// are skipped identically everywhere, with the reason.
-    mutating func apply(_ entry: Entry) -> Result<Applied, DecodingError> {
+    /// are skipped identically everywhere, with the reason. `proposed` is the envelope this node
+    /// proposed for the entry, when it did (it is what `entry.data` decodes to).
+    mutating func apply(_ entry: Entry, proposed: Envelope? = nil) -> Result<Applied, DecodingError> {
         guard !entry.data.isEmpty else { return .failure(DecodingError(.truncated, at: 0, "empty entry")) }
         let envelope: Envelope
-        do { envelope = try Envelope(decoding: entry.data) } catch { return .failure(error) }
+        if let proposed {
+            envelope = proposed
+        } else {
+            do { envelope = try Envelope(decoding: entry.data) } catch { return .failure(error) }
+        }
         if !envelope.requestID.isEmpty, let remembered = requests.answer(for: envelope.requestID),
             let outcome = try? RequestTable.outcome(of: remembered)
         {

@@ -76,6 +76,17 @@ final class FoundationTests: XCTestCase {
 
             let viaHeader = try await client.send(.get, "/api/v1/incidents", as: nil, headers: [.apiKey: APIHarness.secrets[.viewer]!])
             XCTAssertEqual(viaHeader.status, .ok, "X-API-Key authenticates as well as Bearer")
+            let viewer = APIHarness.secrets[.viewer]!
+            for accepted in ["bearer \(viewer)", "BEARER   \(viewer)  ", "Bearer \t\(viewer)"] {
+                let answer = try await client.send(.get, "/api/v1/incidents", as: nil, headers: [.authorization: accepted])
+                XCTAssertEqual(answer.status, .ok, accepted)
+            }
+            for refused in ["Bearer", "Bearer ", "Bearer    ", "Basic \(viewer)", "Bearer\(viewer)", "Bearer x\(viewer)", "\(viewer)"] {
+                let answer = try await client.send(.get, "/api/v1/incidents", as: nil, headers: [.authorization: refused])
+                XCTAssertEqual(answer.status, .unauthorized, refused)
+            }
+            let paddedHeader = try await client.send(.get, "/api/v1/incidents", as: nil, headers: [.apiKey: "  \(viewer) "])
+            XCTAssertEqual(paddedHeader.status, .ok)
 
             let forbidden = try await client.post("/api/v1/events", as: .viewer, #"{"source":"s","title":"t"}"#)
             XCTAssertEqual(forbidden.status, .forbidden)

@@ -29,15 +29,25 @@ struct Endpoints: Sendable {
 
     // MARK: - Authentication
 
-    /// The secret from `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+    /// The secret from `Authorization: Bearer <key>` or `X-API-Key: <key>` (on every request, so
+    /// without Foundation's string scanning).
     static func secret(in request: Request) -> String? {
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let utf8 = authorization.utf8
+            if utf8.count > 7, utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
+                utf8.dropFirst(6).first == UInt8(ascii: " ")
+            {
+                return trimmed(Substring(authorization.utf8.dropFirst(7)))
             }
         }
-        return request.headers[apiKeyHeader]?.trimmingCharacters(in: .whitespaces)
+        return request.headers[apiKeyHeader].map { trimmed(Substring($0)) }
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        let bytes = text.utf8
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(text[first...last])
     }
 
     /// The stored key whose secret is `secret`, nil when there is none.
