@@ -5,6 +5,9 @@
 # directory under /var/tmp, a known admin key and rate limits out of the way, warms it up, then:
 #   1. closed loop, 64 connections, 10 s            (RUNS times)  -> events/s acknowledged after fsync
 #   2. fixed rate 2,000 events/s, 10 s               (RUNS times)  -> p99 latency from the intended send time
+#   4. (phase "webhook") end to end: a fresh node configured to page a webhook receiver inside
+#      incident-bench for every new incident; 1,000 events/s for 10 s, each opening its own incident
+#      (RUNS times) -> event POST to first page at the receiver, p50/p99, missing and duplicate pages
 #   3. loads RESTART_EVENTS events (arrays of RESTART_BATCH) into a fresh node, then stops and restarts it
 #      RUNS times, timing each start until /api/v1/ready answers "ready"
 # and prints every run and the medians. It stops only the incidentd it started (by PID) and
@@ -14,7 +17,7 @@
 # RESTART_DISTINCT (distinct incidents among them, default 10000), RESTART_BATCH (events per
 # request while loading, default 1000; 1 makes one log entry per event), SKIP_BUILD=1 to use the
 # existing release build, OUT=<dir> to keep every run's JSON report there, PHASES (default
-# "closed rate restart").
+# "closed rate webhook restart"), WEBHOOK_PORT (receiver, default PORT+1), WEBHOOK_RATE (default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,9 @@ PORT=${PORT:-18080}
 RESTART_EVENTS=${RESTART_EVENTS:-1000000}
 RESTART_DISTINCT=${RESTART_DISTINCT:-10000}
 RESTART_BATCH=${RESTART_BATCH:-1000}
-PHASES=${PHASES:-"closed rate restart"}
+PHASES=${PHASES:-"closed rate webhook restart"}
+WEBHOOK_PORT=${WEBHOOK_PORT:-$((PORT + 1))}
+WEBHOOK_RATE=${WEBHOOK_RATE:-1000}
 ENDPOINT="http://127.0.0.1:${PORT}"
 READY_TIMEOUT_SECONDS=600
 STOP_TIMEOUT_SECONDS=60
@@ -177,6 +182,41 @@ if [[ " $PHASES " == *" closed "* || " $PHASES " == *" rate "* ]]; then
         echo "fixed rate: 2,000 events/s, 10 s, 64 connections (incident-bench --rate 2000 --connections 64 --duration 10)"
         measure rate --rate 2000 --connections 64 --duration 10
     fi
+    stop_node
+fi
+
+# Creates, through the API, what makes every incident-bench event page the receiver at once: a user,
+# a webhook channel, a one-level policy, a team owning it and a routing rule for the bench service.
+configure_paging() {
+    local path body
+    while IFS='|' read -r path body; do
+        curl -fsS -m 5 -o /dev/null -X POST "$ENDPOINT$path" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$body" ||
+            { echo "POST $path was refused" >&2; exit 1; }
+    done <<EOF_CONFIG
+/api/v1/users|{"id": "bench-oncall", "name": "Bench on-call"}
+/api/v1/channels|{"id": "bench-hook", "name": "Bench receiver", "type": "webhook", "url": "http://127.0.0.1:$WEBHOOK_PORT/page"}
+/api/v1/policies/escalation|{"id": "bench-policy", "name": "Bench", "levels": [{"delay": "30m", "targets": ["user:bench-oncall"], "channels": ["bench-hook"]}]}
+/api/v1/teams|{"id": "bench-team", "name": "Bench", "members": ["bench-oncall"], "escalation_policy": "bench-policy"}
+/api/v1/routing-rules|{"id": "bench-route", "name": "Bench service to the bench team", "match": {"services": ["bench service"]}, "team": "bench-team"}
+EOF_CONFIG
+}
+
+if [[ " $PHASES " == *" webhook "* ]]; then
+    start_node "$WORK/webhook"
+    configure_paging
+    echo "end to end: $WEBHOOK_RATE events/s for 10 s, every event a new incident paged to a receiver on port $WEBHOOK_PORT" \
+        "(incident-bench --rate $WEBHOOK_RATE --distinct 0 --webhook-listen http://127.0.0.1:$WEBHOOK_PORT)"
+    for run in $(seq 1 "$RUNS"); do
+        conditions
+        status=0
+        bench --rate "$WEBHOOK_RATE" --connections 64 --duration 10 --distinct 0 \
+            --webhook-listen "http://127.0.0.1:$WEBHOOK_PORT" --json >"$WORK/webhook-$run.json" || status=$?
+        (( status <= 1 )) || exit "$status"
+        jq -r --arg run "$run" '"  run \($run): \(.webhook.paged) of \(.webhook.acknowledged) events paged (missing \(.webhook.missing), duplicates \(.webhook.duplicates)); event → page p50 \(.webhook.latency.p50_ms) ms, p90 \(.webhook.latency.p90_ms) ms, p99 \(.webhook.latency.p99_ms) ms, max \(.webhook.latency.max_ms) ms; ack p99 \(.latency.p99_ms) ms"' "$WORK/webhook-$run.json"
+        [[ -n "${OUT:-}" ]] && cp "$WORK/webhook-$run.json" "$OUT/"
+    done
+    echo "  median of $RUNS: event → page p50 $(for f in "$WORK"/webhook-*.json; do jq '.webhook.latency.p50_ms' "$f"; done | median) ms," \
+        "p99 $(for f in "$WORK"/webhook-*.json; do jq '.webhook.latency.p99_ms' "$f"; done | median) ms"
     stop_node
 fi
 

@@ -137,10 +137,29 @@ extension ConsensusLoop {
 
     // MARK: - Snapshots and shutdown
 
+    /// Starts a snapshot when enough was applied since the last one: the state as of the applied
+    /// index is encoded on `snapshotQueue` while the loop goes on, then `saveEncodedSnapshot`
+    /// writes it. Encoding is the expensive part (tens of milliseconds per 10,000 incidents); the
+    /// loop never stalls for it.
     func maybeSnapshot() {
+        guard !snapshotEncoding else { return }
         guard appliedSinceSnapshot.entries >= config.snapshotEveryEntries || appliedSinceSnapshot.bytes >= config.snapshotEveryBytes else { return }
         let metadata = raft.snapshotMetadataAtApplied
-        let snapshot = Snapshot(metadata: metadata, data: state.snapshot())
+        let copy = state
+        let inbox = self.inbox
+        snapshotEncoding = true
+        appliedSinceSnapshot = (0, 0)
+        snapshotQueue.async {
+            inbox.snapshotEncoded(Snapshot(metadata: metadata, data: copy.snapshot()))
+        }
+    }
+
+    /// Writes a snapshot encoded off the loop and compacts the log behind it.
+    func saveEncodedSnapshot(_ snapshot: Snapshot) {
+        snapshotEncoding = false
+        let metadata = snapshot.metadata
+        // A newer snapshot (one received from a leader) may have been installed meanwhile.
+        guard metadata.index > store.latestSnapshot?.index ?? 0 else { return }
         do {
             try store.saveSnapshot(snapshot)
             raft.setSnapshot(snapshot)
@@ -150,11 +169,11 @@ extension ConsensusLoop {
                 raft.compactLog(through: through)
                 try store.compact(upTo: through)
             }
-            appliedSinceSnapshot = (0, 0)
             logger.info("snapshot taken", metadata: ["index": "\(metadata.index)", "bytes": "\(snapshot.data.count)"])
         } catch {
             logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])
-            appliedSinceSnapshot.entries /= 2
+            // Try again after half the usual interval.
+            appliedSinceSnapshot.entries += config.snapshotEveryEntries / 2
         }
     }
 

@@ -37,6 +37,11 @@ final class ConsensusLoop: @unchecked Sendable {
     /// The last stamp given to an entry; stamps never go backwards within the log.
     var lastStamp: Int64 = 0
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
+    /// A copy of the state is being encoded on `snapshotQueue`; no second one starts meanwhile.
+    var snapshotEncoding = false
+    /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
+    /// (copy-on-write: only what the loop changes meanwhile gets duplicated) and keeps applying.
+    let snapshotQueue = DispatchQueue(label: "incidentd-snapshot-encoder", qos: .utility)
     var wasLeader = false
     var logAppends: UInt64 = 0
     let metrics = NodeMetrics()
@@ -116,6 +121,7 @@ final class ConsensusLoop: @unchecked Sendable {
                 metrics.observe(status)
             }
             for id in work.deliveriesFinished { deliveries.finished(id) }
+            for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
             var proposals = work.proposals
             for (id, report) in work.deliveryReports {
                 proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))

@@ -1,5 +1,6 @@
 import Dispatch
 import IncidentCore
+import RaftCore
 import Synchronization
 
 /// The answer to a submitted command, once it is durable and applied.
@@ -30,6 +31,8 @@ final class Inbox: Sendable {
         var reads: [Read] = []
         var deliveryReports: [(id: UInt64, report: DeliveryReport)] = []
         var deliveriesFinished: [UInt64] = []
+        /// Snapshots encoded off the loop thread, to be saved by the loop.
+        var encodedSnapshots: [Snapshot] = []
         var stopping = false
         var sleeping = false
     }
@@ -70,6 +73,14 @@ final class Inbox: Sendable {
         if wake { wakeUp.signal() }
     }
 
+    func snapshotEncoded(_ snapshot: Snapshot) {
+        let wake = contents.withLock { c -> Bool in
+            c.encodedSnapshots.append(snapshot)
+            return c.takeSleeping()
+        }
+        if wake { wakeUp.signal() }
+    }
+
     func stop() {
         let wake = contents.withLock { c -> Bool in
             c.stopping = true
@@ -81,7 +92,7 @@ final class Inbox: Sendable {
     /// Takes everything queued; when nothing is, sleeps up to `timeoutMilliseconds` first.
     func take(waitingUpTo timeoutMilliseconds: Int) -> Contents {
         let idle = contents.withLock { c -> Bool in
-            let empty = c.proposals.isEmpty && c.reads.isEmpty && c.deliveryReports.isEmpty && !c.stopping
+            let empty = c.proposals.isEmpty && c.reads.isEmpty && c.deliveryReports.isEmpty && c.encodedSnapshots.isEmpty && !c.stopping
             if empty { c.sleeping = true }
             return empty
         }

@@ -26,6 +26,10 @@ struct BenchPlan: Sendable {
     var bodies: EventBodies
     var timeoutNanoseconds: UInt64
     var maxReconnects: Int
+    /// End-to-end mode: where the webhook receiver listens, and how long to wait for pages after
+    /// the last answer. Every event then opens its own incident (`--distinct 0`, `--batch 1`).
+    var webhookListen: Endpoint? = nil
+    var webhookWaitSeconds = 30.0
 
     static let maxConnections = 4_096
     static let maxThreads = 16
@@ -51,6 +55,10 @@ struct BenchPlan: Sendable {
         try check(timeoutNanoseconds >= 1_000_000 && timeoutNanoseconds <= UInt64(Self.maxTimeoutMilliseconds) * 1_000_000,
                   "--timeout-ms must be 1–\(Self.maxTimeoutMilliseconds)")
         try check((0...1_000_000).contains(maxReconnects), "--max-reconnects must be 0–1000000")
+        if webhookListen != nil {
+            try check(bodies.distinct == 0 && bodies.batch == 1, "--webhook-listen needs --distinct 0 and --batch 1 (one incident, one page per request)")
+            try check(webhookWaitSeconds > 0 && webhookWaitSeconds <= 600, "--webhook-wait must be in (0, 600] seconds")
+        }
         if case .fixedRate(let rate) = pace {
             try check(rate > 0 && rate <= Self.maxRatePerSecond, "--rate must be in (0, \(Int(Self.maxRatePerSecond))]")
         }

@@ -48,6 +48,21 @@ struct BenchReport: Codable, Sendable {
     /// From the write to the answer.
     var serviceTime: Latency
     var clientCPUSeconds: Double
+    /// End-to-end mode only: from each acknowledged event's intended send time to the first
+    /// webhook page for its incident at the local receiver.
+    var webhook: Webhook?
+
+    struct Webhook: Codable, Sendable {
+        var acknowledged: Int
+        var paged: Int
+        /// Acknowledged events whose incident was not paged within `--webhook-wait`.
+        var missing: Int
+        /// Pages beyond the first for one incident.
+        var duplicates: Int
+        /// Requests at the receiver that were not pages of this run.
+        var unmatched: Int
+        var latency: Latency
+    }
 
     init(plan: BenchPlan, tally: LoadTally, clientCPUSeconds: Double) {
         switch plan.pace {
@@ -80,6 +95,22 @@ struct BenchReport: Codable, Sendable {
         self.clientCPUSeconds = clientCPUSeconds
     }
 
+    /// Adds the end-to-end figures; missing and duplicate pages count as failures.
+    mutating func addWebhook(acknowledged: [Int: UInt64], arrivals: WebhookSink.Arrivals) {
+        var histogram = LoadTally.makeHistogram()
+        var paged = 0
+        for (key, intended) in acknowledged {
+            guard let arrived = arrivals.first[key] else { continue }
+            paged += 1
+            _ = histogram.record(min((arrived &- intended) / 1_000, LoadTally.highestTrackableMicroseconds))
+        }
+        let missing = acknowledged.count - paged
+        webhook = Webhook(
+            acknowledged: acknowledged.count, paged: paged, missing: missing, duplicates: arrivals.duplicates,
+            unmatched: arrivals.unmatched, latency: Latency(histogram))
+        failures += missing + arrivals.duplicates
+    }
+
     func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -105,6 +136,11 @@ struct BenchReport: Codable, Sendable {
         if mode == "fixed_rate" {
             lines.append("service time ms (from the write): \(Self.line(serviceTime))")
             lines.append("most requests waiting for a free connection: \(maxBacklog)")
+        }
+        if let webhook {
+            lines.append(
+                "webhook pages: \(Self.grouped(webhook.paged)) of \(Self.grouped(webhook.acknowledged)) acknowledged events, missing \(webhook.missing), duplicates \(webhook.duplicates), unmatched \(webhook.unmatched)")
+            lines.append("event → webhook ms (from the intended send time): \(Self.line(webhook.latency))")
         }
         lines.append(String(format: "client CPU: %.2f s (%.0f%% of one core)", clientCPUSeconds, elapsedSeconds > 0 ? 100 * clientCPUSeconds / elapsedSeconds : 0))
         return lines.joined(separator: "\n")

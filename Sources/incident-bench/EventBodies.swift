@@ -52,6 +52,15 @@ struct EventBodies: Sendable {
         buffer.writeStaticString(#"},"tags":{"environment":"bench"}}"#)
     }
 
+    /// The key in an incident title this run's events produced, nil for any other title.
+    func key(fromTitle title: String) -> Int? {
+        let prefix = Self.titlePrefix + runTag + "-"
+        guard title.hasPrefix(prefix) else { return nil }
+        return Int(title.dropFirst(prefix.count))
+    }
+
+    static let titlePrefix = "p95 latency above threshold on bench-"
+
     /// Upper bound of one request body in bytes, for sizing buffers and checking `--max-body`.
     var maxRequestBytes: Int { batch * (400 + 2 * runTag.utf8.count) + 2 }
 }

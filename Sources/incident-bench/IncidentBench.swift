@@ -42,6 +42,11 @@ struct IncidentBench: AsyncParsableCommand {
     var maxReconnects = 100
     @Option(help: "Event-loop threads of the generator.") var threads = 1
     @Option(name: .customLong("max-failures"), help: "Failures tolerated before the exit status is 1.") var maxFailures = 0
+    @Option(name: .customLong("webhook-listen"), help: ArgumentHelp(
+        "End-to-end mode: run a webhook receiver at this loopback http://HOST:PORT and time each event to its incident's first page.",
+        discussion: "incidentd must already page that URL for these events (see cluster/bench-webhook.sh). Needs --distinct 0."))
+    var webhookListen: String?
+    @Option(name: .customLong("webhook-wait"), help: "Seconds to wait for the last pages after the load ends.") var webhookWait = 30.0
     @Flag(help: "Print the report as JSON.") var json = false
 
     func makePlan() throws(BenchError) -> BenchPlan {
@@ -58,8 +63,11 @@ struct IncidentBench: AsyncParsableCommand {
             endpoints: try Endpoint.list(endpoints, maxCount: BenchPlan.maxEndpoints), path: path, apiKey: key,
             bodies: EventBodies(distinct: distinct, batch: batch, runTag: tag),
             timeoutNanoseconds: UInt64(max(0, timeoutMs)) * 1_000_000, maxReconnects: maxReconnects)
-        try plan.validate()
-        return plan
+        var checked = plan
+        if let webhookListen { checked.webhookListen = try Endpoint(parsing: webhookListen) }
+        checked.webhookWaitSeconds = webhookWait
+        try checked.validate()
+        return checked
     }
 
     func run() async throws {
@@ -67,11 +75,23 @@ struct IncidentBench: AsyncParsableCommand {
         do { plan = try makePlan() } catch { throw ValidationError(error.message) }
         let tally: LoadTally
         let cpuBefore = Self.processCPUSeconds()
-        do { tally = try await Self.drive(plan) } catch let error as BenchError {
+        var sink: WebhookSink?
+        do {
+            if let listen = plan.webhookListen { sink = try await WebhookSink.start(on: listen, bodies: plan.bodies) }
+            tally = try await Self.drive(plan)
+        } catch let error as BenchError {
+            await sink?.stop()
             FileHandle.standardError.write(Data("incident-bench: \(error)\n".utf8))
             throw ExitCode(3)
         }
-        let report = BenchReport(plan: plan, tally: tally, clientCPUSeconds: Self.processCPUSeconds() - cpuBefore)
+        var report = BenchReport(plan: plan, tally: tally, clientCPUSeconds: Self.processCPUSeconds() - cpuBefore)
+        if let sink {
+            _ = await sink.waitForPages(of: tally.acknowledged.keys, upTo: plan.webhookWaitSeconds)
+            // A moment more for duplicates that would follow the first pages.
+            try? await Task.sleep(nanoseconds: 500_000_000)
+            report.addWebhook(acknowledged: tally.acknowledged, arrivals: sink.current)
+            await sink.stop()
+        }
         print(json ? try report.json() : report.text)
         if report.failures > maxFailures {
             FileHandle.standardError.write(Data("incident-bench: \(report.failures) failures, more than --max-failures \(maxFailures)\n".utf8))

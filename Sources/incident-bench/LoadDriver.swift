@@ -21,6 +21,8 @@ final class LoadDriver {
     private struct InFlight {
         var intendedNanos: UInt64
         var sentNanos: UInt64
+        /// The run's request index (with batch 1, the event's index and key).
+        var request: Int
     }
 
     private enum Phase { case idle, running, finished }
@@ -194,6 +196,7 @@ final class LoadDriver {
             tally.missingMarker += 1
         } else {
             tally.recordValid(latencyNanos: now &- request.intendedNanos, serviceNanos: now &- request.sentNanos)
+            if plan.webhookListen != nil { tally.acknowledged[plan.bodies.key(request.request)] = request.intendedNanos }
         }
         idle.append(slot)
         pump()
@@ -248,10 +251,11 @@ final class LoadDriver {
     private func send(slot: Int, local: Int, intendedNanos: UInt64, now: UInt64) {
         guard let connection = slots[slot].connection else { preconditionFailure("pump sends on open connections only") }
         var body = allocator.buffer(capacity: plan.bodies.maxRequestBytes)
-        plan.bodies.write(request: share.globalIndex(local), into: &body)
+        let global = share.globalIndex(local)
+        plan.bodies.write(request: global, into: &body)
         var head = heads[slot]
         head.headers.add(name: "Content-Length", value: String(body.readableBytes))
-        slots[slot].request = InFlight(intendedNanos: intendedNanos, sentNanos: now)
+        slots[slot].request = InFlight(intendedNanos: intendedNanos, sentNanos: now, request: global)
         tally.sent += 1
         connection.send(head: head, body: body)
     }

@@ -32,6 +32,8 @@ struct LoadTally: Sendable {
     var latency = LoadTally.makeHistogram()
     /// From the write to the answer: the server's share, without time spent queued in the client.
     var service = LoadTally.makeHistogram()
+    /// End-to-end mode: event key → intended send time (monotonic ns) of each 202-answered event.
+    var acknowledged: [Int: UInt64] = [:]
 
     static func makeHistogram() -> Histogram<UInt64> {
         Histogram(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableMicroseconds, numberOfSignificantValueDigits: .three)
@@ -60,5 +62,6 @@ struct LoadTally: Sendable {
         lastAnswerNanos = max(lastAnswerNanos, other.lastAnswerNanos)
         latency.add(other.latency)
         service.add(other.service)
+        acknowledged.merge(other.acknowledged) { first, _ in first }
     }
 }
