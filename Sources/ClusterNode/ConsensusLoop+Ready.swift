@@ -16,6 +16,7 @@ extension ConsensusLoop {
                     publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
                     scheduler.rebuild(from: state.machine)
                     deliveries.rebuild(from: state.machine)
+                    logger.info("installed a snapshot from the leader", metadata: ["index": "\(snapshot.metadata.index)"])
                 }
                 if ready.mustSync || !ready.entries.isEmpty {
                     let started = DispatchTime.now().uptimeNanoseconds
@@ -29,10 +30,22 @@ extension ConsensusLoop {
                 logger.critical("Raft log write failed; stopping the node", metadata: ["error": "\(error)"])
                 fatalError("Raft log write failed: \(error)")
             }
-            // ClusterWire delivers `ready.messages` once the node has peers; a single voter has none.
-            for entry in ready.committedEntries { apply(entry) }
+            // Only now, with the term, vote and entries durable, may what depends on them leave.
+            if !ready.messages.isEmpty { transport?.send(ready.messages) }
+            if let soft = ready.softState { publishedLeader.store(soft.leader, ordering: .releasing) }
+            var membershipChanged = ready.snapshot != nil
+            for entry in ready.committedEntries {
+                apply(entry)
+                if entry.kind == .confChange { membershipChanged = true }
+            }
             raft.advance(ready)
+            for read in ready.readStates { pendingReads.indexKnown(context: read.context, index: read.index) }
+            for context in ready.failedReads {
+                pendingReads.fail(context: context, NodeError(.notLeader, "no leader could confirm the read; retry", leaderHint: raft.leader))
+            }
+            pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status) })
             if let soft = ready.softState { leadershipChanged(soft) }
+            if membershipChanged { announceMembers() }
         }
     }
 
@@ -40,8 +53,17 @@ extension ConsensusLoop {
         appliedSinceSnapshot.entries += 1
         appliedSinceSnapshot.bytes += entry.data.count
         let waiter = waiting.removeValue(forKey: entry.index)
-        guard entry.kind == .normal, !entry.data.isEmpty else {
-            waiter?.reply(.failure(NodeError(.uncertain, "the write was superseded by a leader change; retry")))
+        if entry.kind == .confChange {
+            // RaftCore applies the change itself (in `advance`); the proposer learns it committed.
+            if let waiter, waiter.term == entry.term, case .index(let reply) = waiter.reply {
+                reply(.success(entry.index))
+            } else {
+                waiter?.fail(NodeError(.uncertain, "the membership change was superseded by a leader change; check and retry"))
+            }
+            return
+        }
+        guard !entry.data.isEmpty else {
+            waiter?.fail(NodeError(.uncertain, "the write was superseded by a leader change; retry"))
             return
         }
         // Same index and term as proposed: the same entry, so its envelope need not be decoded.
@@ -49,20 +71,28 @@ extension ConsensusLoop {
         switch state.apply(entry, proposed: proposed) {
         case .success(let applied):
             publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
-            if case .success(let done) = applied.outcome, !applied.duplicate {
-                scheduler.update(with: done.effects)
-                deliveries.update(with: done.effects)
+            if let outcome = applied.outcome {
+                if case .success(let done) = outcome, !applied.duplicate {
+                    scheduler.update(with: done.effects)
+                    deliveries.update(with: done.effects)
+                }
+                metrics.applied(outcome)
             }
-            metrics.applied(applied.outcome)
             guard let waiter else { return }
-            if waiter.term == entry.term {
-                waiter.reply(.success(Submission(outcome: applied.outcome, index: entry.index, appliedAt: applied.stamp, duplicate: applied.duplicate)))
-            } else {
-                waiter.reply(.failure(NodeError(.uncertain, "leadership changed before the write committed; retry with the same request id")))
+            guard waiter.term == entry.term else {
+                waiter.fail(NodeError(.uncertain, "leadership changed before the write committed; retry with the same request id"))
+                return
+            }
+            switch waiter.reply {
+            case .submission(let reply):
+                guard let outcome = applied.outcome else { return reply(.failure(NodeError(.uncertain, "the entry was not a command"))) }
+                reply(.success(Submission(outcome: outcome, index: entry.index, appliedAt: applied.stamp, duplicate: applied.duplicate)))
+            case .index(let reply):
+                reply(.success(entry.index))
             }
         case .failure(let error):
             logger.error("skipped an undecodable log entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
-            waiter?.reply(.failure(NodeError(.uncertain, "the log entry could not be decoded")))
+            waiter?.fail(NodeError(.uncertain, "the log entry could not be decoded"))
         }
     }
 
@@ -77,18 +107,37 @@ extension ConsensusLoop {
             deliveries.rebuild(from: state.machine)
             logger.info("became leader", metadata: ["term": "\(raft.term)", "timers": "\(scheduler.pendingCount)", "outbox": "\(deliveries.depth)"])
         } else {
-            for (_, waiter) in waiting { waiter.reply(.failure(NodeError(.uncertain, "leadership was lost; retry", leaderHint: soft.leader))) }
+            for (_, waiter) in waiting { waiter.fail(NodeError(.uncertain, "leadership was lost; retry", leaderHint: soft.leader)) }
             waiting = [:]
+            // Deliveries in flight finish and report; nothing new starts on a follower.
             logger.info("lost leadership", metadata: ["term": "\(raft.term)", "leader": "\(soft.leader)"])
         }
     }
 
     // MARK: - Reads
 
+    /// Local reads run now; linearizable ones on a single voter too (every acknowledged write is
+    /// applied here). With more members a linearizable read asks Raft for a read index and runs
+    /// once this node has applied up to it.
     func serve(_ reads: [Inbox.Read]) {
         guard !reads.isEmpty else { return }
+        let alone = raft.confState.voters == [config.nodeID] && raft.isLeader
+        var now: [Inbox.Read] = []
+        for read in reads {
+            if read.consistency == .local || alone {
+                now.append(read)
+            } else {
+                let context = pendingReads.add(read, deadline: Self.monotonicMilliseconds() + Int64(config.readIndexTimeoutMilliseconds))
+                raft.readIndex(context: context)
+            }
+        }
+        guard !now.isEmpty else { return }
         let context = LoopContext(state: state, status: status)
-        for read in reads { read(context) }
+        for read in now { read.run(context) }
+    }
+
+    func failExpiredReads() {
+        pendingReads.failExpired(now: Self.monotonicMilliseconds(), NodeError(.unavailable, "the read index was not confirmed in time; retry", leaderHint: raft.leader))
     }
 
     var status: NodeStatus {
@@ -180,9 +229,11 @@ extension ConsensusLoop {
     func shutDown() {
         let drained = inbox.take(waitingUpTo: 0)
         for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }
-        for (_, waiter) in waiting { waiter.reply(.failure(NodeError(.unavailable, "the node is shutting down"))) }
+        for request in drained.clusterRequests { request.reply(.failure(NodeError(.unavailable, "the node is shutting down"))) }
+        for (_, waiter) in waiting { waiter.fail(NodeError(.unavailable, "the node is shutting down")) }
         waiting = [:]
-        serve(drained.reads)
+        pendingReads.failAll(NodeError(.unavailable, "the node is shutting down"))
+        for read in drained.reads { read.fail(NodeError(.unavailable, "the node is shutting down")) }
         store.close()
         logger.info("consensus loop stopped")
     }

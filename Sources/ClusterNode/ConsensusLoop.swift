@@ -6,34 +6,52 @@ import RaftCore
 import RaftStorage
 
 /// The single thread that owns Raft, the durable log and the replicated state. Each turn it
-/// takes every queued request, proposes them as one batch (one log append, one fsync: group
-/// commit), applies what committed, answers the waiting requests, runs reads, fires due timers,
-/// starts deliveries and takes snapshots. Blocking disk I/O stays on this thread, away from the
-/// async runtime.
+/// takes every queued request and peer message, steps Raft with the messages, proposes the
+/// requests as one batch (one log append, one fsync: group commit), sends what Raft produced
+/// once it is durable, applies what committed, answers the waiting requests, runs reads, fires
+/// due timers, starts deliveries and takes snapshots. Blocking disk I/O stays on this thread,
+/// away from the async runtime.
 final class ConsensusLoop: @unchecked Sendable {
     // @unchecked: every mutable field below is touched only on the loop thread (`run`), which is
-    // started once; other threads talk to it only through `inbox` (a Mutex) and `delivery`.
+    // started once; other threads talk to it only through `inbox` (a Mutex), the published
+    // atomics, `transport` and `delivery`.
     let inbox: Inbox
     let config: NodeConfig
     let logger: Logger
     let clock: @Sendable () -> Int64
     let delivery: (any NotificationDelivery)?
+    let transport: (any ClusterTransport)?
 
     var raft: Raft
     let store: RaftLogStore
     var state: ReplicatedState
     var scheduler = EscalationScheduler()
     var deliveries = DeliveryQueue()
-    /// Proposals waiting for their entry to apply: index → (term, reply, the envelope as proposed).
-    /// An entry that commits at the same index and term is the one proposed (Raft's log matching),
-    /// so `apply` uses the kept envelope instead of decoding the bytes it was just encoded into.
+    /// Requests waiting for their entry to apply, by log index. An entry that commits at the same
+    /// index and term is the one proposed (Raft's log matching), so `apply` uses the kept
+    /// envelope instead of decoding the bytes it was just encoded into.
     var waiting: [LogIndex: Waiter] = [:]
 
     struct Waiter {
+        enum Reply {
+            case submission(@Sendable (Result<Submission, NodeError>) -> Void)
+            case index(@Sendable (Result<LogIndex, NodeError>) -> Void)
+        }
         var term: Term
-        var reply: @Sendable (Result<Submission, NodeError>) -> Void
-        var envelope: Envelope
+        var reply: Reply
+        var envelope: Envelope?
+
+        func fail(_ error: NodeError) {
+            switch reply {
+            case .submission(let reply): reply(.failure(error))
+            case .index(let reply): reply(.failure(error))
+            }
+        }
     }
+
+    /// Linearizable reads waiting for their read index (by context) and then for this node to
+    /// apply it.
+    var pendingReads = PendingReads()
     /// The last stamp given to an entry; stamps never go backwards within the log.
     var lastStamp: Int64 = 0
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
@@ -48,12 +66,22 @@ final class ConsensusLoop: @unchecked Sendable {
     /// `state.accessRevision` as last published to other threads; stored before any write that
     /// changed it is answered, so a client that saw its key revoked is never served from a cache.
     let publishedAccessRevision = Atomic<UInt64>(0)
+    /// The leader as this node last knew it (0: none), for routing writes without a loop trip.
+    let publishedLeader = Atomic<UInt64>(0)
+    /// Members (with addresses) last handed to the transport.
+    var announcedMembers: [MemberInfo] = []
+    /// Founders this leader already proposed into the member directory.
+    var proposedFounders: Set<NodeID> = []
 
-    init(config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?) throws(NodeError) {
+    init(
+        config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?,
+        transport: (any ClusterTransport)?
+    ) throws(NodeError) {
         self.config = config
         self.logger = logger
         self.clock = clock
         self.delivery = delivery
+        self.transport = transport
         inbox = Inbox(proposalLimit: config.proposalQueueDepth)
         let opened: (store: RaftLogStore, recovered: RecoveredState)
         do {
@@ -69,15 +97,18 @@ final class ConsensusLoop: @unchecked Sendable {
         if let tail = recovered.discardedTail {
             logger.warning("discarded a torn tail of the Raft log", metadata: ["path": "\(tail.path)", "offset": "\(tail.offset)", "bytes": "\(tail.bytes)", "reason": "\(tail.reason)"])
         }
-        state = ReplicatedState(rememberedRequests: config.rememberedRequests, requestMemoryMilliseconds: config.requestMemoryMilliseconds)
+        state = ReplicatedState(
+            rememberedRequests: config.rememberedRequests, requestMemoryMilliseconds: config.requestMemoryMilliseconds,
+            transientRequests: config.rememberedRetryIDs, transientMemoryMilliseconds: config.retryIDMemoryMilliseconds)
         var snapshot = Snapshot()
         do {
-            if recovered.snapshot == nil && recovered.entries.isEmpty {
-                // First start: this node founds a one-voter cluster.
-                let (hard, entries) = Raft.bootstrap(voters: [config.nodeID])
+            if recovered.snapshot == nil && recovered.entries.isEmpty && !config.join {
+                // First start of a founding member: every founder writes the same configuration
+                // entry (the initial voters), so their logs agree from index 1.
+                let (hard, entries) = Raft.bootstrap(voters: Set(config.initialVoters))
                 try store.append(entries, hardState: hard)
                 recovered = RecoveredState(snapshot: nil, hardState: hard, entries: entries)
-                logger.info("bootstrapped a new single-node cluster", metadata: ["data_dir": "\(config.dataDirectory)"])
+                logger.info("bootstrapped a new cluster", metadata: ["data_dir": "\(config.dataDirectory)", "voters": "\(config.initialVoters.sorted())"])
             }
             if recovered.snapshot != nil {
                 guard let loaded = try store.loadSnapshot() else { throw NodeError(.storage, "the snapshot named by the log is missing") }
@@ -107,6 +138,7 @@ final class ConsensusLoop: @unchecked Sendable {
     /// Runs until `inbox.stop()`; then fails what is still waiting and closes the log.
     func run() {
         var nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
+        announceMembers()
         processReady()
         campaignIfAlone()
         while true {
@@ -118,8 +150,11 @@ final class ConsensusLoop: @unchecked Sendable {
                 raft.tick()
                 nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
                 campaignIfAlone()
+                failExpiredReads()
+                announceMembers()
                 metrics.observe(status)
             }
+            for message in work.messages where message.to == config.nodeID { raft.step(message) }
             for id in work.deliveriesFinished { deliveries.finished(id) }
             for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
             var proposals = work.proposals
@@ -131,9 +166,13 @@ final class ConsensusLoop: @unchecked Sendable {
             // Reads first: they see every write answered before they were queued (those were
             // applied in an earlier turn), and need not wait for this turn's fsync.
             serve(work.reads)
+            for request in work.clusterRequests { handle(request) }
             propose(proposals)
             processReady()
-            if raft.isLeader { startDeliveries() }
+            if raft.isLeader {
+                ensureFoundersInDirectory()
+                startDeliveries()
+            }
             maybeSnapshot()
         }
         shutDown()
@@ -152,7 +191,7 @@ final class ConsensusLoop: @unchecked Sendable {
         guard !proposals.isEmpty else { return }
         guard raft.isLeader else {
             for proposal in proposals {
-                proposal.reply?(.failure(NodeError(.notLeader, "no leader is known yet; retry", leaderHint: raft.leader)))
+                proposal.reply?(.failure(NodeError(.notLeader, "this node is not the leader; retry", leaderHint: raft.leader)))
             }
             return
         }
@@ -164,7 +203,7 @@ final class ConsensusLoop: @unchecked Sendable {
             var end = start
             let stamp = nextStamp()
             while end < proposals.count, batch.count < config.maxBatchCommands, bytes < config.maxBatchBytes {
-                let envelope = Envelope(stamp: stamp, requestID: proposals[end].requestID, command: proposals[end].command)
+                let envelope = Envelope(stamp: stamp, requestID: proposals[end].requestID, body: .incident(proposals[end].command))
                 let data = envelope.encoded()
                 bytes += data.count
                 batch.append(data)
@@ -175,7 +214,7 @@ final class ConsensusLoop: @unchecked Sendable {
                 let range = try raft.propose(batch: batch)
                 for (offset, index) in range.enumerated() {
                     if let reply = proposals[start + offset].reply {
-                        waiting[index] = Waiter(term: raft.term, reply: reply, envelope: envelopes[offset])
+                        waiting[index] = Waiter(term: raft.term, reply: .submission(reply), envelope: envelopes[offset])
                     }
                 }
                 metrics.batchProposed(commands: batch.count, bytes: bytes)
@@ -190,7 +229,7 @@ final class ConsensusLoop: @unchecked Sendable {
     }
 
     /// The leader's clock, but never below the previous entry's stamp.
-    private func nextStamp() -> Timestamp {
+    func nextStamp() -> Timestamp {
         lastStamp = max(lastStamp, clock())
         return Timestamp(millisecondsSinceEpoch: lastStamp)
     }

@@ -1,40 +1,64 @@
 import IncidentCore
 
-/// What one Raft entry of the incident log carries: the command, the leader's time stamp and
-/// the request id that makes retries idempotent.
+/// What one Raft entry of the incident log carries: an incident command (or a change to the
+/// replicated cluster facts), the leader's time stamp and the request id that makes retries
+/// idempotent.
 ///
-/// Layout (IncidentCore's binary encoding): `[version u8 = 1][stamp zigzag ms][request id
-/// string, empty when none][command]`. The stamp is the leader's clock, never below the previous
-/// entry's, so time inside the state machine only moves forward.
+/// Layout (IncidentCore's binary encoding): `[version u8 = 2][stamp zigzag ms][request id string,
+/// empty when none][body tag u8: 0 incident command, 1 cluster command][command]`. Version 1
+/// (written before cluster commands existed) has no tag and always holds an incident command;
+/// it is still read. The stamp is the leader's clock, never below the previous entry's, so time
+/// inside the state machine only moves forward.
 struct Envelope: Sendable, Equatable {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
+
+    enum Body: Sendable, Equatable {
+        case incident(Command)
+        case cluster(ClusterCommand)
+    }
 
     var stamp: Timestamp
     var requestID: String
-    var command: Command
+    var body: Body
+
+    init(stamp: Timestamp, requestID: String, body: Body) {
+        self.stamp = stamp
+        self.requestID = requestID
+        self.body = body
+    }
 
     func encoded() -> [UInt8] {
         var writer = BinaryWriter()
         writer.write(Self.version)
         writer.write(zigzag: stamp.millisecondsSinceEpoch)
         writer.write(string: requestID)
-        command.encode(to: &writer)
+        switch body {
+        case .incident(let command):
+            writer.write(UInt8(0))
+            command.encode(to: &writer)
+        case .cluster(let command):
+            writer.write(UInt8(1))
+            command.encode(to: &writer)
+        }
         return writer.bytes
-    }
-
-    init(stamp: Timestamp, requestID: String, command: Command) {
-        self.stamp = stamp
-        self.requestID = requestID
-        self.command = command
     }
 
     init(decoding bytes: [UInt8]) throws(DecodingError) {
         var reader = BinaryReader(bytes)
         let version = try reader.readByte()
-        guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "entry envelope v\(version)") }
+        guard version == 1 || version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "entry envelope v\(version)") }
         stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
         requestID = try reader.readString()
-        command = try Command(from: &reader)
+        if version == 1 {
+            body = .incident(try Command(from: &reader))
+        } else {
+            let offset = reader.offset
+            switch try reader.readByte() {
+            case 0: body = .incident(try Command(from: &reader))
+            case 1: body = .cluster(try ClusterCommand(from: &reader))
+            case let tag: throw DecodingError(.invalidTag, at: offset, "envelope body \(tag)")
+            }
+        }
         try reader.expectEnd()
     }
 }

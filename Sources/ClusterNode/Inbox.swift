@@ -14,6 +14,15 @@ public struct Submission: Sendable {
     public var duplicate: Bool
 }
 
+/// How fresh a read must be.
+public enum ReadConsistency: String, Sendable {
+    /// Sees every write acknowledged before the read started, on any node: the leader confirms
+    /// its commit index with a quorum (ReadIndex) and the read runs once this node applied it.
+    case linearizable
+    /// This node's applied state as it is: no round trip, possibly behind the leader.
+    case local
+}
+
 /// Work handed to the consensus loop from any thread. The loop sleeps on `wakeUp` when idle.
 final class Inbox: Sendable {
     struct Proposal: Sendable {
@@ -23,76 +32,125 @@ final class Inbox: Sendable {
         var reply: (@Sendable (Result<Submission, NodeError>) -> Void)?
     }
 
-    /// Runs on the loop thread with the current state; the closure answers its caller itself.
-    typealias Read = @Sendable (borrowing LoopContext) -> Void
+    /// A closure to run against the applied state on the loop thread; it answers its caller
+    /// itself. `fail` is called instead when the read cannot be served (no leader, timeout).
+    struct Read: Sendable {
+        var consistency: ReadConsistency
+        var run: @Sendable (borrowing LoopContext) -> Void
+        var fail: @Sendable (NodeError) -> Void
+    }
+
+    /// Operations on the cluster itself, answered with the log index that carried them (or, for
+    /// a transfer, at once).
+    enum ClusterOperation: Sendable, Equatable {
+        case setMember(MemberInfo)
+        case forgetMember(NodeID)
+        case changeMembership(ConfChange)
+        case transferLeadership(to: NodeID)
+    }
+
+    struct ClusterRequest: Sendable {
+        var operation: ClusterOperation
+        var reply: @Sendable (Result<LogIndex, NodeError>) -> Void
+    }
 
     struct Contents: Sendable {
         var proposals: [Proposal] = []
         var reads: [Read] = []
+        /// Raft messages from peers.
+        var messages: [Message] = []
+        var clusterRequests: [ClusterRequest] = []
         var deliveryReports: [(id: UInt64, report: DeliveryReport)] = []
         var deliveriesFinished: [UInt64] = []
         /// Snapshots encoded off the loop thread, to be saved by the loop.
         var encodedSnapshots: [Snapshot] = []
         var stopping = false
         var sleeping = false
+
+        var isEmpty: Bool {
+            proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
+                && encodedSnapshots.isEmpty && !stopping
+        }
     }
 
     private let contents = Mutex(Contents())
     private let wakeUp = DispatchSemaphore(value: 0)
     let proposalLimit: Int
+    let messageLimit: Int
 
-    init(proposalLimit: Int) { self.proposalLimit = proposalLimit }
+    init(proposalLimit: Int, messageLimit: Int = 100_000) {
+        self.proposalLimit = proposalLimit
+        self.messageLimit = messageLimit
+    }
 
     /// Queues a proposal; false when the queue is full or the loop is stopping.
     func submit(_ proposal: Proposal) -> Bool {
-        let (accepted, wake) = contents.withLock { c -> (Bool, Bool) in
-            guard !c.stopping, c.proposals.count < proposalLimit else { return (false, false) }
+        enqueue { c in
+            guard c.proposals.count < proposalLimit else { return false }
             c.proposals.append(proposal)
-            return (true, c.takeSleeping())
+            return true
         }
-        if wake { wakeUp.signal() }
-        return accepted
     }
 
-    func read(_ read: @escaping Read) -> Bool {
-        let (accepted, wake) = contents.withLock { c -> (Bool, Bool) in
-            guard !c.stopping else { return (false, false) }
+    func read(_ read: Read) -> Bool {
+        enqueue { c in
             c.reads.append(read)
-            return (true, c.takeSleeping())
+            return true
         }
-        if wake { wakeUp.signal() }
-        return accepted
+    }
+
+    /// Raft messages from peers; past `messageLimit` queued ones they are dropped (Raft resends).
+    func receive(_ messages: [Message]) {
+        _ = enqueue { c in
+            guard c.messages.count < messageLimit else { return false }
+            c.messages.append(contentsOf: messages)
+            return true
+        }
+    }
+
+    func cluster(_ request: ClusterRequest) -> Bool {
+        enqueue { c in
+            c.clusterRequests.append(request)
+            return true
+        }
     }
 
     func report(delivery id: UInt64, _ report: DeliveryReport) {
-        let wake = contents.withLock { c -> Bool in
+        _ = enqueue(evenWhenStopping: true) { c in
             c.deliveryReports.append((id, report))
             c.deliveriesFinished.append(id)
-            return c.takeSleeping()
+            return true
         }
-        if wake { wakeUp.signal() }
     }
 
     func snapshotEncoded(_ snapshot: Snapshot) {
-        let wake = contents.withLock { c -> Bool in
+        _ = enqueue(evenWhenStopping: true) { c in
             c.encodedSnapshots.append(snapshot)
-            return c.takeSleeping()
+            return true
         }
-        if wake { wakeUp.signal() }
     }
 
     func stop() {
-        let wake = contents.withLock { c -> Bool in
+        _ = enqueue(evenWhenStopping: true) { c in
             c.stopping = true
-            return c.takeSleeping()
+            return true
+        }
+    }
+
+    /// Adds work under the lock and wakes the loop if it sleeps. `add` says whether it accepted.
+    private func enqueue(evenWhenStopping: Bool = false, _ add: (inout Contents) -> Bool) -> Bool {
+        let (accepted, wake) = contents.withLock { c -> (Bool, Bool) in
+            guard evenWhenStopping || !c.stopping, add(&c) else { return (false, false) }
+            return (true, c.takeSleeping())
         }
         if wake { wakeUp.signal() }
+        return accepted
     }
 
     /// Takes everything queued; when nothing is, sleeps up to `timeoutMilliseconds` first.
     func take(waitingUpTo timeoutMilliseconds: Int) -> Contents {
         let idle = contents.withLock { c -> Bool in
-            let empty = c.proposals.isEmpty && c.reads.isEmpty && c.deliveryReports.isEmpty && c.encodedSnapshots.isEmpty && !c.stopping
+            let empty = c.isEmpty
             if empty { c.sleeping = true }
             return empty
         }

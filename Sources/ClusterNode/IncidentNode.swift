@@ -2,24 +2,33 @@ import Foundation
 import IncidentCore
 import Logging
 import RaftCore
+import Synchronization
 
 /// One `incidentd` node: a Raft member whose replicated state is the incident state machine.
-/// `submit` is answered after the command is durable and applied (RPO 0 for acknowledged
-/// writes); `read` runs a closure against the applied state on the consensus loop.
+///
+/// `submit` is answered after the command is durable on a majority and applied (RPO 0 for
+/// acknowledged writes). Any member accepts writes: a follower forwards them to the leader over
+/// the transport, and a write caught in a leader change is retried on the next leader with the
+/// same request id, so it applies at most once. `read` runs a closure against the applied state
+/// on the consensus loop, linearizable by default.
 public final class IncidentNode: Sendable {
     private let loop: ConsensusLoop
     public let config: NodeConfig
     private let finished = DispatchSemaphore(value: 0)
+    /// Distinguishes this process's retry ids from those of earlier runs of the same node.
+    private let boot = UInt32.random(in: 0...UInt32.max)
+    private let retryCounter = Atomic<UInt64>(0)
 
     /// Opens (or founds) the node in `config.dataDirectory` and starts its consensus loop.
     /// Throws `NodeError` naming the file and offset when the data directory is corrupt.
     public init(
         config: NodeConfig, logger: Logger, delivery: (any NotificationDelivery)? = nil,
-        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }
+        clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) },
+        transport: (any ClusterTransport)? = nil
     ) throws(NodeError) {
         try config.validate()
         self.config = config
-        let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery)
+        let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
         let finished = self.finished
         let thread = Thread {
@@ -30,9 +39,69 @@ public final class IncidentNode: Sendable {
         thread.start()
     }
 
-    /// Proposes `command` and waits until it is applied. `requestID` (e.g. an API key's
-    /// `Idempotency-Key`) makes retries return the first answer without applying twice.
+    /// The leader as this node knows it (0: none known), without a trip to the loop.
+    public var leader: NodeID { loop.publishedLeader.load(ordering: .acquiring) }
+
+    /// Whether the cluster was founded with more than one voter (then writes may need retries).
+    private var replicated: Bool { config.initialMembers.count > 1 || config.join }
+
+    // MARK: - Writes
+
+    /// Proposes `command` and waits until it is applied, on whichever member leads. `requestID`
+    /// (e.g. an API key's `Idempotency-Key`) makes retries return the first answer without
+    /// applying twice; without one, a replicated node makes up its own for its internal retries.
     public func submit(_ command: Command, requestID: String = "") async throws(NodeError) -> Submission {
+        let id = requestID.isEmpty && replicated ? nextRetryID() : requestID
+        let payload = LazyBox { Forwarded.encode(.command(command, requestID: id)) }
+        let answer = try await routed(retryable: !id.isEmpty) { () async throws(NodeError) -> Forwarded.Answer in
+            .applied(try await self.submitHere(command, requestID: id))
+        } forward: { payload.value }
+        guard case .applied(let submission) = answer else { throw NodeError(.uncertain, "unexpected answer to a write") }
+        return submission
+    }
+
+    /// Runs `request` here when this node leads, else forwards it to the leader; retries (while
+    /// `retryable`) through leader changes and unreachable leaders until `leaderWaitMilliseconds`
+    /// have passed without success.
+    private func routed(
+        retryable: Bool, local: @escaping @Sendable () async throws(NodeError) -> Forwarded.Answer,
+        forward payload: @escaping @Sendable () -> [UInt8]
+    ) async throws(NodeError) -> Forwarded.Answer {
+        let deadline = ConsensusLoop.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
+        var lastError = NodeError(.notLeader, "no leader is known; retry", leaderHint: 0)
+        while true {
+            let leader = self.leader
+            do throws(NodeError) {
+                if leader == config.nodeID || (leader == 0 && !replicated) {
+                    return try await local()
+                } else if leader != 0, let transport = loop.transport {
+                    let bytes = try await transport.forward(payload(), to: leader, timeoutMilliseconds: config.forwardTimeoutMilliseconds)
+                    let answer: Forwarded.Answer
+                    do { answer = try Forwarded.decodeAnswer(bytes) } catch {
+                        throw NodeError(.uncertain, "the leader's answer could not be read: \(error)", leaderHint: leader)
+                    }
+                    if case .refused(let error) = answer { throw error }
+                    return answer
+                }
+            } catch {
+                lastError = error
+                let worthRetrying: Bool
+                switch error.code {
+                case .notLeader: worthRetrying = true  // nothing was proposed
+                case .uncertain, .unavailable: worthRetrying = retryable  // may have applied: only with a request id
+                default: worthRetrying = false
+                }
+                guard worthRetrying else { throw error }
+            }
+            guard ConsensusLoop.monotonicMilliseconds() < deadline else {
+                throw NodeError(lastError.code == .uncertain ? .uncertain : .notLeader, "no leader answered within \(config.leaderWaitMilliseconds) ms: \(lastError.message)", leaderHint: self.leader)
+            }
+            try? await Task.sleep(nanoseconds: UInt64(min(50, max(5, config.tickIntervalMilliseconds / 2))) * 1_000_000)
+        }
+    }
+
+    /// Proposes on this node's loop (which must lead).
+    private func submitHere(_ command: Command, requestID: String) async throws(NodeError) -> Submission {
         let result: Result<Submission, NodeError> = await withCheckedContinuation { continuation in
             let proposal = Inbox.Proposal(command: command, requestID: requestID) { continuation.resume(returning: $0) }
             if !loop.inbox.submit(proposal) {
@@ -42,22 +111,107 @@ public final class IncidentNode: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` against the applied state (linearizable on a single voter: it sees every
-    /// write answered before the read was queued).
-    public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing LoopContext) -> T) async throws(NodeError) -> T {
+    private func nextRetryID() -> String {
+        let n = retryCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "~\(config.nodeID).\(String(boot, radix: 36)).\(String(n, radix: 36))"
+    }
+
+    // MARK: - Reads
+
+    /// Runs `body` against the applied state. `.linearizable` (the default) sees every write
+    /// acknowledged anywhere before the read began; `.local` is this node's state as it is.
+    public func read<T: Sendable>(
+        _ consistency: ReadConsistency = .linearizable, _ body: @escaping @Sendable (borrowing LoopContext) -> T
+    ) async throws(NodeError) -> T {
         let result: Result<T, NodeError> = await withCheckedContinuation { continuation in
-            let accepted = loop.inbox.read { context in continuation.resume(returning: .success(body(context))) }
-            if !accepted { continuation.resume(returning: .failure(NodeError(.unavailable, "the node is shutting down"))) }
+            let read = Inbox.Read(
+                consistency: consistency, run: { context in continuation.resume(returning: .success(body(context))) },
+                fail: { error in continuation.resume(returning: .failure(error)) })
+            if !loop.inbox.read(read) { continuation.resume(returning: .failure(NodeError(.unavailable, "the node is shutting down"))) }
         }
         return try result.get()
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (borrowing LoopContext) -> T) async throws(NodeError) -> T {
+        try await read(.linearizable, body)
+    }
+
+    public func status() async throws(NodeError) -> NodeStatus {
+        try await read(.local) { $0.status }
     }
 
     /// Moves whenever an applied change may alter API access (see `ReplicatedState.accessRevision`);
     /// readable from any thread without a trip to the consensus loop.
     public var accessRevision: UInt64 { loop.publishedAccessRevision.load(ordering: .acquiring) }
 
-    public func status() async throws(NodeError) -> NodeStatus {
-        try await read { $0.status }
+    // MARK: - The cluster
+
+    /// Adds `member` as a learner: its directory entry first (so every node can dial it), then
+    /// the configuration change. Returns the index of the change.
+    @discardableResult
+    public func addLearner(_ member: MemberInfo) async throws(NodeError) -> LogIndex {
+        _ = try await cluster(.setMember(member))
+        return try await cluster(.changeMembership(ConfChange([.addLearner(member.id)])))
+    }
+
+    /// Makes a learner a voter (refused unless it has caught up with the leader's log).
+    @discardableResult
+    public func promote(_ id: NodeID) async throws(NodeError) -> LogIndex {
+        try await cluster(.changeMembership(ConfChange([.addVoter(id)])))
+    }
+
+    /// Removes a member from the configuration, then forgets its directory entry.
+    @discardableResult
+    public func remove(_ id: NodeID) async throws(NodeError) -> LogIndex {
+        let index = try await cluster(.changeMembership(ConfChange([.remove(id)])))
+        _ = try? await cluster(.forgetMember(id))
+        return index
+    }
+
+    /// Asks the leader to hand leadership to `target`; returns at once (watch `leader`).
+    public func transferLeadership(to target: NodeID) async throws(NodeError) {
+        _ = try await cluster(.transferLeadership(to: target))
+    }
+
+    private func cluster(_ operation: Inbox.ClusterOperation) async throws(NodeError) -> LogIndex {
+        let answer = try await routed(retryable: false) { () async throws(NodeError) -> Forwarded.Answer in
+            .done(try await self.clusterHere(operation))
+        } forward: { Forwarded.encode(.cluster(operation)) }
+        guard case .done(let index) = answer else { throw NodeError(.uncertain, "unexpected answer to a cluster operation") }
+        return index
+    }
+
+    private func clusterHere(_ operation: Inbox.ClusterOperation) async throws(NodeError) -> LogIndex {
+        let result: Result<LogIndex, NodeError> = await withCheckedContinuation { continuation in
+            let request = Inbox.ClusterRequest(operation: operation) { continuation.resume(returning: $0) }
+            if !loop.inbox.cluster(request) { continuation.resume(returning: .failure(NodeError(.unavailable, "the node is shutting down"))) }
+        }
+        return try result.get()
+    }
+
+    // MARK: - From peers
+
+    /// Raft messages a peer sent this node (the transport calls this; never blocks).
+    public func receive(_ messages: [Message]) { loop.inbox.receive(messages) }
+
+    /// A write or cluster operation a follower forwarded: carried out here if this node leads,
+    /// else refused with `notLeader` and the leader hint (the follower retries there). Never
+    /// forwarded again, so a request cannot circle between nodes.
+    public func serveForwarded(_ payload: [UInt8]) async -> [UInt8] {
+        let request: Forwarded.Request
+        do { request = try Forwarded.decodeRequest(payload) } catch {
+            return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))
+        }
+        do {
+            switch request {
+            case .command(let command, let requestID):
+                return Forwarded.encode(.applied(try await submitHere(command, requestID: requestID)))
+            case .cluster(let operation):
+                return Forwarded.encode(.done(try await clusterHere(operation)))
+            }
+        } catch {
+            return Forwarded.encode(.refused(error))
+        }
     }
 
     /// Stops the consensus loop (pending requests fail with `unavailable`) and closes the log.
@@ -70,6 +224,22 @@ public final class IncidentNode: Sendable {
                 finished.signal()
                 continuation.resume()
             }
+        }
+    }
+}
+
+/// Computes a value at most once, on first use (the forwarded payload is encoded only when a
+/// write actually has to be forwarded).
+private final class LazyBox<T: Sendable>: Sendable {
+    private let make: @Sendable () -> T
+    private let stored = Mutex<T?>(nil)
+    init(_ make: @escaping @Sendable () -> T) { self.make = make }
+    var value: T {
+        stored.withLock { stored in
+            if let value = stored { return value }
+            let value = make()
+            stored = value
+            return value
         }
     }
 }

@@ -8,6 +8,32 @@ public struct NodeConfig: Sendable {
     public var dataDirectory: String
     /// This member's Raft id (non-zero). A single node is member 1.
     public var nodeID: NodeID = 1
+    /// Where this node runs (`GET /api/v1/cluster`, leadership placement, regional dispatch).
+    public var region = "default"
+    public var zone = ""
+    /// The founding members (this node among them), identical on every founder: their ids form
+    /// the first configuration entry. Empty: a single-node cluster of `nodeID` alone.
+    public var initialMembers: [MemberInfo] = []
+    /// Start without founding anything: the node waits, with an empty log, until a leader adds it
+    /// (as a learner) and sends it the log or a snapshot. Ignored once the log holds anything.
+    public var join = false
+    /// Regions whose members should lead: they get a higher election priority, and a leader
+    /// elsewhere hands leadership to a caught-up member there. Empty: no preference.
+    public var preferredLeaderRegions: [String] = []
+    /// How long a write waits for a leader to be known (elections, failover) before it fails
+    /// with `notLeader` (the API answers 503 with Retry-After). Default 3 s: an election with the
+    /// default timing takes 1–2 s.
+    public var leaderWaitMilliseconds = 3_000
+    /// How long a follower waits for the leader to answer a forwarded write before retrying it
+    /// (with the same request id) on whoever leads then. Default 5 s.
+    public var forwardTimeoutMilliseconds = 5_000
+    /// How long a linearizable read waits for its read index to be confirmed and applied.
+    public var readIndexTimeoutMilliseconds = 3_000
+    /// Request ids nodes make up for writes they may retry on another leader (forwarded writes,
+    /// writes in flight at a leader change), remembered so a retry applies at most once. Count
+    /// and log-time bounds; the window must outlast a failover plus the retry (seconds).
+    public var rememberedRetryIDs = 100_000
+    public var retryIDMemoryMilliseconds: Int64 = 300_000
     /// Wall time of one Raft tick. Election timeout = `electionTicks` × this. Default 100 ms.
     public var tickIntervalMilliseconds = 100
     /// Ticks before a follower campaigns (default 10: 1–2 s with 100 ms ticks).
@@ -51,14 +77,28 @@ public struct NodeConfig: Sendable {
         try check(snapshotEveryEntries > 0 && snapshotEveryBytes > 0, "snapshot thresholds must be positive")
         try check(rememberedRequests > 0, "remembered requests must be positive")
         try check(maxConcurrentDeliveries > 0, "max concurrent deliveries must be positive")
+        try check(!region.isEmpty, "region must be set")
+        try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
+        try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
+        if !initialMembers.isEmpty {
+            try check(initialMembers.contains { $0.id == nodeID } || join, "the initial members must include this node (\(nodeID)) unless it joins")
+            try check(Set(initialMembers.map(\.id)).count == initialMembers.count, "initial member ids must be unique")
+            try check(!initialMembers.contains { $0.id == 0 }, "member ids must be non-zero")
+        }
         do { try storage.validate() } catch { throw NodeError(.invalidConfig, "storage: \(error)") }
         do { try raftConfig.validate() } catch { throw NodeError(.invalidConfig, "raft: \(error)") }
     }
+
+    /// The founding voters: the initial members, or this node alone.
+    var initialVoters: [NodeID] { initialMembers.isEmpty ? [nodeID] : initialMembers.map(\.id) }
 
     var raftConfig: RaftConfig {
         var config = RaftConfig(id: nodeID)
         config.electionTicks = electionTicks
         config.heartbeatTicks = heartbeatTicks
+        if !preferredLeaderRegions.isEmpty {
+            for member in initialMembers where preferredLeaderRegions.contains(member.region) { config.priorities[member.id] = 1 }
+        }
         return config
     }
 }
@@ -77,6 +117,9 @@ public struct NodeError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidConfig = "invalid_config"
         /// The data directory is unusable or corrupt; the node refuses to start.
         case storage
+        /// The operation conflicts with the cluster's state (a membership change is already
+        /// pending, the member is unknown or not caught up) (409).
+        case conflict
     }
 
     public var code: Code

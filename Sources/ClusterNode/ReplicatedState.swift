@@ -1,24 +1,33 @@
 import IncidentCore
 import RaftCore
 
-/// Everything the incident log replicates: the incident state machine plus the answers to
-/// recent request ids. `apply` is deterministic, so every replica holds the same bytes.
+/// Everything the incident log replicates: the incident state machine, the answers to recent
+/// request ids and the cluster's member directory. `apply` is deterministic, so every replica
+/// holds the same bytes.
 public struct ReplicatedState: Sendable {
     public private(set) var machine: IncidentStateMachine
+    /// Answers to client request ids (`Idempotency-Key`), kept long (24 h by default).
     var requests: RequestTable
+    /// Answers to the ids nodes give writes they may have to retry after a leader change
+    /// (`RequestIDs.isTransient`): needed only for seconds, so kept in a smaller, shorter table
+    /// that cannot push client keys out.
+    var transientRequests: RequestTable
+    public private(set) var members = MemberDirectory()
     /// Counts applied changes that can alter who may call the API (configuration writes and
     /// snapshot installs). Local to this replica and not part of snapshots: API front ends cache
     /// key lookups and drop the cache when it moves (`IncidentNode.accessRevision`).
     public private(set) var accessRevision: UInt64 = 0
 
-    init(rememberedRequests: Int, requestMemoryMilliseconds: Int64) {
+    init(rememberedRequests: Int, requestMemoryMilliseconds: Int64, transientRequests: Int = 100_000, transientMemoryMilliseconds: Int64 = 300_000) {
         machine = IncidentStateMachine()
         requests = RequestTable(capacity: rememberedRequests, retentionMilliseconds: requestMemoryMilliseconds)
+        self.transientRequests = RequestTable(capacity: transientRequests, retentionMilliseconds: transientMemoryMilliseconds)
     }
 
     /// The answer to one applied entry.
     struct Applied: Sendable {
-        var outcome: Outcome
+        /// The incident command's outcome; nil for a cluster command (which cannot fail).
+        var outcome: Outcome?
         /// The request id was seen before: `outcome` is the first answer and nothing was applied.
         var duplicate: Bool
         var stamp: Timestamp
@@ -35,34 +44,53 @@ public struct ReplicatedState: Sendable {
         } else {
             do { envelope = try Envelope(decoding: entry.data) } catch { return .failure(error) }
         }
-        if !envelope.requestID.isEmpty, let remembered = requests.answer(for: envelope.requestID),
+        switch envelope.body {
+        case .cluster(let command):
+            members.apply(command)
+            return .success(Applied(outcome: nil, duplicate: false, stamp: envelope.stamp))
+        case .incident(let command):
+            return .success(apply(command, envelope: envelope, index: entry.index))
+        }
+    }
+
+    private mutating func apply(_ command: Command, envelope: Envelope, index: LogIndex) -> Applied {
+        let id = envelope.requestID
+        let transient = RequestIDs.isTransient(id)
+        if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: id) : requests.answer(for: id),
             let outcome = try? RequestTable.outcome(of: remembered)
         {
-            return .success(Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp))
+            return Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp)
         }
-        let outcome = machine.apply(envelope.command, at: envelope.stamp, index: entry.index)
-        switch envelope.command {
+        let outcome = machine.apply(command, at: envelope.stamp, index: index)
+        switch command {
         case .createConfig, .updateConfig, .deleteConfig: accessRevision &+= 1
         default: break
         }
-        if !envelope.requestID.isEmpty {
-            requests.remember(envelope.requestID, index: entry.index, stamp: envelope.stamp, outcome: outcome)
+        if !id.isEmpty {
+            if transient {
+                transientRequests.remember(id, index: index, stamp: envelope.stamp, outcome: outcome)
+            } else {
+                requests.remember(id, index: index, stamp: envelope.stamp, outcome: outcome)
+            }
         }
-        return .success(Applied(outcome: outcome, duplicate: false, stamp: envelope.stamp))
+        return Applied(outcome: outcome, duplicate: false, stamp: envelope.stamp)
     }
 
     // MARK: - Snapshot
 
     private static let magic: [UInt8] = Array("IMRS".utf8)
-    private static let version: UInt8 = 1
+    private static let version: UInt8 = 2
 
-    /// `["IMRS"][version u8][machine snapshot blob][request table]`.
+    /// `["IMRS"][version u8 = 2][machine snapshot blob][request table][transient request
+    /// table][member directory]`. Version 1 (machine and request table only) is still read.
     func snapshot() -> [UInt8] {
         var writer = BinaryWriter()
         for byte in Self.magic { writer.write(byte) }
         writer.write(Self.version)
         writer.write(blob: machine.snapshot())
         requests.encode(to: &writer)
+        transientRequests.encode(to: &writer)
+        members.encode(to: &writer)
         return writer.bytes
     }
 
@@ -72,10 +100,24 @@ public struct ReplicatedState: Sendable {
             throw DecodingError(.badMagic, at: 0, "not a replicated-state snapshot")
         }
         let version = try reader.readByte()
-        guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 4, "replicated state v\(version)") }
+        guard version == 1 || version == Self.version else { throw DecodingError(.unsupportedVersion, at: 4, "replicated state v\(version)") }
         machine = try IncidentStateMachine(snapshot: try reader.readBlob())
         try requests.decode(from: &reader)
+        if version >= 2 {
+            try transientRequests.decode(from: &reader)
+            members = try MemberDirectory(from: &reader)
+        } else {
+            transientRequests = RequestTable(capacity: transientRequests.capacity, retentionMilliseconds: transientRequests.retentionMilliseconds)
+            members = MemberDirectory()
+        }
         try reader.expectEnd()
         accessRevision &+= 1
     }
+}
+
+/// Request ids: clients' (`<api key id>:<Idempotency-Key>`) and the ones nodes make up for writes
+/// they may retry on another leader (`~<node>.<boot>.<counter>`, never a valid client id
+/// because API key ids cannot start with `~`).
+public enum RequestIDs {
+    static func isTransient(_ id: String) -> Bool { id.utf8.first == UInt8(ascii: "~") }
 }

@@ -1,0 +1,141 @@
+import IncidentCore
+import RaftCore
+
+/// What a follower sends its leader over the transport, and what comes back: writes and cluster
+/// operations accepted on any node are carried out on the leader (docs/PROTOCOL.md, "Forward").
+///
+/// Request: `[version u8 = 1][kind u8]` then for kind 0 (command) `[request id string][command]`,
+/// for kind 1 (cluster operation) `[operation tag u8][operand]` with tags 0 set member (member
+/// info), 1 forget member (id varint), 2 change membership (ConfChange bytes as a blob),
+/// 3 transfer leadership (target id varint).
+/// Answer: `[version u8 = 1][status u8]` then for 0 (applied) `[index varint][applied at zigzag
+/// ms][duplicate u8][0 + CommandResult | 1 + CommandError]`, for 1 (done) `[index varint]`, for
+/// 2 (refused) `[error code string][message string][leader hint varint]`.
+enum Forwarded {
+    static let version: UInt8 = 1
+
+    enum Request: Sendable, Equatable {
+        case command(Command, requestID: String)
+        case cluster(Inbox.ClusterOperation)
+    }
+
+    enum Answer: Sendable {
+        case applied(Submission)
+        case done(LogIndex)
+        case refused(NodeError)
+    }
+
+    static func encode(_ request: Request) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(version)
+        switch request {
+        case .command(let command, let requestID):
+            writer.write(UInt8(0))
+            writer.write(string: requestID)
+            command.encode(to: &writer)
+        case .cluster(let operation):
+            writer.write(UInt8(1))
+            switch operation {
+            case .setMember(let info):
+                writer.write(UInt8(0))
+                info.encode(to: &writer)
+            case .forgetMember(let id):
+                writer.write(UInt8(1))
+                writer.write(varint: id)
+            case .changeMembership(let change):
+                writer.write(UInt8(2))
+                writer.write(blob: change.encoded())
+            case .transferLeadership(let target):
+                writer.write(UInt8(3))
+                writer.write(varint: target)
+            }
+        }
+        return writer.bytes
+    }
+
+    static func decodeRequest(_ bytes: [UInt8]) throws(DecodingError) -> Request {
+        var reader = BinaryReader(bytes)
+        let version = try reader.readByte()
+        guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "forwarded request v\(version)") }
+        let request: Request
+        switch try reader.readByte() {
+        case 0:
+            let requestID = try reader.readString()
+            request = .command(try Command(from: &reader), requestID: requestID)
+        case 1:
+            let offset = reader.offset
+            switch try reader.readByte() {
+            case 0: request = .cluster(.setMember(try MemberInfo(from: &reader)))
+            case 1: request = .cluster(.forgetMember(try reader.readVarint()))
+            case 2:
+                guard let change = ConfChange(decoding: try reader.readBlob()) else { throw DecodingError(.invalidTag, at: offset, "membership change") }
+                request = .cluster(.changeMembership(change))
+            case 3: request = .cluster(.transferLeadership(to: try reader.readVarint()))
+            case let tag: throw DecodingError(.invalidTag, at: offset, "cluster operation \(tag)")
+            }
+        case let kind: throw DecodingError(.invalidTag, at: 1, "forwarded request kind \(kind)")
+        }
+        try reader.expectEnd()
+        return request
+    }
+
+    static func encode(_ answer: Answer) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(version)
+        switch answer {
+        case .applied(let submission):
+            writer.write(UInt8(0))
+            writer.write(varint: submission.index)
+            writer.write(zigzag: submission.appliedAt.millisecondsSinceEpoch)
+            writer.write(UInt8(submission.duplicate ? 1 : 0))
+            switch submission.outcome {
+            case .success(let applied):
+                writer.write(UInt8(0))
+                applied.result.encode(to: &writer)
+            case .failure(let error):
+                writer.write(UInt8(1))
+                error.encode(to: &writer)
+            }
+        case .done(let index):
+            writer.write(UInt8(1))
+            writer.write(varint: index)
+        case .refused(let error):
+            writer.write(UInt8(2))
+            writer.write(string: error.code.rawValue)
+            writer.write(string: error.message)
+            writer.write(varint: error.leaderHint)
+        }
+        return writer.bytes
+    }
+
+    static func decodeAnswer(_ bytes: [UInt8]) throws(DecodingError) -> Answer {
+        var reader = BinaryReader(bytes)
+        let version = try reader.readByte()
+        guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "forwarded answer v\(version)") }
+        let answer: Answer
+        switch try reader.readByte() {
+        case 0:
+            let index = try reader.readVarint()
+            let appliedAt = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
+            let duplicate = try reader.readByte() != 0
+            let offset = reader.offset
+            let outcome: Outcome
+            switch try reader.readByte() {
+            case 0: outcome = .success(Applied(result: try CommandResult(from: &reader), effects: Effects()))
+            case 1: outcome = .failure(try CommandError(from: &reader))
+            case let tag: throw DecodingError(.invalidTag, at: offset, "outcome \(tag)")
+            }
+            answer = .applied(Submission(outcome: outcome, index: index, appliedAt: appliedAt, duplicate: duplicate))
+        case 1: answer = .done(try reader.readVarint())
+        case 2:
+            let offset = reader.offset
+            let codeText = try reader.readString()
+            guard let code = NodeError.Code(rawValue: codeText) else { throw DecodingError(.invalidTag, at: offset, "error code \(codeText)") }
+            let message = try reader.readString()
+            answer = .refused(NodeError(code, message, leaderHint: try reader.readVarint()))
+        case let status: throw DecodingError(.invalidTag, at: 1, "forwarded answer status \(status)")
+        }
+        try reader.expectEnd()
+        return answer
+    }
+}

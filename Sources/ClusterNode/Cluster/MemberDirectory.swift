@@ -1,0 +1,80 @@
+import IncidentCore
+import RaftCore
+
+/// Replicated facts about the cluster itself (not incidents): each member's addresses, region
+/// and zone. Raft's configuration says *who* votes; this says *where* they are, so every node
+/// can dial every member, place leadership in preferred regions and tell clients the nearest
+/// healthy node. Entries exist for members being added (written before their conf change) and
+/// are dropped when a member is removed.
+public struct MemberDirectory: Sendable, Equatable {
+    public private(set) var members: [NodeID: MemberInfo] = [:]
+
+    public init() {}
+
+    public subscript(id: NodeID) -> MemberInfo? { members[id] }
+
+    /// Members sorted by id (maps have no order of their own; replicas must not depend on one).
+    public var sorted: [MemberInfo] { members.keys.sorted().map { members[$0]! } }
+
+    mutating func apply(_ command: ClusterCommand) {
+        switch command {
+        case .setMember(let info): members[info.id] = info
+        case .forgetMember(let id): members[id] = nil
+        }
+    }
+
+    func encode(to writer: inout BinaryWriter) {
+        writer.write(varint: UInt64(members.count))
+        for info in sorted { info.encode(to: &writer) }
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        let count = try reader.readCount(minimumElementSize: 5)
+        for _ in 0..<count {
+            let info = try MemberInfo(from: &reader)
+            members[info.id] = info
+        }
+    }
+}
+
+/// Changes to the replicated cluster facts, carried in log entries like incident commands.
+enum ClusterCommand: Sendable, Equatable {
+    case setMember(MemberInfo)
+    case forgetMember(NodeID)
+
+    func encode(to writer: inout BinaryWriter) {
+        switch self {
+        case .setMember(let info):
+            writer.write(UInt8(0))
+            info.encode(to: &writer)
+        case .forgetMember(let id):
+            writer.write(UInt8(1))
+            writer.write(varint: id)
+        }
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        let offset = reader.offset
+        switch try reader.readByte() {
+        case 0: self = .setMember(try MemberInfo(from: &reader))
+        case 1: self = .forgetMember(try reader.readVarint())
+        case let tag: throw DecodingError(.invalidTag, at: offset, "cluster command \(tag)")
+        }
+    }
+}
+
+extension MemberInfo {
+    func encode(to writer: inout BinaryWriter) {
+        writer.write(varint: id)
+        writer.write(string: peerAddress)
+        writer.write(string: apiAddress)
+        writer.write(string: region)
+        writer.write(string: zone)
+    }
+
+    init(from reader: inout BinaryReader) throws(DecodingError) {
+        self.init(
+            id: try reader.readVarint(), peerAddress: try reader.readString(), apiAddress: try reader.readString(),
+            region: try reader.readString(), zone: try reader.readString())
+    }
+}

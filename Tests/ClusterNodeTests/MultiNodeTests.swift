@@ -1,0 +1,177 @@
+import ClusterNode
+import Foundation
+import IncidentCore
+import RaftCore
+import XCTest
+
+/// Three (or more) nodes in one process on the switchboard: forwarding, failover, reads,
+/// membership and leadership — what `incidentd` does across machines, without sockets.
+final class MultiNodeTests: XCTestCase {
+    func testWritesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        var last: LogIndex = 0
+        for id in cluster.nodes.keys.sorted() {
+            let submission = try await cluster.nodes[id]!.submit(.ingest(events: [event("posted to node \(id)")], actor: .user("test")))
+            XCTAssertFalse(submission.duplicate)
+            last = max(last, submission.index)
+        }
+        try await cluster.waitApplied(last)
+        for node in cluster.nodes.values {
+            let titles = try await openTitles(node)
+            XCTAssertEqual(titles, ["posted to node 1", "posted to node 2", "posted to node 3"])
+        }
+        let follower = cluster.follower(excluding: leader)
+        let status = try await cluster.nodes[follower]!.status()
+        XCTAssertEqual(status.leader, leader)
+        XCTAssertEqual(status.voters, [1, 2, 3])
+        await cluster.shutdown()
+    }
+
+    func testALinearizableReadOnAFollowerSeesAWriteAcknowledgedElsewhere() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        let follower = cluster.follower(excluding: leader)
+        for i in 0..<20 {
+            _ = try await cluster.nodes[leader]!.submit(.ingest(events: [event("read-your-writes \(i)")], actor: .user("test")))
+            let seen = try await cluster.nodes[follower]!.read { context in
+                context.state.machine.incidents(limit: 1_000).contains { $0.title == "read-your-writes \(i)" }
+            }
+            XCTAssertTrue(seen, "write \(i) acknowledged by the leader must be visible to a linearizable read on a follower")
+        }
+        await cluster.shutdown()
+    }
+
+    func testLeaderFailureElectsANewLeaderAndLosesNothingAcknowledged() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let first = try await cluster.leader()
+        var acknowledged: Set<String> = []
+        for i in 0..<30 {
+            let title = "before failover \(i)"
+            let via = cluster.follower(excluding: first)
+            _ = try await cluster.nodes[via]!.submit(.ingest(events: [event(title)], actor: .user("test")))
+            acknowledged.insert(title)
+        }
+        await cluster.stop(first)
+        let second = try await cluster.leader(excluding: [first])
+        XCTAssertNotEqual(second, first)
+        for i in 0..<30 {
+            let title = "after failover \(i)"
+            let via = cluster.nodes.keys.sorted()[i % 2]
+            _ = try await cluster.nodes[via]!.submit(.ingest(events: [event(title)], actor: .user("test")))
+            acknowledged.insert(title)
+        }
+        try cluster.start(first)  // restarts from its data directory and catches up
+        let newest = try await cluster.nodes[second]!.status().commitIndex
+        try await cluster.waitApplied(newest)
+        for (id, node) in cluster.nodes {
+            let titles = try await openTitles(node)
+            XCTAssertEqual(titles, acknowledged, "node \(id)")
+        }
+        await cluster.shutdown()
+    }
+
+    func testAForwardedWriteWhoseAnswerIsLostIsRetriedAndAppliedOnce() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        let follower = cluster.follower(excluding: leader)
+        cluster.board.loseNextAnswers(2)
+        let submission = try await cluster.nodes[follower]!.submit(.ingest(events: [event("answer lost", dedupKey: "lost-1")], actor: .user("test")))
+        XCTAssertTrue(submission.duplicate, "the retry got the first answer instead of applying again")
+        try await cluster.waitApplied(submission.index)
+        let count = try await cluster.nodes[leader]!.read { context in
+            context.state.machine.incidents(limit: 10).first { $0.title == "answer lost" }?.occurrenceCount
+        }
+        XCTAssertEqual(count, 1, "applied once although the follower sent it three times")
+        await cluster.shutdown()
+    }
+
+    func testAnIsolatedLeaderStepsDownAndTheMajorityGoesOn() async throws {
+        let cluster = try LocalCluster(count: 3) { $0.leaderWaitMilliseconds = 1_000 }
+        let old = try await cluster.leader()
+        cluster.board.isolate(old)
+        let new = try await cluster.leader(excluding: [old])
+        let via = cluster.follower(excluding: old)
+        _ = try await cluster.nodes[via]!.submit(.ingest(events: [event("during the partition")], actor: .user("test")))
+        do {
+            _ = try await cluster.nodes[old]!.submit(.ingest(events: [event("on the cut-off leader")], actor: .user("test")))
+            XCTFail("a leader cut off from the majority must not acknowledge a write")
+        } catch {}
+        cluster.board.heal(old)
+        let after = try await cluster.leader()
+        XCTAssertNotEqual(after, 0)
+        let commit = try await cluster.nodes[new]!.status().commitIndex
+        try await cluster.waitApplied(commit)
+        let titles = try await openTitles(cluster.nodes[old]!)
+        XCTAssertTrue(titles.contains("during the partition"))
+        XCTAssertFalse(titles.contains("on the cut-off leader"), "nothing the cut-off leader proposed may commit")
+        await cluster.shutdown()
+    }
+
+    func testALearnerJoinsCatchesUpIsPromotedAndRemoved() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        for i in 0..<10 { _ = try await cluster.nodes[leader]!.submit(.ingest(events: [event("history \(i)")], actor: .user("test"))) }
+        let joinerDirectory = TemporaryDirectory()
+        var joinerConfig = cluster.config(for: 4, join: true)
+        joinerConfig.dataDirectory = joinerDirectory.path
+        joinerConfig.region = "far-away"
+        try cluster.start(4, config: joinerConfig)
+        let via = cluster.follower(excluding: leader)
+        try await cluster.nodes[via]!.addLearner(MemberInfo(id: 4, peerAddress: "local:4", region: "far-away"))
+        let commit = try await cluster.nodes[leader]!.status().commitIndex
+        try await cluster.waitApplied(commit)
+        let learnerTitles = try await openTitles(cluster.nodes[4]!)
+        XCTAssertEqual(learnerTitles.count, 10, "the learner caught up")
+        var status = try await cluster.nodes[leader]!.status()
+        XCTAssertEqual(status.learners, [4])
+        try await cluster.nodes[via]!.promote(4)
+        status = try await cluster.nodes[leader]!.status()
+        XCTAssertEqual(status.voters, [1, 2, 3, 4])
+        let members = try await cluster.nodes[4]!.read(.local) { $0.state.members.sorted.map(\.id) }
+        XCTAssertEqual(members, [1, 2, 3, 4], "the directory knows every member, founders included")
+        try await cluster.nodes[leader]!.remove(4)
+        status = try await cluster.nodes[leader]!.status()
+        XCTAssertEqual(status.voters, [1, 2, 3])
+        XCTAssertEqual(status.learners, [])
+        await cluster.shutdown()
+        _ = joinerDirectory
+    }
+
+    func testLeadershipTransferMovesTheLeaderToTheTarget() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        let target = cluster.follower(excluding: leader)
+        try await cluster.nodes[cluster.follower(excluding: target)]!.transferLeadership(to: target)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, try await cluster.leader() != target { try await Task.sleep(nanoseconds: 10_000_000) }
+        let now = try await cluster.leader()
+        XCTAssertEqual(now, target)
+        await cluster.shutdown()
+    }
+
+    func testLeadershipSettlesInThePreferredRegion() async throws {
+        let cluster = try LocalCluster(count: 3, regions: ["us-east", "eu-west", "ap-south"]) {
+            $0.preferredLeaderRegions = ["eu-west"]
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var leader = try await cluster.leader()
+        while Date() < deadline, leader != 2 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            leader = try await cluster.leader()
+        }
+        XCTAssertEqual(leader, 2, "the eu-west member leads")
+        await cluster.stop(2)
+        let interim = try await cluster.leader(excluding: [2])
+        XCTAssertNotEqual(interim, 2)
+        try cluster.start(2)
+        var back = try await cluster.leader()
+        let until = Date().addingTimeInterval(10)
+        while Date() < until, back != 2 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            back = try await cluster.leader()
+        }
+        XCTAssertEqual(back, 2, "leadership returns to the preferred region once its member caught up")
+        await cluster.shutdown()
+    }
+}

@@ -1,0 +1,148 @@
+import ClusterNode
+import Foundation
+import IncidentCore
+import Logging
+import RaftCore
+import Synchronization
+import XCTest
+
+/// Several `IncidentNode`s in one process, connected by an in-memory transport that can cut
+/// nodes off (both directions) and lose the answers of forwarded writes: the multi-node logic
+/// without sockets (ClusterWire has its own tests; the integration tests use both together).
+final class Switchboard: Sendable {
+    private struct Wiring {
+        var nodes: [NodeID: IncidentNode] = [:]
+        var isolated: Set<NodeID> = []
+        /// Forwarded requests to carry out but answer as lost (the leader applied them).
+        var answersToLose = 0
+    }
+
+    private let wiring = Mutex(Wiring())
+
+    func attach(_ node: IncidentNode, as id: NodeID) { wiring.withLock { $0.nodes[id] = node } }
+    func detach(_ id: NodeID) { _ = wiring.withLock { $0.nodes.removeValue(forKey: id) } }
+    func isolate(_ id: NodeID) { _ = wiring.withLock { $0.isolated.insert(id) } }
+    func heal(_ id: NodeID) { _ = wiring.withLock { $0.isolated.remove(id) } }
+    func loseNextAnswers(_ count: Int) { wiring.withLock { $0.answersToLose = count } }
+
+    fileprivate func node(_ to: NodeID, from: NodeID) -> IncidentNode? {
+        wiring.withLock { w in
+            guard !w.isolated.contains(from), !w.isolated.contains(to) else { return nil }
+            return w.nodes[to]
+        }
+    }
+
+    fileprivate func takeAnswerToLose() -> Bool {
+        wiring.withLock { w in
+            guard w.answersToLose > 0 else { return false }
+            w.answersToLose -= 1
+            return true
+        }
+    }
+
+    func transport(for id: NodeID) -> any ClusterTransport { LocalTransport(id: id, board: self) }
+}
+
+private struct LocalTransport: ClusterTransport {
+    let id: NodeID
+    let board: Switchboard
+
+    func send(_ messages: [Message]) {
+        for message in messages { board.node(message.to, from: id)?.receive([message]) }
+    }
+
+    func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(NodeError) -> [UInt8] {
+        guard let node = board.node(peer, from: id) else { throw NodeError(.unavailable, "peer \(peer) unreachable") }
+        let answer = await node.serveForwarded(payload)
+        if board.takeAnswerToLose() { throw NodeError(.unavailable, "the answer from \(peer) was lost") }
+        return answer
+    }
+
+    func membersChanged(_ members: [MemberInfo]) {}
+}
+
+/// A cluster of `count` founding members on a switchboard, each in its own data directory.
+final class LocalCluster {
+    let board = Switchboard()
+    let directories: [NodeID: TemporaryDirectory]
+    let members: [MemberInfo]
+    private(set) var nodes: [NodeID: IncidentNode] = [:]
+
+    init(count: Int, regions: [String]? = nil, configure: @escaping (inout NodeConfig) -> Void = { _ in }) throws {
+        let ids = (1...count).map { NodeID($0) }
+        members = ids.map { MemberInfo(id: $0, peerAddress: "local:\($0)", region: regions?[Int($0) - 1] ?? "r\($0)") }
+        directories = Dictionary(uniqueKeysWithValues: ids.map { ($0, TemporaryDirectory()) })
+        self.configure = configure
+        for id in ids { try start(id) }
+    }
+
+    private let configure: (inout NodeConfig) -> Void
+
+    func config(for id: NodeID, join: Bool = false) -> NodeConfig {
+        var config = NodeConfig(dataDirectory: directories[id]?.path ?? "")
+        config.nodeID = id
+        config.region = members.first { $0.id == id }?.region ?? "joiner"
+        config.initialMembers = join ? [] : members
+        config.join = join
+        config.tickIntervalMilliseconds = 10
+        config.electionTicks = 10
+        config.leaderWaitMilliseconds = 5_000
+        configure(&config)
+        return config
+    }
+
+    func start(_ id: NodeID, config explicit: NodeConfig? = nil) throws {
+        var logger = Logger(label: "node-\(id)")
+        logger.logLevel = .warning
+        let node = try IncidentNode(config: explicit ?? config(for: id), logger: logger, transport: board.transport(for: id))
+        nodes[id] = node
+        board.attach(node, as: id)
+    }
+
+    /// kill -9 in spirit: the node stops answering at once (its loop is then shut down).
+    func stop(_ id: NodeID) async {
+        board.detach(id)
+        await nodes.removeValue(forKey: id)?.shutdown()
+    }
+
+    func shutdown() async {
+        for id in nodes.keys { await stop(id) }
+    }
+
+    /// Waits until the running nodes agree on one leader (among them) and returns it.
+    func leader(within seconds: Double = 10, excluding excluded: Set<NodeID> = []) async throws -> NodeID {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let views = nodes.filter { !excluded.contains($0.key) }.map { $0.value.leader }
+            if let first = views.first, first != 0, views.allSatisfy({ $0 == first }), nodes[first] != nil, !excluded.contains(first) {
+                return first
+            }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw ClusterTestError("no agreed leader within \(seconds) s")
+    }
+
+    /// Waits until every running node has applied at least `index`.
+    func waitApplied(_ index: LogIndex, within seconds: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            var all = true
+            for node in nodes.values where try await node.status().appliedIndex < index { all = false }
+            if all { return }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw ClusterTestError("not every node applied \(index) within \(seconds) s")
+    }
+
+    func follower(excluding leader: NodeID) -> NodeID { nodes.keys.sorted().first { $0 != leader }! }
+}
+
+struct ClusterTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Titles of the open incidents on `node`, from its local state.
+func openTitles(_ node: IncidentNode) async throws -> Set<String> {
+    try await node.read(.local) { context in Set(context.state.machine.incidents(limit: 100_000).map(\.title)) }
+}
