@@ -39,11 +39,12 @@ extension ConsensusLoop {
                 if entry.kind == .confChange { membershipChanged = true }
             }
             raft.advance(ready)
+            publishedApplied.store(raft.appliedIndex, ordering: .releasing)
             for read in ready.readStates { pendingReads.indexKnown(context: read.context, index: read.index) }
             for context in ready.failedReads {
                 pendingReads.fail(context: context, NodeError(.notLeader, "no leader could confirm the read; retry", leaderHint: raft.leader))
             }
-            pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status) })
+            pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
             if let soft = ready.softState { leadershipChanged(soft) }
             if membershipChanged { announceMembers() }
         }
@@ -132,7 +133,7 @@ extension ConsensusLoop {
             }
         }
         guard !now.isEmpty else { return }
-        let context = LoopContext(state: state, status: status)
+        let context = LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0)
         for read in now { read.run(context) }
     }
 
@@ -146,7 +147,9 @@ extension ConsensusLoop {
             appliedIndex: raft.appliedIndex, firstIndex: raft.firstIndex, lastIndex: raft.lastIndex,
             voters: raft.confState.voters.sorted(), learners: raft.confState.learners.sorted(), logAppends: logAppends, logBytes: store.logBytes,
             snapshotBytes: store.snapshotBytes, snapshotIndex: store.latestSnapshot?.index ?? 0,
-            pendingTimers: scheduler.pendingCount, outboxDepth: state.machine.outboxCount, rememberedRequests: state.requests.count)
+            pendingTimers: scheduler.pendingCount, outboxDepth: state.machine.outboxCount, rememberedRequests: state.requests.count,
+            region: config.region, zone: config.zone, followers: raft.isLeader ? raft.followerStatus : [:],
+            connectedPeers: transport?.connectedPeers() ?? [])
     }
 
     // MARK: - Deliveries

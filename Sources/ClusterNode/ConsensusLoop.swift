@@ -68,6 +68,10 @@ final class ConsensusLoop: @unchecked Sendable {
     let publishedAccessRevision = Atomic<UInt64>(0)
     /// The leader as this node last knew it (0: none), for routing writes without a loop trip.
     let publishedLeader = Atomic<UInt64>(0)
+    /// The applied index, and the monotonic milliseconds at which this node last heard from
+    /// its leader (the leader: its last tick), for the headers of local reads.
+    let publishedApplied = Atomic<UInt64>(0)
+    let publishedLeaderContact = Atomic<Int64>(0)
     /// Members (with addresses) last handed to the transport.
     var announcedMembers: [MemberInfo] = []
     /// Founders this leader already proposed into the member directory.
@@ -154,7 +158,11 @@ final class ConsensusLoop: @unchecked Sendable {
                 announceMembers()
                 metrics.observe(status)
             }
-            for message in work.messages where message.to == config.nodeID { raft.step(message) }
+            for message in work.messages where message.to == config.nodeID {
+                raft.step(message)
+                if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
+            }
+            if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
             for id in work.deliveriesFinished { deliveries.finished(id) }
             for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
             var proposals = work.proposals

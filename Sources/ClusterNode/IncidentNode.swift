@@ -41,6 +41,14 @@ public final class IncidentNode: Sendable {
 
     /// The leader as this node knows it (0: none known), without a trip to the loop.
     public var leader: NodeID { loop.publishedLeader.load(ordering: .acquiring) }
+    /// The highest log index applied here, without a trip to the loop.
+    public var appliedIndex: LogIndex { loop.publishedApplied.load(ordering: .acquiring) }
+    /// Milliseconds since this node last heard from a leader (0 on the leader itself); how stale
+    /// a local read may be. Nil before it ever heard from one.
+    public var millisecondsSinceLeaderContact: Int64? {
+        let contact = loop.publishedLeaderContact.load(ordering: .relaxed)
+        return contact == 0 ? nil : max(0, ConsensusLoop.monotonicMilliseconds() - contact)
+    }
 
     /// Whether the cluster was founded with more than one voter (then writes may need retries).
     private var replicated: Bool { config.initialMembers.count > 1 || config.join }
@@ -189,6 +197,14 @@ public final class IncidentNode: Sendable {
         return try result.get()
     }
 
+    /// A consistent copy of the whole replicated state at this node's applied index, encoded as a
+    /// snapshot (the format `restore` reads), for backups (`GET /api/v1/cluster/snapshot`). The
+    /// loop only hands over a copy-on-write copy; encoding happens here, off the loop.
+    public func backup() async throws(NodeError) -> NodeBackup {
+        let (state, index, term) = try await read(.local) { ($0.state, $0.status.appliedIndex, $0.appliedTerm) }
+        return NodeBackup(data: state.snapshot(), index: index, term: term)
+    }
+
     // MARK: - From peers
 
     /// Raft messages a peer sent this node (the transport calls this; never blocks).
@@ -226,6 +242,13 @@ public final class IncidentNode: Sendable {
             }
         }
     }
+}
+
+/// A snapshot of the replicated state for safekeeping: the bytes and the log position they hold.
+public struct NodeBackup: Sendable {
+    public var data: [UInt8]
+    public var index: LogIndex
+    public var term: Term
 }
 
 /// Computes a value at most once, on first use (the forwarded payload is encoded only when a

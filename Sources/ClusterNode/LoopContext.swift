@@ -5,6 +5,8 @@ import RaftCore
 public struct LoopContext: ~Copyable {
     public let state: ReplicatedState
     public let status: NodeStatus
+    /// The term of the entry at `status.appliedIndex`.
+    public let appliedTerm: Term
 }
 
 /// The node's consensus status, for `GET /api/v1/cluster`, readiness and metrics.
@@ -27,4 +29,10 @@ public struct NodeStatus: Sendable, Equatable {
     public var pendingTimers: Int
     public var outboxDepth: Int
     public var rememberedRequests: Int
+    public var region: String
+    public var zone: String
+    /// The leader's view of each member's replication (empty on other members).
+    public var followers: [NodeID: FollowerStatus]
+    /// Peers this node has a live connection to.
+    public var connectedPeers: Set<NodeID>
 }

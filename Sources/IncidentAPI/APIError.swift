@@ -64,11 +64,16 @@ struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.contentTooLarge, .payloadTooLarge, "the request body is larger than \(limit) bytes", details: ["limit_bytes": .int(limit)])
     }
 
-    /// The node could not take the request; the client should retry (503 with Retry-After).
+    /// The node could not take the request; the client should retry (503 with Retry-After) —
+    /// except a cluster operation that conflicts with the cluster's state (409).
     init(_ error: NodeError, retryAfterSeconds: Int) {
         var details: JSONObject = ["reason": .string(error.code.rawValue)]
         if error.leaderHint != 0 { details["leader"] = .int(error.leaderHint) }
-        self.init(.serviceUnavailable, .unavailable, error.message, details: details, retryAfterSeconds: retryAfterSeconds)
+        if error.code == .conflict {
+            self.init(.conflict, .conflict, error.message, details: details)
+        } else {
+            self.init(.serviceUnavailable, .unavailable, error.message, details: details, retryAfterSeconds: retryAfterSeconds)
+        }
     }
 
     /// A command the state machine rejected. `field` paths from IncidentCore are passed through.

@@ -20,6 +20,7 @@ public func makeRouter(node: IncidentNode, settings: APISettings) -> Router<Basi
 /// The router and the list of routes it serves (the OpenAPI coverage test reads the list).
 func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: Router<BasicRequestContext>, routes: [RouteDescriptor]) {
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: ClusterHeadersMiddleware<BasicRequestContext>(node: node))
     // Request counts and latency histograms per route (Prometheus through swift-metrics).
     router.add(middleware: MetricsMiddleware<BasicRequestContext>())
     router.add(middleware: ErrorMiddleware<BasicRequestContext>(logger: settings.logger))
@@ -32,6 +33,7 @@ func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: 
     endpoints.addIncidentRoutes(to: routes)
     endpoints.addConfigRoutes(to: routes)
     endpoints.addAnalyticsRoutes(to: routes)
+    endpoints.addClusterRoutes(to: routes)
     return (router, routes.routes)
 }
 

@@ -32,6 +32,12 @@ final class Switchboard: Sendable {
         }
     }
 
+    fileprivate func reachable(from id: NodeID) -> Set<NodeID> {
+        wiring.withLock { w in
+            w.isolated.contains(id) ? [] : Set(w.nodes.keys.filter { $0 != id && !w.isolated.contains($0) })
+        }
+    }
+
     fileprivate func takeAnswerToLose() -> Bool {
         wiring.withLock { w in
             guard w.answersToLose > 0 else { return false }
@@ -59,6 +65,8 @@ private struct LocalTransport: ClusterTransport {
     }
 
     func membersChanged(_ members: [MemberInfo]) {}
+
+    func connectedPeers() -> Set<NodeID> { board.reachable(from: id) }
 }
 
 /// A cluster of `count` founding members on a switchboard, each in its own data directory.

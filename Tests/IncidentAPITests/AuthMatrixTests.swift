@@ -24,6 +24,7 @@ final class AuthMatrixTests: XCTestCase {
         case "/api/v1/cluster", "/api/v1/analytics/metrics", "/api/v1/schedules/{id}/oncall": return .requires(.read)
         default: break
         }
+        if path.hasPrefix("/api/v1/cluster/") { return .requires(.configure) }
         if path.hasPrefix("/api/v1/incidents") { return .requires(method == "GET" ? .read : .respond) }
         if path.hasPrefix("/api/v1/api-keys") || path == "/api/v1/channels/{id}/test" { return .requires(.configure) }
         let configPrefixes = [

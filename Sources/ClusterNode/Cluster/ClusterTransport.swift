@@ -13,6 +13,8 @@ public protocol ClusterTransport: Sendable {
     func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(NodeError) -> [UInt8]
     /// The members (with their addresses) changed: connect to new ones, drop removed ones.
     func membersChanged(_ members: [MemberInfo])
+    /// Peers with a live connection right now (health in `GET /api/v1/cluster`).
+    func connectedPeers() -> Set<NodeID>
 }
 
 /// One member as the cluster knows it: id, where its peer port is, and where it runs.

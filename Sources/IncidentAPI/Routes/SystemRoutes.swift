@@ -4,10 +4,10 @@ import Hummingbird
 import IncidentCore
 import RaftCore
 
-/// Liveness, readiness, cluster status, Prometheus metrics and the OpenAPI document.
+/// Liveness, readiness, Prometheus metrics and the OpenAPI document.
 ///
 /// `health`, `ready`, `openapi.json` and `/metrics` need no key: load balancers, orchestrators
-/// and scrapers call them. `cluster` needs the read right.
+/// and scrapers call them.
 extension Endpoints {
     func addSystemRoutes(to routes: RouteList) {
         routes.add(.get, "/api/v1/health") { _, _ in
@@ -15,10 +15,6 @@ extension Endpoints {
         }
         routes.add(.get, "/api/v1/ready") { _, _ in
             try await ready()
-        }
-        routes.add(.get, "/api/v1/cluster") { request, _ in
-            _ = try await authorize(request, for: .read)
-            return .json(Self.clusterJSON(try await read { $0.status }))
         }
         routes.add(.get, "/metrics") { _, _ in
             guard let render = settings.metricsRenderer else { throw APIError.notFound("metrics are not enabled on this node") }
@@ -88,27 +84,5 @@ extension Endpoints {
         case .preCandidate: return "pre_candidate"
         case .leader: return "leader"
         }
-    }
-
-    static func clusterJSON(_ status: NodeStatus) -> JSONValue {
-        var members: [JSONValue] = []
-        for id in status.voters.sorted() {
-            members.append(["id": .int(id), "kind": "voter", "leader": .bool(id == status.leader), "self": .bool(id == status.nodeID)])
-        }
-        for id in status.learners.sorted() {
-            members.append(["id": .int(id), "kind": "learner", "leader": false, "self": .bool(id == status.nodeID)])
-        }
-        return [
-            "node_id": .int(status.nodeID), "role": .string(roleName(status.role)), "leader": .int(status.leader),
-            "term": .int(status.term), "commit_index": .int(status.commitIndex), "applied_index": .int(status.appliedIndex),
-            "members": .array(members),
-            "log": [
-                "first_index": .int(status.firstIndex), "last_index": .int(status.lastIndex),
-                "bytes": .int(status.logBytes), "appends": .int(status.logAppends),
-            ],
-            "snapshot": ["index": .int(status.snapshotIndex), "bytes": .int(status.snapshotBytes)],
-            "pending_timers": .int(status.pendingTimers), "outbox_depth": .int(status.outboxDepth),
-            "remembered_requests": .int(status.rememberedRequests),
-        ]
     }
 }

@@ -55,7 +55,9 @@ struct Endpoints: Sendable {
         guard !secret.isEmpty, secret.utf8.count <= Self.maxSecretBytes else { return nil }
         let hash = APIKeySecret.hash(secret)
         if let cached = keys.key(forHash: hash, revision: node.accessRevision) { return cached }
-        let (key, revision) = try await read { ($0.state.machine.apiKey(secretHash: hash), $0.state.accessRevision) }
+        // Keys are checked against this node's applied state (a revoked key stops working on
+        // each node as soon as that node applies the revocation).
+        let (key, revision) = try await read(.local) { ($0.state.machine.apiKey(secretHash: hash), $0.state.accessRevision) }
         if let key { keys.remember(key, forHash: hash, revision: revision) }
         return key
     }
@@ -160,9 +162,21 @@ struct Endpoints: Sendable {
         }
     }
 
-    /// Runs `body` against the applied state on the consensus loop.
+    /// Runs `body` against the applied state on the consensus loop, as fresh as the request asked
+    /// (`?consistency=`, `ReadScope`) unless `consistency` is given.
+    func read<T: Sendable>(_ consistency: ReadConsistency, _ body: @escaping @Sendable (borrowing LoopContext) -> T) async throws(APIError) -> T {
+        do { return try await node.read(consistency, body) } catch {
+            throw APIError(error, retryAfterSeconds: settings.unavailableRetryAfterSeconds)
+        }
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (borrowing LoopContext) -> T) async throws(APIError) -> T {
-        do { return try await node.read(body) } catch {
+        try await read(ReadScope.consistency, body)
+    }
+
+    /// Runs a cluster operation of the node, mapping its failure to the API's error.
+    func clusterOperation<T: Sendable>(_ body: () async throws(NodeError) -> T) async throws(APIError) -> T {
+        do { return try await body() } catch {
             throw APIError(error, retryAfterSeconds: settings.unavailableRetryAfterSeconds)
         }
     }
