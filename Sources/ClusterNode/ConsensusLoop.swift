@@ -76,6 +76,8 @@ final class ConsensusLoop: @unchecked Sendable {
     var announcedMembers: [MemberInfo] = []
     /// Founders this leader already proposed into the member directory.
     var proposedFounders: Set<NodeID> = []
+    /// A dispatch-lease grant is proposed and not yet answered.
+    var leaseGrantInFlight = false
 
     init(
         config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?,
@@ -179,7 +181,9 @@ final class ConsensusLoop: @unchecked Sendable {
             processReady()
             if raft.isLeader {
                 ensureFoundersInDirectory()
-                startDeliveries()
+                maintainDispatchLease()
+                processReady()
+                if holdsDispatchLease { startDeliveries() }
             }
             maybeSnapshot()
         }

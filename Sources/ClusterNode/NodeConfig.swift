@@ -61,6 +61,14 @@ public struct NodeConfig: Sendable {
     /// attempt up to `maxRedeliveryDelayMilliseconds`.
     public var redeliveryDelayMilliseconds: Int64 = 1_000
     public var maxRedeliveryDelayMilliseconds: Int64 = 60_000
+    /// Length of the dispatch lease (only its holder delivers notifications). A new leader waits
+    /// for the old holder's lease to run out before it delivers, so this bounds how long pages
+    /// pause after a failover. Default 8 s.
+    public var dispatchLeaseMilliseconds: Int64 = 8_000
+    /// The holder starts no attempt unless the lease has more than this left, so an attempt
+    /// cannot outlive the lease: at least the delivery timeout plus the clock skew tolerated
+    /// between members. Default 6 s (5 s delivery timeout + 1 s).
+    public var dispatchLeaseReserveMilliseconds: Int64 = 6_000
     public var storage = StorageConfig.default
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
@@ -80,6 +88,8 @@ public struct NodeConfig: Sendable {
         try check(!region.isEmpty, "region must be set")
         try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
         try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
+        try check(dispatchLeaseReserveMilliseconds >= 0 && dispatchLeaseMilliseconds > dispatchLeaseReserveMilliseconds,
+                  "the dispatch lease must be longer than its reserve")
         if !initialMembers.isEmpty {
             try check(initialMembers.contains { $0.id == nodeID } || join, "the initial members must include this node (\(nodeID)) unless it joins")
             try check(Set(initialMembers.map(\.id)).count == initialMembers.count, "initial member ids must be unique")

@@ -13,6 +13,8 @@ public struct ReplicatedState: Sendable {
     /// that cannot push client keys out.
     var transientRequests: RequestTable
     public private(set) var members = MemberDirectory()
+    /// Dispatch leases by scope (`"*"` today; one per region later).
+    public private(set) var dispatchLeases: [String: DispatchLease] = [:]
     /// Counts applied changes that can alter who may call the API (configuration writes and
     /// snapshot installs). Local to this replica and not part of snapshots: API front ends cache
     /// key lookups and drop the cache when it moves (`IncidentNode.accessRevision`).
@@ -47,6 +49,11 @@ public struct ReplicatedState: Sendable {
         switch envelope.body {
         case .cluster(let command):
             members.apply(command)
+            if case .grantDispatchLease(let scope, let holder, let expiresAt) = command,
+                dispatchLeases[scope]?.allows(holder, at: envelope.stamp) ?? true
+            {
+                dispatchLeases[scope] = DispatchLease(holder: holder, expiresAt: expiresAt)
+            }
             return .success(Applied(outcome: nil, duplicate: false, stamp: envelope.stamp))
         case .incident(let command):
             return .success(apply(command, envelope: envelope, index: entry.index))
@@ -82,7 +89,8 @@ public struct ReplicatedState: Sendable {
     private static let version: UInt8 = 2
 
     /// `["IMRS"][version u8 = 2][machine snapshot blob][request table][transient request
-    /// table][member directory]`. Version 1 (machine and request table only) is still read.
+    /// table][member directory][lease count varint, then per lease (by scope): scope string, holder
+    /// varint, expires-at zigzag ms]`. Version 1 (machine and request table only) is still read.
     func snapshot() -> [UInt8] {
         var writer = BinaryWriter()
         for byte in Self.magic { writer.write(byte) }
@@ -91,6 +99,13 @@ public struct ReplicatedState: Sendable {
         requests.encode(to: &writer)
         transientRequests.encode(to: &writer)
         members.encode(to: &writer)
+        writer.write(varint: UInt64(dispatchLeases.count))
+        for scope in dispatchLeases.keys.sorted() {
+            let lease = dispatchLeases[scope]!
+            writer.write(string: scope)
+            writer.write(varint: lease.holder)
+            writer.write(zigzag: lease.expiresAt.millisecondsSinceEpoch)
+        }
         return writer.bytes
     }
 
@@ -106,7 +121,13 @@ public struct ReplicatedState: Sendable {
         if version >= 2 {
             try transientRequests.decode(from: &reader)
             members = try MemberDirectory(from: &reader)
+            dispatchLeases = [:]
+            for _ in 0..<(try reader.readCount(minimumElementSize: 3)) {
+                let scope = try reader.readString()
+                dispatchLeases[scope] = DispatchLease(holder: try reader.readVarint(), expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
+            }
         } else {
+            dispatchLeases = [:]
             transientRequests = RequestTable(capacity: transientRequests.capacity, retentionMilliseconds: transientRequests.retentionMilliseconds)
             members = MemberDirectory()
         }

@@ -49,6 +49,23 @@ struct Incidentd: AsyncParsableCommand {
             milliseconds in this file, re-read at most every 50 ms (missing or empty file = 0). Never in production. \
             (default: none)
             """) var clockOffsetFile: String?
+    @Option(name: .customLong("node-id"), help: "This member's id in the cluster (> 0). (default: 1)") var nodeId: Int?
+    @Option(name: .customLong("cluster-id"), help: "Cluster name; peers with another one are refused. (default: incidentd)") var clusterId: String?
+    @Option(help: "Region this node runs in. (default: default)") var region: String?
+    @Option(help: "Zone within the region. (default: none)") var zone: String?
+    @Option(name: .customLong("peer-listen"), help: "host:port of the peer (replication) port; without it the node runs alone. (default: none)") var peerListen: String?
+    @Option(help: "Founding members, id=host:port@region[/zone],... including this node. (default: none)") var peers: String?
+    @Flag(help: "Start empty and wait to be added to a running cluster (as a learner).") var join = false
+    @Option(name: .customLong("preferred-leader-regions"), help: "Comma-separated regions whose members should lead. (default: none)") var preferredLeaderRegions: String?
+    @Option(name: .customLong("advertise-api"), help: "API address others should use for this node. (default: http://HOST:PORT)") var advertiseApi: String?
+    @Option(name: .customLong("election-ticks"), help: "Ticks without a leader before an election (≥ 10× the RTT in ticks). (default: 10)") var electionTicks: Int?
+    @Option(name: .customLong("heartbeat-ticks"), help: "Ticks between leader heartbeats (≈ the RTT). (default: 1)") var heartbeatTicks: Int?
+    @Option(name: .customLong("leader-wait-ms"), help: "How long a write waits for a leader before 503. (default: 3000)") var leaderWaitMs: Int?
+    @Option(name: .customLong("forward-timeout-ms"), help: "How long a forwarded write waits for the leader's answer. (default: 5000)") var forwardTimeoutMs: Int?
+    @Option(name: .customLong("tls-ca"), help: "Cluster CA certificate (PEM) for the peer port. (default: none, plain TCP)") var tlsCa: String?
+    @Option(name: .customLong("tls-cert"), help: "This node's certificate (PEM). (default: none)") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "This node's private key (PEM). (default: none)") var tlsKey: String?
+    @Flag(name: .customLong("tls-require-client-cert"), help: "Mutual TLS: refuse peers without a certificate from the cluster CA.") var tlsRequireClientCert = false
 
     func resolvedSettings() throws -> Settings {
         var settings = Settings()
@@ -63,6 +80,12 @@ struct Incidentd: AsyncParsableCommand {
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
             ("openapi_path", openapiPath), ("clock_offset_file", clockOffsetFile),
+            ("node_id", nodeId.map(String.init)), ("cluster_id", clusterId), ("region", region), ("zone", zone),
+            ("peer_listen", peerListen), ("peers", peers), ("join", join ? "true" : nil),
+            ("preferred_leader_regions", preferredLeaderRegions), ("advertise_api", advertiseApi),
+            ("election_ticks", electionTicks.map(String.init)), ("heartbeat_ticks", heartbeatTicks.map(String.init)),
+            ("leader_wait_ms", leaderWaitMs.map(String.init)), ("forward_timeout_ms", forwardTimeoutMs.map(String.init)),
+            ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil),
         ]
         for case (let key, let value?) in flags { try settings.set(key, value, source: "--\(key.replacingOccurrences(of: "_", with: "-"))") }
         try settings.validate()

@@ -23,12 +23,39 @@ struct Settings: Sendable, Equatable {
     /// Drill/testing only: the node's clock is the wall clock plus the milliseconds in this file
     /// (`DrillClock`). Empty = the wall clock.
     var clockOffsetFile = ""
+    // The cluster (docs/CONFIGURATION.md, "Cluster"). Without peer_listen the node runs alone.
+    var nodeId = 1
+    var clusterId = "incidentd"
+    var region = "default"
+    var zone = ""
+    /// host:port of the peer (replication) port; empty = a single node without one.
+    var peerListen = ""
+    /// The founding members: `id=host:port@region[/zone],...` (this node among them).
+    var peers = ""
+    /// Start empty and wait to be added (as a learner) by the running cluster.
+    var join = false
+    /// Comma-separated regions whose members should lead.
+    var preferredLeaderRegions = ""
+    /// The API address other members and clients should use for this node (default http://host:port).
+    var advertiseApi = ""
+    var electionTicks = 10
+    var heartbeatTicks = 1
+    var leaderWaitMs = 3_000
+    var forwardTimeoutMs = 5_000
+    /// TLS for the peer port (PEM files); mutual TLS when tls_require_client_cert is true.
+    var tlsCa = ""
+    var tlsCert = ""
+    var tlsKey = ""
+    var tlsRequireClientCert = false
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
         "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
+        "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
+        "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
+        "tls_require_client_cert",
     ]
 
     /// Applies one named value (from the file or the environment); throws naming the source.
@@ -36,6 +63,13 @@ struct Settings: Sendable, Equatable {
         func int() throws -> Int {
             guard let n = Int(value) else { throw SettingsError("\(source): \(key) must be an integer, got \"\(value)\"") }
             return n
+        }
+        func bool() throws -> Bool {
+            switch value.lowercased() {
+            case "true", "1", "yes": return true
+            case "false", "0", "no", "": return false
+            default: throw SettingsError("\(source): \(key) must be true or false, got \"\(value)\"")
+            }
         }
         func double() throws -> Double {
             guard let n = Double(value) else { throw SettingsError("\(source): \(key) must be a number, got \"\(value)\"") }
@@ -58,6 +92,23 @@ struct Settings: Sendable, Equatable {
         case "max_delivery_concurrency": maxDeliveryConcurrency = try int()
         case "openapi_path": openapiPath = value
         case "clock_offset_file": clockOffsetFile = value
+        case "node_id": nodeId = try int()
+        case "cluster_id": clusterId = value
+        case "region": region = value
+        case "zone": zone = value
+        case "peer_listen": peerListen = value
+        case "peers": peers = value
+        case "join": join = try bool()
+        case "preferred_leader_regions": preferredLeaderRegions = value
+        case "advertise_api": advertiseApi = value
+        case "election_ticks": electionTicks = try int()
+        case "heartbeat_ticks": heartbeatTicks = try int()
+        case "leader_wait_ms": leaderWaitMs = try int()
+        case "forward_timeout_ms": forwardTimeoutMs = try int()
+        case "tls_ca": tlsCa = value
+        case "tls_cert": tlsCert = value
+        case "tls_key": tlsKey = value
+        case "tls_require_client_cert": tlsRequireClientCert = try bool()
         default: throw SettingsError("\(source): unknown setting \"\(key)\" (known: \(Self.keys.joined(separator: ", ")))")
         }
     }
@@ -95,7 +146,65 @@ struct Settings: Sendable, Equatable {
         }
         guard ["text", "json"].contains(logFormat) else { throw SettingsError("log_format must be text or json, got \(logFormat)") }
         guard deliveryTimeoutMs > 0, maxDeliveryConcurrency > 0 else { throw SettingsError("delivery settings must be positive") }
+        guard nodeId > 0 else { throw SettingsError("node_id must be positive, got \(nodeId)") }
+        guard !clusterId.isEmpty, clusterId.utf8.count <= 64 else { throw SettingsError("cluster_id must be 1–64 bytes") }
+        guard !region.isEmpty else { throw SettingsError("region must not be empty") }
+        let members = try peerMembers()
+        if !members.isEmpty || join {
+            guard !peerListen.isEmpty else { throw SettingsError("peer_listen is required when peers or join is set") }
+            guard Self.hostPort(peerListen) != nil else { throw SettingsError("peer_listen must be host:port, got \"\(peerListen)\"") }
+        }
+        if !members.isEmpty && !join {
+            guard members.contains(where: { $0.id == nodeId }) else { throw SettingsError("peers must include this node (node_id \(nodeId))") }
+        }
+        guard electionTicks > heartbeatTicks, heartbeatTicks > 0 else { throw SettingsError("election_ticks must exceed heartbeat_ticks (> 0)") }
+        let tls = [tlsCa, tlsCert, tlsKey].filter { !$0.isEmpty }.count
+        guard tls == 0 || tls == 3 else { throw SettingsError("tls_ca, tls_cert and tls_key go together") }
+        guard !tlsRequireClientCert || tls == 3 else { throw SettingsError("tls_require_client_cert needs tls_ca, tls_cert and tls_key") }
     }
+}
+
+/// One founding member from `peers`.
+struct PeerSetting: Sendable, Equatable {
+    var id: Int
+    var host: String
+    var port: Int
+    var region: String
+    var zone: String
+}
+
+extension Settings {
+    /// Parses `peers`: `id=host:port@region[/zone]`, comma-separated.
+    func peerMembers() throws -> [PeerSetting] {
+        var members: [PeerSetting] = []
+        for item in peers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let id = Int(parts[0]), id > 0 else { throw SettingsError("peers: \"\(item)\" is not id=host:port@region") }
+            let location = parts[1].split(separator: "@", maxSplits: 1).map(String.init)
+            guard location.count == 2, let (host, port) = Self.hostPort(location[0]) else {
+                throw SettingsError("peers: \"\(item)\" is not id=host:port@region")
+            }
+            let regionZone = location[1].split(separator: "/", maxSplits: 1).map(String.init)
+            guard let region = regionZone.first, !region.isEmpty else { throw SettingsError("peers: \"\(item)\" names no region") }
+            guard !members.contains(where: { $0.id == id }) else { throw SettingsError("peers: node \(id) is listed twice") }
+            members.append(PeerSetting(id: id, host: host, port: port, region: region, zone: regionZone.count > 1 ? regionZone[1] : ""))
+        }
+        return members
+    }
+
+    /// `host:port` (IPv6 in brackets) split, nil when malformed.
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    var preferredRegions: [String] {
+        preferredLeaderRegions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    var isClustered: Bool { !peerListen.isEmpty }
 }
 
 /// A configuration problem, reported before anything starts.

@@ -87,7 +87,7 @@ final class MultiNodeTests: XCTestCase {
     }
 
     func testAnIsolatedLeaderStepsDownAndTheMajorityGoesOn() async throws {
-        let cluster = try LocalCluster(count: 3) { $0.leaderWaitMilliseconds = 1_000 }
+        let cluster = try LocalCluster(count: 3, configure: { $0.leaderWaitMilliseconds = 1_000 })
         let old = try await cluster.leader()
         cluster.board.isolate(old)
         let new = try await cluster.leader(excluding: [old])
@@ -151,9 +151,9 @@ final class MultiNodeTests: XCTestCase {
     }
 
     func testLeadershipSettlesInThePreferredRegion() async throws {
-        let cluster = try LocalCluster(count: 3, regions: ["us-east", "eu-west", "ap-south"]) {
+        let cluster = try LocalCluster(count: 3, regions: ["us-east", "eu-west", "ap-south"], configure: {
             $0.preferredLeaderRegions = ["eu-west"]
-        }
+        })
         let deadline = Date().addingTimeInterval(10)
         var leader = try await cluster.leader()
         while Date() < deadline, leader != 2 {

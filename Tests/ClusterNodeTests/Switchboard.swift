@@ -76,7 +76,17 @@ final class LocalCluster {
     let members: [MemberInfo]
     private(set) var nodes: [NodeID: IncidentNode] = [:]
 
-    init(count: Int, regions: [String]? = nil, configure: @escaping (inout NodeConfig) -> Void = { _ in }) throws {
+    /// The wall clock of every node (nil: the real one) and each node's notification delivery.
+    let clock: ManualClock?
+    let delivery: (NodeID) -> (any NotificationDelivery)?
+
+    init(
+        count: Int, regions: [String]? = nil, clock: ManualClock? = nil,
+        delivery: @escaping (NodeID) -> (any NotificationDelivery)? = { _ in nil },
+        configure: @escaping (inout NodeConfig) -> Void = { _ in }
+    ) throws {
+        self.clock = clock
+        self.delivery = delivery
         let ids = (1...count).map { NodeID($0) }
         members = ids.map { MemberInfo(id: $0, peerAddress: "local:\($0)", region: regions?[Int($0) - 1] ?? "r\($0)") }
         directories = Dictionary(uniqueKeysWithValues: ids.map { ($0, TemporaryDirectory()) })
@@ -102,7 +112,14 @@ final class LocalCluster {
     func start(_ id: NodeID, config explicit: NodeConfig? = nil) throws {
         var logger = Logger(label: "node-\(id)")
         logger.logLevel = .warning
-        let node = try IncidentNode(config: explicit ?? config(for: id), logger: logger, transport: board.transport(for: id))
+        let node: IncidentNode
+        if let clock {
+            node = try IncidentNode(
+                config: explicit ?? config(for: id), logger: logger, delivery: delivery(id), clock: { clock.now },
+                transport: board.transport(for: id))
+        } else {
+            node = try IncidentNode(config: explicit ?? config(for: id), logger: logger, delivery: delivery(id), transport: board.transport(for: id))
+        }
         nodes[id] = node
         board.attach(node, as: id)
     }

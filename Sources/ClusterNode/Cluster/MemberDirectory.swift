@@ -20,6 +20,7 @@ public struct MemberDirectory: Sendable, Equatable {
         switch command {
         case .setMember(let info): members[info.id] = info
         case .forgetMember(let id): members[id] = nil
+        case .grantDispatchLease: break  // ReplicatedState keeps the leases
         }
     }
 
@@ -37,10 +38,27 @@ public struct MemberDirectory: Sendable, Equatable {
     }
 }
 
+/// The right to deliver notifications, held by one node at a time until `expiresAt` (leader
+/// stamps, like every time in the log). Notifications leave only from the holder, and only while
+/// the lease has more time left than an attempt can take, so a page is never being delivered by
+/// two nodes at once — not even by a deposed leader whose attempt is still in flight.
+public struct DispatchLease: Sendable, Equatable {
+    public var holder: NodeID
+    public var expiresAt: Timestamp
+
+    /// Whether `holder` may take the lease at `stamp` under this one: free, its own, or expired.
+    func allows(_ holder: NodeID, at stamp: Timestamp) -> Bool {
+        self.holder == holder || expiresAt <= stamp
+    }
+}
+
 /// Changes to the replicated cluster facts, carried in log entries like incident commands.
 enum ClusterCommand: Sendable, Equatable {
     case setMember(MemberInfo)
     case forgetMember(NodeID)
+    /// Grants or renews the dispatch lease of `scope` (`"*"`: every notification). Applied only
+    /// when the current lease allows it at the entry's stamp; otherwise a no-op everywhere.
+    case grantDispatchLease(scope: String, holder: NodeID, expiresAt: Timestamp)
 
     func encode(to writer: inout BinaryWriter) {
         switch self {
@@ -50,6 +68,11 @@ enum ClusterCommand: Sendable, Equatable {
         case .forgetMember(let id):
             writer.write(UInt8(1))
             writer.write(varint: id)
+        case .grantDispatchLease(let scope, let holder, let expiresAt):
+            writer.write(UInt8(2))
+            writer.write(string: scope)
+            writer.write(varint: holder)
+            writer.write(zigzag: expiresAt.millisecondsSinceEpoch)
         }
     }
 
@@ -58,6 +81,10 @@ enum ClusterCommand: Sendable, Equatable {
         switch try reader.readByte() {
         case 0: self = .setMember(try MemberInfo(from: &reader))
         case 1: self = .forgetMember(try reader.readVarint())
+        case 2:
+            self = .grantDispatchLease(
+                scope: try reader.readString(), holder: try reader.readVarint(),
+                expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
         case let tag: throw DecodingError(.invalidTag, at: offset, "cluster command \(tag)")
         }
     }

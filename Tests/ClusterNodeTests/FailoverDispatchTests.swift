@@ -1,0 +1,124 @@
+import ClusterNode
+import Foundation
+import IncidentCore
+import RaftCore
+import Synchronization
+import XCTest
+
+/// Escalations and pages across a leader failure: a timer that falls due while the cluster has
+/// no leader fires once; a page is never being delivered by two nodes at the same time (the
+/// dispatch lease), and a deposed leader's unreported page is delivered again, with the same
+/// idempotency key, only after its lease ran out.
+final class FailoverDispatchTests: XCTestCase {
+    private static let minute: Int64 = 60_000
+
+    /// Every node's attempts in one log: who delivered which notification, when (real time).
+    final class AttemptLog: Sendable {
+        struct Attempt: Sendable {
+            var node: NodeID
+            var request: DeliveryRequest
+            var started: Date
+            var ended: Date?
+        }
+        private let attempts = Mutex<[Attempt]>([])
+        var all: [Attempt] { attempts.withLock { $0 } }
+
+        func begin(_ node: NodeID, _ request: DeliveryRequest) -> Int {
+            attempts.withLock { $0.append(Attempt(node: node, request: request, started: Date())); return $0.count - 1 }
+        }
+        func end(_ index: Int) { attempts.withLock { $0[index].ended = Date() } }
+    }
+
+    struct SlowDelivery: NotificationDelivery {
+        let node: NodeID
+        let log: AttemptLog
+        let seconds: Double
+        func deliver(_ request: DeliveryRequest) async -> DeliveryReport {
+            let index = log.begin(node, request)
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            log.end(index)
+            return .delivered
+        }
+    }
+
+    private func configure(_ node: IncidentNode) async throws {
+        let admin = Actor.user("admin")
+        let items: [ConfigItem] = [
+            .user(User(id: "alice", name: "Alice", email: "alice@example.com")),
+            .user(User(id: "bob", name: "Bob", email: "bob@example.com")),
+            .channel(NotificationChannel(id: "hook", name: "hook", type: .webhook, url: "http://127.0.0.1:9/hook")),
+            .escalationPolicy(EscalationPolicy(
+                id: "llm", name: "LLM on-call",
+                levels: [
+                    EscalationLevel(delayMilliseconds: 5 * Self.minute, targets: [.user("alice")], channels: ["hook"]),
+                    EscalationLevel(delayMilliseconds: 10 * Self.minute, targets: [.user("bob")], channels: ["hook"]),
+                ])),
+            .team(Team(id: "sre", name: "SRE", members: ["alice", "bob"], escalationPolicy: "llm")),
+            .routingRule(RoutingRule(id: "all", name: "everything", match: EventMatcher(), team: "sre")),
+        ]
+        for item in items { _ = try await node.submit(.createConfig(item, actor: admin)) }
+    }
+
+    /// No notification has two attempts whose real-time intervals overlap on different nodes.
+    private func assertNoConcurrentDelivery(_ log: AttemptLog, file: StaticString = #filePath, line: UInt = #line) {
+        let byIntent = Dictionary(grouping: log.all, by: { $0.request.intent.id })
+        for (id, attempts) in byIntent {
+            for a in attempts {
+                for b in attempts where a.node != b.node && a.started < b.started {
+                    let aEnd = a.ended ?? .distantFuture
+                    XCTAssertLessThanOrEqual(aEnd, b.started, "notification \(id): node \(a.node) and node \(b.node) delivered at once", file: file, line: line)
+                }
+            }
+        }
+    }
+
+    func testAnEscalationDueDuringAFailoverFiresOnceOnTheNewLeader() async throws {
+        let clock = ManualClock()
+        let log = AttemptLog()
+        let cluster = try LocalCluster(count: 3, clock: clock, delivery: { SlowDelivery(node: $0, log: log, seconds: 0.05) })
+        let first = try await cluster.leader()
+        try await configure(cluster.nodes[first]!)
+        _ = try await cluster.nodes[cluster.follower(excluding: first)]!.submit(.ingest(events: [event("model p99 latency")], actor: .user("test")))
+        let paged = await eventually { log.all.contains { $0.request.intent.kind == .triggered && $0.ended != nil } }
+        XCTAssertTrue(paged, "level 1 was not paged")
+        XCTAssertEqual(Set(log.all.map(\.node)), [first], "only the leader delivers")
+
+        await cluster.stop(first)
+        clock.advance(byMilliseconds: 6 * Self.minute)  // level 2 falls due (and the old lease runs out) with no leader
+        let second = try await cluster.leader(excluding: [first])
+        let escalated = await eventually { log.all.contains { $0.request.intent.kind == .escalated && $0.ended != nil } }
+        XCTAssertTrue(escalated, "the overdue level-2 timer did not fire on the new leader")
+        try cluster.start(first)
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let escalations = log.all.filter { $0.request.intent.kind == .escalated }
+        XCTAssertEqual(escalations.count, 1, "level 2 paged more than once")
+        XCTAssertEqual(escalations.first?.node, second)
+        assertNoConcurrentDelivery(log)
+        await cluster.shutdown()
+    }
+
+    func testADeposedLeadersPageIsRedeliveredOnlyAfterItsLeaseRanOut() async throws {
+        let clock = ManualClock()
+        let log = AttemptLog()
+        let cluster = try LocalCluster(count: 3, clock: clock, delivery: { SlowDelivery(node: $0, log: log, seconds: 0.4) })
+        let first = try await cluster.leader()
+        try await configure(cluster.nodes[first]!)
+        _ = try await cluster.nodes[first]!.submit(.ingest(events: [event("safety filter bypass")], actor: .user("test")))
+        let started = await eventually { log.all.contains { $0.request.intent.kind == .triggered } }
+        XCTAssertTrue(started)
+        // Cut the leader off while its attempt is in flight: its report can never commit.
+        cluster.board.isolate(first)
+        let second = try await cluster.leader(excluding: [first])
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        XCTAssertEqual(log.all.filter { $0.node == second }.count, 0, "the new leader delivered while the old one's lease was still valid")
+
+        clock.advance(byMilliseconds: 9_000)  // the old lease has run out by every clock
+        let redelivered = await eventually { log.all.contains { $0.node == second && $0.request.intent.kind == .triggered } }
+        XCTAssertTrue(redelivered, "the unreported page was not delivered again")
+        let keys = Set(log.all.filter { $0.request.intent.kind == .triggered }.map(\.request.intent.idempotencyKey))
+        XCTAssertEqual(keys.count, 1, "the retry keeps the idempotency key")
+        assertNoConcurrentDelivery(log)
+        cluster.board.heal(first)
+        await cluster.shutdown()
+    }
+}
