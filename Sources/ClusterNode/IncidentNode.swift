@@ -230,6 +230,10 @@ public final class IncidentNode: Sendable {
         }
     }
 
+    /// The answer `serveForwarded` gives for `error`, for a transport that must refuse a request
+    /// before the node exists.
+    public static func refusal(_ error: NodeError) -> [UInt8] { Forwarded.encode(.refused(error)) }
+
     /// Stops the consensus loop (pending requests fail with `unavailable`) and closes the log.
     public func shutdown() async {
         loop.inbox.stop()

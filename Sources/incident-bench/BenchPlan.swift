@@ -30,6 +30,10 @@ struct BenchPlan: Sendable {
     /// the last answer. Every event then opens its own incident (`--distinct 0`, `--batch 1`).
     var webhookListen: Endpoint? = nil
     var webhookWaitSeconds = 30.0
+    /// Write the key of every acknowledged event here (one per line) after the run: failover
+    /// drills check that each one is in the cluster afterwards.
+    var ackedFile: String? = nil
+    var recordsAcknowledged: Bool { webhookListen != nil || ackedFile != nil }
 
     static let maxConnections = 4_096
     static let maxThreads = 16
@@ -55,6 +59,9 @@ struct BenchPlan: Sendable {
         try check(timeoutNanoseconds >= 1_000_000 && timeoutNanoseconds <= UInt64(Self.maxTimeoutMilliseconds) * 1_000_000,
                   "--timeout-ms must be 1–\(Self.maxTimeoutMilliseconds)")
         try check((0...1_000_000).contains(maxReconnects), "--max-reconnects must be 0–1000000")
+        if ackedFile != nil {
+            try check(bodies.distinct == 0 && bodies.batch == 1, "--acked-file needs --distinct 0 and --batch 1 (one incident per acknowledged request)")
+        }
         if webhookListen != nil {
             try check(bodies.distinct == 0 && bodies.batch == 1, "--webhook-listen needs --distinct 0 and --batch 1 (one incident, one page per request)")
             try check(webhookWaitSeconds > 0 && webhookWaitSeconds <= 600, "--webhook-wait must be in (0, 600] seconds")

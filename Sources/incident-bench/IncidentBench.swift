@@ -47,6 +47,8 @@ struct IncidentBench: AsyncParsableCommand {
         discussion: "incidentd must already page that URL for these events (see cluster/bench-webhook.sh). Needs --distinct 0."))
     var webhookListen: String?
     @Option(name: .customLong("webhook-wait"), help: "Seconds to wait for the last pages after the load ends.") var webhookWait = 30.0
+    @Option(name: .customLong("acked-file"), help: "Write the key of every acknowledged event to this file, one per line (needs --distinct 0).")
+    var ackedFile: String?
     @Flag(help: "Print the report as JSON.") var json = false
 
     func makePlan() throws(BenchError) -> BenchPlan {
@@ -66,6 +68,7 @@ struct IncidentBench: AsyncParsableCommand {
         var checked = plan
         if let webhookListen { checked.webhookListen = try Endpoint(parsing: webhookListen) }
         checked.webhookWaitSeconds = webhookWait
+        checked.ackedFile = ackedFile
         try checked.validate()
         return checked
     }
@@ -85,6 +88,13 @@ struct IncidentBench: AsyncParsableCommand {
             throw ExitCode(3)
         }
         var report = BenchReport(plan: plan, tally: tally, clientCPUSeconds: Self.processCPUSeconds() - cpuBefore)
+        if let ackedFile = plan.ackedFile {
+            let lines = tally.acknowledged.keys.sorted().map { "\(plan.bodies.runTag)-\($0)\n" }.joined()
+            do { try lines.write(toFile: ackedFile, atomically: true, encoding: .utf8) } catch {
+                FileHandle.standardError.write(Data("incident-bench: cannot write \(ackedFile): \(error)\n".utf8))
+                throw ExitCode(3)
+            }
+        }
         if let sink {
             _ = await sink.waitForPages(of: tally.acknowledged.keys, upTo: plan.webhookWaitSeconds)
             // A moment more for duplicates that would follow the first pages.

@@ -196,7 +196,7 @@ final class LoadDriver {
             tally.missingMarker += 1
         } else {
             tally.recordValid(latencyNanos: now &- request.intendedNanos, serviceNanos: now &- request.sentNanos)
-            if plan.webhookListen != nil { tally.acknowledged[plan.bodies.key(request.request)] = request.intendedNanos }
+            if plan.recordsAcknowledged { tally.acknowledged[plan.bodies.key(request.request)] = request.intendedNanos }
         }
         idle.append(slot)
         pump()
