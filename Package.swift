@@ -111,6 +111,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test support: locates, starts and stops the real `incidentd` binary on loopback with a
+        // temporary data directory (used by IncidentdIntegrationTests and IncidentctlTests).
+        .target(
+            name: "IncidentdTesting",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -175,6 +185,7 @@ let package = Package(
         .testTarget(
             name: "IncidentdIntegrationTests",
             dependencies: [
+                "IncidentdTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
