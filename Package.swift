@@ -111,6 +111,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The operator CLI's logic: REST client with endpoint failover, commands, tables
+        // (docs/INCIDENTCTL.md). A library so that parsing, rendering and requests are testable.
+        .target(
+            name: "IncidentControl",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The operator CLI: `incidentctl --endpoints http://127.0.0.1:8080 cluster status`.
+        .executableTarget(name: "incidentctl", dependencies: ["IncidentControl"], swiftSettings: strict),
         // Test support: locates, starts and stops the real `incidentd` binary on loopback with a
         // temporary data directory (used by IncidentdIntegrationTests and IncidentctlTests).
         .target(
