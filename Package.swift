@@ -209,5 +209,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // incidentctl: parsing and rendering as pure functions, a local stub server for the
+        // cluster endpoints, and the real `incidentd` for the endpoints it serves.
+        .testTarget(
+            name: "IncidentctlTests",
+            dependencies: [
+                "IncidentControl", "IncidentdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )

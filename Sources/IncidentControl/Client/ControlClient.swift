@@ -23,6 +23,9 @@ public final class ControlClient: Sendable {
         self.console = console
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout.connect = .milliseconds(Int64(settings.requestTimeoutMilliseconds))
+        // A refused connection must fail the attempt at once so the next endpoint is tried;
+        // by default the pool would retry it with backoff until the request's deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
     }
 
