@@ -51,18 +51,15 @@ public final class IncidentdNode {
         return node
     }
 
+    /// A pool closed by `cleanup`, with generous per-host limits: the crash test keeps many
+    /// writes in flight at once.
     private static func makeHTTPClient(_ cleanup: TestCleanup) -> HTTPClient {
-        let http = makeHTTPClient()
-        cleanup.closeAfterwards { try? await http.shutdown() }
-        return http
-    }
-
-    /// Generous per-host limits: the crash test keeps many writes in flight at once.
-    public static func makeHTTPClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+        cleanup.closeAfterwards { try? await http.shutdown() }
+        return http
     }
 
     /// The arguments of every run: loopback port, temporary data directory, drill clock, quick ticks.
