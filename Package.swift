@@ -111,6 +111,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The operator CLI's logic: REST client with endpoint failover, commands, tables
+        // (docs/INCIDENTCTL.md). A library so that parsing, rendering and requests are testable.
+        .target(
+            name: "IncidentControl",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The operator CLI: `incidentctl --endpoints http://127.0.0.1:8080 cluster status`.
+        .executableTarget(name: "incidentctl", dependencies: ["IncidentControl"], swiftSettings: strict),
+        // Test support: locates, starts and stops the real `incidentd` binary on loopback with a
+        // temporary data directory (used by IncidentdIntegrationTests and IncidentctlTests).
+        .target(
+            name: "IncidentdTesting",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // Release-mode micro-benchmark of IncidentCore (docs/BENCHMARKS.md).
         .executableTarget(
             name: "incidentcore-bench",
@@ -175,11 +200,25 @@ let package = Package(
         .testTarget(
             name: "IncidentdIntegrationTests",
             dependencies: [
+                "IncidentdTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // incidentctl: parsing and rendering as pure functions, a local stub server for the
+        // cluster endpoints, and the real `incidentd` for the endpoints it serves.
+        .testTarget(
+            name: "IncidentctlTests",
+            dependencies: [
+                "IncidentControl", "IncidentdTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// Malformed and hostile requests through the real server: each gets a 4xx that says what is

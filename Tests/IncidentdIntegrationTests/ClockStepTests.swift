@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// Clock-jump drills: the wall clock of a running node steps (NTP, a VM resumed, an operator),

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// Anything that can page PagerDuty or post to Alertmanager can page incidentd: the payloads

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// A damaged write-ahead log (docs/STORAGE.md, "Recovery"): damage in the middle refuses to

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 #if canImport(Glibc)

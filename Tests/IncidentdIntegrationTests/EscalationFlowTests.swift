@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// The whole paging loop through the real binary: configuration over REST, an event, signed

@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import XCTest
 
 /// What an operator sees when starting the process: the first admin key on standard output,

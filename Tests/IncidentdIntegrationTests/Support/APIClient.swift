@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOPosix
 
 /// An answer from the node, whole.
 struct APIResponse: Sendable, CustomStringConvertible {
@@ -22,20 +21,10 @@ struct APIResponse: Sendable, CustomStringConvertible {
 
 /// A client of one node's HTTP API, authenticated with `key` (nil sends no key).
 struct APIClient: Sendable {
-    /// The connection pool. Each run of a node gets a fresh one (`makeHTTPClient`): after a
-    /// kill, AsyncHTTPClient backs off exponentially (up to a minute) before reconnecting to a
-    /// host that refused connections, which would stall the requests after the restart.
+    /// The connection pool of the node's current run (`IncidentdNode.http`).
     let http: HTTPClient
     let baseURL: String
     let key: String?
-
-    /// Generous per-host limits: the crash test keeps many writes in flight at once.
-    static func makeHTTPClient() -> HTTPClient {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        configuration.httpVersion = .http1Only
-        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
-    }
 
     /// Sends one request. `body` is sent as is (JSON unless `contentType` says otherwise), with
     /// `Content-Length`, or chunked without it when `chunked` (the length is then unknown

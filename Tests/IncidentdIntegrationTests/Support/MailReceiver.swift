@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 import NIOCore
 import NIOPosix
 import Synchronization

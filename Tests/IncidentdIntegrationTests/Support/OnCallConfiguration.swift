@@ -1,4 +1,5 @@
 import Foundation
+import IncidentdTesting
 
 /// The on-call setup the escalation scenarios share, created through the REST API as an
 /// operator would: two users, a signed webhook channel, an email channel, a two-level policy

@@ -6,26 +6,30 @@ import Foundation
     import Darwin
 #endif
 
-/// One run of the real `incidentd` executable: started with `Process`, its standard output and
-/// error captured in files, stopped by PID (SIGTERM, or SIGKILL to simulate a crash).
-final class IncidentdProcess: Sendable {
-    let process: Process
-    let stdoutPath: String
-    let stderrPath: String
+/// One run of a real executable of this package (`incidentd`, or `incidentctl` in its tests):
+/// started with `Process`, its standard output and error captured in files, stopped by PID
+/// (SIGTERM, or SIGKILL to simulate a crash).
+public final class IncidentdProcess: Sendable {
+    public let process: Process
+    public let stdoutPath: String
+    public let stderrPath: String
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
     /// The exit status (or the signal number, for a signal), once it has exited.
-    var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
-    var exitedBySignal: Bool { !process.isRunning && process.terminationReason == .uncaughtSignal }
+    public var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    public var exitedBySignal: Bool { !process.isRunning && process.terminationReason == .uncaughtSignal }
 
-    var standardOutput: String { Self.read(stdoutPath) }
-    var standardError: String { Self.read(stderrPath) }
+    public var standardOutput: String { Self.read(stdoutPath) }
+    public var standardError: String { Self.read(stderrPath) }
 
-    /// Starts the binary with `arguments`. The environment is this process's minus every
-    /// `INCIDENTD_*` variable (a developer's settings must not leak in), plus `environment`.
-    init(arguments: [String], environment: [String: String], logDirectory: String, runName: String) throws {
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INCIDENTD_") }
+    /// Starts the binary `executable` (found by `binaryPath(named:)`) with `arguments`. The
+    /// environment is this process's minus every `INCIDENTD_*` and `INCIDENTCTL_*` variable (a
+    /// developer's settings must not leak in), plus `environment`.
+    public init(
+        executable: String = "incidentd", arguments: [String], environment: [String: String], logDirectory: String, runName: String
+    ) throws {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("INCIDENTD_") && !$0.key.hasPrefix("INCIDENTCTL_") }
         env.merge(environment) { $1 }
         stdoutPath = "\(logDirectory)/\(runName).stdout"
         stderrPath = "\(logDirectory)/\(runName).stderr"
@@ -40,7 +44,7 @@ final class IncidentdProcess: Sendable {
             try? err.close()
         }
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+        process.executableURL = URL(fileURLWithPath: try Self.binaryPath(named: executable))
         process.arguments = arguments
         process.environment = env
         process.currentDirectoryURL = URL(fileURLWithPath: logDirectory)
@@ -53,13 +57,13 @@ final class IncidentdProcess: Sendable {
     /// Sends `signal` (only to this process, by its PID) and waits up to `seconds` for it to exit.
     /// Returns whether it exited.
     @discardableResult
-    func signal(_ signal: Int32, waitingUpTo seconds: Double = 10) async -> Bool {
+    public func signal(_ signal: Int32, waitingUpTo seconds: Double = 10) async -> Bool {
         if process.isRunning { kill(pid, signal) }
         return await waitForExit(seconds: seconds)
     }
 
     /// Waits for the process to exit on its own; returns whether it did within `seconds`.
-    func waitForExit(seconds: Double) async -> Bool {
+    public func waitForExit(seconds: Double) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { try? await Task.sleep(nanoseconds: 10_000_000) }
         return !process.isRunning
@@ -71,24 +75,26 @@ final class IncidentdProcess: Sendable {
 
     // MARK: - Finding the binary
 
-    /// `$INCIDENTD_TEST_BINARY`; else `incidentd` next to the running test binary (SwiftPM puts
-    /// every product of one build in the same directory); else `<package root>/.build/debug/incidentd`.
-    static func binaryPath(file: StaticString = #filePath) throws -> String {
+    /// For `incidentd`, `$INCIDENTD_TEST_BINARY` first; then `name` next to the running test
+    /// binary (SwiftPM puts every product of one build in the same directory); else
+    /// `<package root>/.build/debug/<name>`.
+    public static func binaryPath(named name: String = "incidentd", file: StaticString = #filePath) throws -> String {
         let fm = FileManager.default
         var candidates: [String] = []
-        if let explicit = ProcessInfo.processInfo.environment["INCIDENTD_TEST_BINARY"], !explicit.isEmpty { candidates.append(explicit) }
+        if name == "incidentd", let explicit = ProcessInfo.processInfo.environment["INCIDENTD_TEST_BINARY"], !explicit.isEmpty {
+            candidates.append(explicit)
+        }
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = testBinary.deletingLastPathComponent()
         for _ in 0..<4 {  // on Darwin the test binary sits inside <dir>/X.xctest/Contents/MacOS
-            candidates.append(directory.appendingPathComponent("incidentd").path)
+            candidates.append(directory.appendingPathComponent(name).path)
             directory = directory.deletingLastPathComponent()
         }
-        // Tests/IncidentdIntegrationTests/Support/IncidentdProcess.swift → package root.
+        // Sources/IncidentdTesting/IncidentdProcess.swift → package root.
         let root = URL(fileURLWithPath: "\(file)").deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug/incidentd").path)
+        candidates.append(root.appendingPathComponent(".build/debug/\(name)").path)
         guard let found = candidates.first(where: { fm.isExecutableFile(atPath: $0) }) else {
-            throw HarnessError("incidentd binary not found (run `swift build --build-tests` first); looked at \(candidates)")
+            throw HarnessError("\(name) binary not found (run `swift build --build-tests` first); looked at \(candidates)")
         }
         return found
     }
@@ -97,7 +103,7 @@ final class IncidentdProcess: Sendable {
 
     /// A TCP port on 127.0.0.1 that nothing listened on a moment ago (bind to port 0, read it,
     /// close). Another process could take it in between; `IncidentdNode.start` retries then.
-    static func freeLoopbackPort() throws -> Int {
+    public static func freeLoopbackPort() throws -> Int {
         #if canImport(Glibc)
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -123,7 +129,7 @@ final class IncidentdProcess: Sendable {
 }
 
 /// A problem of the test harness itself (not of the node under test).
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
-import Synchronization
-import XCTest
+import NIOPosix
 
 #if canImport(Glibc)
     import Glibc
@@ -12,31 +11,30 @@ import XCTest
 /// One `incidentd` node under test: a temporary directory (data directory, clock offset file,
 /// logs), a loopback port kept across restarts, and the current process. Restarting reuses the
 /// data directory, as an operator restarting the service would.
-final class IncidentdNode {
+public final class IncidentdNode {
     /// The admin key every node under test starts with (`INCIDENTD_BOOTSTRAP_ADMIN_KEY`).
-    static let adminKey = "itest-admin-2f6b1c9e0a7d4e83b5f1"
+    public static let adminKey = "itest-admin-2f6b1c9e0a7d4e83b5f1"
 
-    let root: String
-    var dataDirectory: String { root + "/data" }
-    var clockOffsetFile: String { root + "/clock-offset-ms" }
-    private(set) var port: Int
-    private(set) var process: IncidentdProcess?
+    public let root: String
+    public var dataDirectory: String { root + "/data" }
+    public var clockOffsetFile: String { root + "/clock-offset-ms" }
+    public private(set) var port: Int
+    public private(set) var process: IncidentdProcess?
     /// Every run so far, oldest first (their logs stay readable after they stopped).
-    private(set) var runs: [IncidentdProcess] = []
+    public private(set) var runs: [IncidentdProcess] = []
     /// What the clock offset file holds now.
-    private(set) var clockOffsetMilliseconds: Int64 = 0
-    let extraArguments: [String]
+    public private(set) var clockOffsetMilliseconds: Int64 = 0
+    public let extraArguments: [String]
     private let cleanup: TestCleanup
 
-    /// The connection pool of the current run (see `APIClient.http`).
-    private var http: HTTPClient
+    /// The connection pool of the current run. Each run gets a fresh one: after a kill,
+    /// AsyncHTTPClient backs off exponentially (up to a minute) before reconnecting to a host
+    /// that refused connections, which would stall the requests after the restart.
+    public private(set) var http: HTTPClient
 
-    /// A client with the admin key, and one per other key on demand.
-    var admin: APIClient { client(key: Self.adminKey) }
-    func client(key: String?) -> APIClient { APIClient(http: http, baseURL: baseURL, key: key) }
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    init(cleanup: TestCleanup, extraArguments: [String] = []) throws {
+    public init(cleanup: TestCleanup, extraArguments: [String] = []) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("incidentd-it-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         port = try IncidentdProcess.freeLoopbackPort()
@@ -46,14 +44,26 @@ final class IncidentdNode {
         cleanup.removeAfterwards(root)
     }
 
+    /// A started node (fresh data directory) plus anything else passed as flags.
+    public static func started(cleanup: TestCleanup, extraArguments: [String] = []) async throws -> IncidentdNode {
+        let node = try IncidentdNode(cleanup: cleanup, extraArguments: extraArguments)
+        try await node.start()
+        return node
+    }
+
+    /// A pool closed by `cleanup`, with generous per-host limits: the crash test keeps many
+    /// writes in flight at once.
     private static func makeHTTPClient(_ cleanup: TestCleanup) -> HTTPClient {
-        let http = APIClient.makeHTTPClient()
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        configuration.httpVersion = .http1Only
+        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
         cleanup.closeAfterwards { try? await http.shutdown() }
         return http
     }
 
     /// The arguments of every run: loopback port, temporary data directory, drill clock, quick ticks.
-    var arguments: [String] {
+    public var arguments: [String] {
         [
             "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory, "--clock-offset-file", clockOffsetFile,
             "--tick-interval-ms", "20", "--delivery-timeout-ms", "3000",
@@ -62,7 +72,7 @@ final class IncidentdNode {
 
     /// Starts the process and waits until `/api/v1/health` answers. If it dies first (e.g. the
     /// port was taken in the meantime), tries again on another port, at most 3 times.
-    func start(arguments override: [String]? = nil, environment: [String: String] = ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": adminKey]) async throws {
+    public func start(arguments override: [String]? = nil, environment: [String: String] = ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": adminKey]) async throws {
         if process?.isRunning == true { throw HarnessError("the node is already running") }
         for attempt in 1...3 {
             let run = try launch(arguments: override, environment: environment)
@@ -77,7 +87,7 @@ final class IncidentdNode {
 
     /// Starts the process without waiting for it (startup error tests).
     @discardableResult
-    func launch(arguments override: [String]? = nil, environment: [String: String] = ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": adminKey]) throws -> IncidentdProcess {
+    public func launch(arguments override: [String]? = nil, environment: [String: String] = ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": adminKey]) throws -> IncidentdProcess {
         let run = try IncidentdProcess(
             arguments: override ?? arguments, environment: environment, logDirectory: root, runName: "run\(runs.count + 1)")
         cleanup.stopAfterwards(run)
@@ -91,76 +101,43 @@ final class IncidentdNode {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if !run.isRunning { return false }
-            if let answer = try? await admin.send(.GET, "/api/v1/health", timeoutSeconds: 2), answer.status == 200 { return true }
+            if await isHealthy() { return true }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         await run.signal(SIGKILL)
         throw HarnessError("incidentd was not healthy after 30 s:\n\(run.standardError.suffix(3_000))")
     }
 
+    /// Whether `GET /api/v1/health` answers 200 within 2 s.
+    private func isHealthy() async -> Bool {
+        let request = HTTPClientRequest(url: baseURL + "/api/v1/health")
+        guard let response = try? await http.execute(request, timeout: .seconds(2)) else { return false }
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return response.status.code == 200
+    }
+
     /// Graceful stop: SIGTERM, then wait for the exit.
-    func stop() async {
+    public func stop() async {
         guard let process else { return }
         if !(await process.signal(SIGTERM)) { await process.signal(SIGKILL) }
     }
 
     /// A crash: SIGKILL, no chance to flush or close anything.
-    func crash() async {
+    public func crash() async {
         guard let process else { return }
         await process.signal(SIGKILL)
     }
 
     /// Moves the node's clock forward by `milliseconds` (the file is replaced atomically; the
     /// node re-reads it within 50 ms).
-    func advanceClock(byMilliseconds milliseconds: Int64) throws {
+    public func advanceClock(byMilliseconds milliseconds: Int64) throws {
         clockOffsetMilliseconds += milliseconds
         try Data("\(clockOffsetMilliseconds)\n".utf8).write(to: URL(fileURLWithPath: clockOffsetFile), options: .atomic)
     }
 
     /// The node's time now: wall clock + the offset, in milliseconds since the epoch.
-    var nodeTimeMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1_000) + clockOffsetMilliseconds }
+    public var nodeTimeMilliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1_000) + clockOffsetMilliseconds }
 
     /// Every run's standard error, for failure messages.
-    var logs: String { runs.map(\.standardError).joined(separator: "\n--- restart ---\n") }
-}
-
-/// What a test started and must stop: processes (by PID), receivers, temporary directories.
-/// `IncidentdTestCase.tearDown` runs it even when the test failed or threw.
-final class TestCleanup: Sendable {
-    private let processes = Mutex<[IncidentdProcess]>([])
-    private let closers = Mutex<[@Sendable () async -> Void]>([])
-    private let directories = Mutex<[String]>([])
-
-    func stopAfterwards(_ process: IncidentdProcess) { processes.withLock { $0.append(process) } }
-    func closeAfterwards(_ close: @escaping @Sendable () async -> Void) { closers.withLock { $0.append(close) } }
-    func removeAfterwards(_ directory: String) { directories.withLock { $0.append(directory) } }
-
-    /// SIGTERM to every process still running (SIGKILL after 5 s), then closes receivers and
-    /// removes directories. Only processes this test started are signalled, by their PID.
-    func run() async {
-        for process in processes.withLock({ list in defer { list = [] }; return list }) where process.isRunning {
-            if !(await process.signal(SIGTERM, waitingUpTo: 5)) { await process.signal(SIGKILL) }
-        }
-        for close in closers.withLock({ list in defer { list = [] }; return list }) { await close() }
-        for directory in directories.withLock({ list in defer { list = [] }; return list }) {
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-    }
-}
-
-/// Base class of the integration tests: owns the cleanup and offers a node.
-class IncidentdTestCase: XCTestCase {
-    let cleanup = TestCleanup()
-
-    override func tearDown() async throws {
-        await cleanup.run()
-        try await super.tearDown()
-    }
-
-    /// A started node (fresh data directory) plus anything else passed as flags.
-    func startedNode(_ extraArguments: [String] = []) async throws -> IncidentdNode {
-        let node = try IncidentdNode(cleanup: cleanup, extraArguments: extraArguments)
-        try await node.start()
-        return node
-    }
+    public var logs: String { runs.map(\.standardError).joined(separator: "\n--- restart ---\n") }
 }
