@@ -78,7 +78,7 @@ final class IncidentdEndToEndTests: XCTestCase {
         let status = await ctl(["cluster", "status"])
         XCTAssertEqual(status.status, 0, "\(status)")
         let row = try XCTUnwrap(status.output.split(separator: "\n").dropFirst(3).first.map(String.init), status.output)
-        XCTAssertTrue(row.hasPrefix("| \(node.baseURL) |  1 | -      | leader |"), row)
+        XCTAssertTrue(row.hasPrefix("| \(node.baseURL) |  1 | default | leader |"), row)
         XCTAssertTrue(row.hasSuffix("| healthy |"), row)
 
         let members = await ctl(["member", "list", "--output", "json"])
