@@ -34,6 +34,8 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
     var context: ChannelHandlerContext?
     private var handshakeTimer: Scheduled<Void>?
     private(set) var closeReason: String?
+    /// Whether `close` already recorded its reason as the peer's `lastError`.
+    private(set) var closedWithRecordedError = false
     var lastHeardNanoseconds = monotonicNanoseconds()
     /// Frames waiting for the socket to become writable, and their encoded size.
     var outbox = CircularBuffer<(frame: EncodedFrame, messages: Int)>()
@@ -114,7 +116,10 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         closeReason = reason
         if isError {
             logger.warning("closing peer connection", metadata: ["reason": "\(reason)", "remote": "\(remoteAddress)"])
-            if let link { board.recordError(reason, for: link) }
+            if let link {
+                board.recordError(reason, for: link)
+                closedWithRecordedError = true
+            }
         } else {
             logger.debug("closing peer connection", metadata: ["reason": "\(reason)"])
         }

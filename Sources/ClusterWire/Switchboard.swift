@@ -193,6 +193,9 @@ final class Switchboard {
         if link.dialing === connection {
             link.dialing = nil
             link.isDialInProgress = false
+            if link.status.lastError == nil || !connection.closedWithRecordedError {
+                recordError("handshake with \(link.address) failed: \(reason)", for: link)
+            }
         }
         if link.connection === connection {
             link.connection = nil

@@ -162,6 +162,7 @@ public struct HelloAnswer: Sendable, Equatable {
         guard textLength <= maxReasonTextBytes else {
             throw WireFormatError(.oversized, "reason text of \(textLength) bytes", offset: textAt)
         }
+        guard !accepted || textLength == 0 else { throw WireFormatError(.invalid, "reason text on an accept", offset: textAt) }
         guard let text = String(validating: try reader.readRaw(textLength), as: UTF8.self) else {
             throw WireFormatError(.invalid, "reason text is not valid UTF-8", offset: textAt)
         }
