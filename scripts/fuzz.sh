@@ -20,7 +20,7 @@ if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(frame-stream handshake raft-codec for
 
 OUT=.build/fuzz
 SWIFTC="${SWIFTC:-swiftc}"
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$OUT" -I Sources/CLZ4)
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -use-ld=lld -I "$OUT" -I Sources/CLZ4)
 mkdir -p "$OUT/artifacts"
 
 module() {  # name, then its sources
@@ -35,7 +35,7 @@ module Checksums Sources/Checksums/*.swift
 module RaftCore Sources/RaftCore/*.swift
 module WireFormat Sources/WireFormat/*.swift
 
-"$SWIFTC" -O -I "$OUT" -I Sources/CLZ4 -sanitize=address Tests/Fuzz/SeedGenerator/main.swift \
+"$SWIFTC" -O -use-ld=lld -I "$OUT" -I Sources/CLZ4 -sanitize=address Tests/Fuzz/SeedGenerator/main.swift \
     "$OUT/Checksums.o" "$OUT/RaftCore.o" "$OUT/WireFormat.o" -llz4 -o "$OUT/seed-generator"
 "$OUT/seed-generator" "$OUT/corpus"
 

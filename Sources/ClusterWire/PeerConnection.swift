@@ -66,7 +66,13 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         return false
     }
 
-    var remoteAddress: String { context?.channel.remoteAddress.map { "\($0)" } ?? "unknown address" }
+    var remoteAddress: String {
+        guard let address = context?.channel.remoteAddress else { return "unknown address" }
+        return "\(address.ipAddress ?? "?"):\(address.port ?? 0)"
+    }
+
+    /// The remote IP, standing in for the listen address of a dialer we learn (no peer list).
+    var remoteHost: String { context?.channel.remoteAddress?.ipAddress ?? "unknown" }
 
     // MARK: - Lifecycle
 
@@ -126,12 +132,13 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// Sends `frame` and closes once it is on the wire (a refusal must reach the dialer).
+    /// Sends `frame` and closes once it is on the wire (a refusal must reach the dialer; it was
+    /// logged as a warning already).
     private func closeAfter(_ frame: WireFrame, reason: String) {
         guard closeReason == nil, let context else { return }
         let buffer = frame.encoded(compressionThresholdBytes: .max).buffer(context.channel.allocator)
         context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
-            self.close(reason: reason)
+            self.close(reason: reason, isError: false)
         }
     }
 
@@ -155,7 +162,7 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
     private func handshakeFrame(_ frame: WireFrame) {
         switch (role, frame) {
         case (.acceptor, .handshake(let hello)):
-            switch board.evaluate(hello, remote: remoteAddress) {
+            switch board.evaluate(hello, remote: remoteAddress, remoteHost: remoteHost) {
             case .success(let link):
                 writeDirect(.handshakeAnswer(board.answer(accepting: hello)))
                 becomeEstablished(link, region: hello.region, zone: hello.zone)

@@ -19,7 +19,7 @@ extension Switchboard {
     /// The acceptor's checks, in this order: shutting down, version ranges overlap, same
     /// cluster, not our own id, we are the node the dialer expected, the dialer is a known peer
     /// (when we have a peer list), and the dialer's id is lower than ours (the lower id dials).
-    func evaluate(_ hello: Hello, remote: String) -> Result<PeerLink, Refusal> {
+    func evaluate(_ hello: Hello, remote: String, remoteHost: String) -> Result<PeerLink, Refusal> {
         func refuse(_ reason: RefusalReason, _ text: String) -> Result<PeerLink, Refusal> {
             logger.warning(
                 "refused a peer handshake",
@@ -49,7 +49,8 @@ extension Switchboard {
         }
         if let known { return .success(known) }
         // No peer list: learn the dialer (its listen address is unknown; the remote one stands in).
-        let link = PeerLink(id: hello.nodeID, address: PeerAddress(host: remote, port: 0), localID: localID, limits: limits, isLearned: true)
+        let link = PeerLink(
+            id: hello.nodeID, address: PeerAddress(host: remoteHost, port: 0), localID: localID, limits: limits, isLearned: true)
         links[link.id] = link
         publish(link)
         return .success(link)

@@ -15,8 +15,8 @@ public func fuzzFrameStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while offset < size, frames < 64 {
         let rest = UnsafeRawBufferPointer(rebasing: input[offset...])
         guard let parsed = try? parser.parse(rest) else { break }
-        if frames == 0, let early, let first = early.map({ $0.frame }) {
-            precondition(first == parsed.frame, "a prefix parsed to a different frame")
+        if frames == 0, let early {
+            precondition(early.frame == parsed.frame, "a prefix parsed to a different frame")
         }
         for threshold in [0, Int.max] {
             let again = parsed.frame.encoded(compressionThresholdBytes: threshold).bytes
