@@ -19,6 +19,10 @@ let package = Package(
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
         .library(name: "Notifier", targets: ["Notifier"]),
         .library(name: "IncidentAPI", targets: ["IncidentAPI"]),
+        .library(name: "Checksums", targets: ["Checksums"]),
+        .library(name: "WireFormat", targets: ["WireFormat"]),
+        .library(name: "ClusterWire", targets: ["ClusterWire"]),
+        .library(name: "DevCertificates", targets: ["DevCertificates"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.3.0"),
     ],
     targets: [
         // The deterministic incident state machine: no I/O, no clock, no randomness.
@@ -54,10 +60,39 @@ let package = Package(
             dependencies: ["RaftCore", "RaftStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
-        // liblz4 (Debian liblz4-dev), used for snapshot compression.
+        // liblz4 (Debian liblz4-dev), used for snapshot and wire compression.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // CRC-32C, shared by the storage formats and the wire protocol (neither depends on the other).
+        .target(name: "Checksums", swiftSettings: strict),
         // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
-        .target(name: "RaftStorage", dependencies: ["RaftCore", "CLZ4"], swiftSettings: strict),
+        .target(name: "RaftStorage", dependencies: ["RaftCore", "Checksums", "CLZ4"], swiftSettings: strict),
+        // The peer protocol's bytes without I/O: frame header and stream parser, handshake,
+        // Raft message codec, Forward framing, LZ4 (docs/PROTOCOL.md part 2). Fuzzed by Tests/Fuzz.
+        .target(name: "WireFormat", dependencies: ["RaftCore", "Checksums", "CLZ4"], swiftSettings: strict),
+        // Peer-to-peer transport on SwiftNIO: one TCP (optionally mutual-TLS) connection per peer
+        // pair carrying WireFormat frames; reconnect, back-pressure, requests with deadlines.
+        .target(
+            name: "ClusterWire",
+            dependencies: [
+                "RaftCore", "WireFormat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A development certificate authority and node certificates (P-256, PEM) for mutual TLS:
+        // the ClusterWire tests and `incidentctl certs`.
+        .target(
+            name: "DevCertificates",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: strict
+        ),
         // The node runtime: drives RaftCore over RaftStorage, applies IncidentCore, group commit,
         // escalation scheduler, notification dispatch, snapshots.
         .target(
@@ -179,6 +214,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
+        .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"], swiftSettings: strict),
+        .testTarget(
+            name: "ClusterWireTests",
+            dependencies: [
+                "ClusterWire", "WireFormat", "DevCertificates", "RaftCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "NotifierTests",
             dependencies: [

@@ -1,3 +1,5 @@
+import Checksums
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,3 +1,4 @@
+import Checksums
 import RaftCore
 
 /// The snapshot file format (`snap/<index as 16 hex digits>.snap`). All integers little-endian.

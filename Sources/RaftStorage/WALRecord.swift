@@ -1,3 +1,5 @@
+import Checksums
+
 /// The kinds of WAL record. The numeric values are part of the on-disk format.
 enum WALRecordType: UInt8 {
     /// First record of every segment: format version, sequence number, first index, the term

@@ -1,5 +1,5 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every WAL record and
-/// snapshot file.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every WAL record,
+/// snapshot file and wire frame.
 ///
 /// Chosen over CRC-32 (IEEE) for its better error detection on storage-sized blocks and because it
 /// is what iSCSI, ext4 metadata, RocksDB and etcd use; the values are interchangeable with theirs
@@ -7,39 +7,45 @@
 /// the loop consume eight bytes per step.
 ///
 /// Incremental use: `var c = CRC32C(); c.update(a); c.update(b); c.value` equals `CRC32C.checksum(a + b)`.
-struct CRC32C: Sendable, Equatable {
+public struct CRC32C: Sendable, Equatable {
     /// The running register, already inverted (initial value 0xFFFFFFFF).
     private var state: UInt32 = 0xFFFF_FFFF
 
-    init() {}
+    public init() {}
 
     /// The checksum of everything passed to `update` so far.
-    var value: UInt32 { ~state }
+    public var value: UInt32 { ~state }
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         state = CRC32C.advance(state, bytes)
     }
 
-    mutating func update(_ bytes: [UInt8]) {
+    public mutating func update(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { update($0) }
     }
 
-    mutating func update(_ bytes: ArraySlice<UInt8>) {
+    public mutating func update(_ bytes: ArraySlice<UInt8>) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// Feeds the little-endian bytes of `value`.
-    mutating func update<T: FixedWidthInteger>(littleEndian value: T) {
+    public mutating func update<T: FixedWidthInteger>(littleEndian value: T) {
         withUnsafeBytes(of: value.littleEndian) { update($0) }
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var crc = CRC32C()
         crc.update(bytes)
         return crc.value
     }
 
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    public static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var crc = CRC32C()
+        crc.update(bytes)
+        return crc.value
+    }
+
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = CRC32C()
         crc.update(bytes)
         return crc.value
