@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "incidentd",
             dependencies: [
-                "ClusterNode", "IncidentAPI", "IncidentCore", "Notifier",
+                "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

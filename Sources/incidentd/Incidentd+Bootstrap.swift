@@ -1,4 +1,6 @@
 import ClusterNode
+import RaftCore
+import ClusterWire
 import Foundation
 import IncidentAPI
 import IncidentCore
@@ -45,10 +47,36 @@ extension Incidentd {
         let keys = try await node.read { $0.state.machine.config.count(.apiKey) }
         guard keys == 0 else { return }
         let secret = APIKeySecret.generate()
-        _ = try await provisionAPIKey(on: node, id: "bootstrap-admin", name: "bootstrap admin", role: .admin, secret: secret)
+        do {
+            _ = try await provisionAPIKey(on: node, id: "bootstrap-admin", name: "bootstrap admin", role: .admin, secret: secret)
+        } catch .rejected {
+            return  // another member of a new cluster created the first key a moment earlier
+        }
         // Printed once, on standard output, so scripts can capture it; it is not stored anywhere.
         let notice = "incidentd: created the first admin API key (shown only now, store it safely):\n\n    \(secret)\n\n"
         FileHandle.standardOutput.write(Data(notice.utf8))
+    }
+
+    /// In a cluster the admin key can only be written once a leader is elected: keep trying in
+    /// the background (the API serves meanwhile, answering 503 to writes until there is one).
+    static func bootstrapAdminKeyWhenLeaderKnown(node: IncidentNode, logger: Logger) {
+        Task {
+            var attempt = 0
+            while true {
+                do {
+                    try await bootstrapAdminKey(node: node, logger: logger)
+                    return
+                } catch let error as APIKeyProvisioningError {
+                    if case .node(let nodeError) = error, nodeError.code == .unavailable && nodeError.message.contains("shutting down") { return }
+                    attempt += 1
+                    if attempt % 25 == 0 { logger.warning("still waiting for a leader to write the admin API key", metadata: ["error": "\(error)"]) }
+                } catch {
+                    attempt += 1
+                    if attempt % 25 == 0 { logger.warning("still waiting for a leader to write the admin API key", metadata: ["error": "\(error)"]) }
+                }
+                try? await Task.sleep(nanoseconds: 200_000_000)
+            }
+        }
     }
 
     /// The OpenAPI document: the configured path, or docs/api/openapi.json found from the working
@@ -63,5 +91,41 @@ extension Incidentd {
             directory = directory.deletingLastPathComponent()
         }
         return candidates.first { fm.fileExists(atPath: $0) }
+    }
+
+    /// The cluster part of the node's configuration, from the settings.
+    static func applyCluster(_ settings: Settings, to config: inout NodeConfig) throws {
+        config.nodeID = NodeID(settings.nodeId)
+        config.region = settings.region
+        config.zone = settings.zone
+        config.join = settings.join
+        config.preferredLeaderRegions = settings.preferredRegions
+        config.electionTicks = settings.electionTicks
+        config.heartbeatTicks = settings.heartbeatTicks
+        config.leaderWaitMilliseconds = settings.leaderWaitMs
+        config.forwardTimeoutMilliseconds = settings.forwardTimeoutMs
+        let api = settings.advertiseApi.isEmpty ? "http://\(settings.host):\(settings.port)" : settings.advertiseApi
+        config.initialMembers = try settings.peerMembers().map { peer in
+            MemberInfo(
+                id: NodeID(peer.id), peerAddress: "\(peer.host):\(peer.port)", apiAddress: peer.id == settings.nodeId ? api : "",
+                region: peer.region, zone: peer.zone)
+        }
+    }
+
+    /// ClusterWire's configuration: identity, the peer port, the founders' addresses, TLS.
+    static func wireConfig(_ settings: Settings) throws -> WireConfig {
+        guard let (host, port) = Settings.hostPort(settings.peerListen) else { throw SettingsError("peer_listen must be host:port") }
+        var peers: [NodeID: PeerAddress] = [:]
+        for peer in try settings.peerMembers() where peer.id != settings.nodeId {
+            peers[NodeID(peer.id)] = PeerAddress(host: peer.host, port: peer.port)
+        }
+        let tls = settings.tlsCa.isEmpty
+            ? nil
+            : WireTLS(
+                caCertificatePath: settings.tlsCa, certificatePath: settings.tlsCert, privateKeyPath: settings.tlsKey,
+                requireClientCertificate: settings.tlsRequireClientCert)
+        return WireConfig(
+            identity: WireIdentity(clusterID: settings.clusterId, nodeID: NodeID(settings.nodeId), region: settings.region, zone: settings.zone),
+            listen: PeerAddress(host: host, port: port), peers: peers, tls: tls)
     }
 }

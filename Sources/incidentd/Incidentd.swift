@@ -1,5 +1,6 @@
 import ArgumentParser
 import ClusterNode
+import ClusterWire
 import Foundation
 import Hummingbird
 import IncidentAPI
@@ -114,15 +115,37 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.snapshotEveryEntries = UInt64(max(1, settings.snapshotEveryEntries))
         nodeConfig.maxBatchCommands = settings.maxBatchCommands
         nodeConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
+        nodeConfig.dispatchLeaseReserveMilliseconds = Int64(settings.deliveryTimeoutMs) + 1_000
+        nodeConfig.dispatchLeaseMilliseconds = max(nodeConfig.dispatchLeaseMilliseconds, nodeConfig.dispatchLeaseReserveMilliseconds + 2_000)
+        var wire: ClusterWire?
+        let relay = NodeRelay(logger: logger)
+        if settings.isClustered {
+            do {
+                try Self.applyCluster(settings, to: &nodeConfig)
+                wire = try ClusterWire(config: try Self.wireConfig(settings), delegate: relay, logger: logger)
+                try await wire!.start()
+            } catch {
+                try? await notifier.shutdown()
+                logger.critical("cannot open the peer port: \(error)")
+                throw ExitCode(1)
+            }
+        }
         let node: IncidentNode
         do {
-            node = try IncidentNode(config: nodeConfig, logger: logger, delivery: delivery, clock: clock)
+            let transport = wire.map { WireTransport(wire: $0, logger: logger) }
+            node = try IncidentNode(config: nodeConfig, logger: logger, delivery: delivery, clock: clock, transport: transport)
+            relay.attach(node)
         } catch {
+            await wire?.shutdown()
             try? await notifier.shutdown()
             logger.critical("cannot start the node: \(error)")
             throw ExitCode(1)
         }
-        try await Self.bootstrapAdminKey(node: node, logger: logger)
+        if settings.isClustered {
+            Self.bootstrapAdminKeyWhenLeaderKnown(node: node, logger: logger)
+        } else {
+            try await Self.bootstrapAdminKey(node: node, logger: logger)
+        }
 
         var api = APISettings(version: Self.version, logger: logger)
         api.maxBodyBytes = settings.maxBodyBytes
@@ -141,7 +164,7 @@ struct Incidentd: AsyncParsableCommand {
         let app = Application(
             router: makeRouter(node: node, settings: api),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "incidentd"),
-            services: [NodeService(node: node, notifier: notifier, logger: logger)],
+            services: [NodeService(node: node, notifier: notifier, wire: wire, logger: logger)],
             onServerRunning: { _ in
                 logger.info("incidentd \(Self.version) serving http://\(settings.host):\(settings.port) with data in \(settings.dataDir)")
             },

@@ -1,4 +1,5 @@
 import ClusterNode
+import ClusterWire
 import Logging
 import Notifier
 import ServiceLifecycle
@@ -9,12 +10,15 @@ import ServiceLifecycle
 struct NodeService: Service {
     let node: IncidentNode
     let notifier: Notifier
+    /// The peer port, when the node is part of a cluster; closed after the node stopped.
+    let wire: ClusterWire?
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         logger.info("shutting down the node")
         await node.shutdown()
+        await wire?.shutdown()
         try? await notifier.shutdown()
     }
 }
