@@ -248,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "IncidentdIntegrationTests",
             dependencies: [
-                "IncidentdTesting",
+                "IncidentdTesting", "DevCertificates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

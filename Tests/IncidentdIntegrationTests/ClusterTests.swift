@@ -1,0 +1,218 @@
+import DevCertificates
+import Foundation
+import IncidentdTesting
+import XCTest
+
+/// Real `incidentd` processes forming a cluster over ClusterWire on loopback: writes on any
+/// node, failover under load without losing an acknowledged event, paused members, membership
+/// changes, leadership placement, refused peers.
+final class ClusterTests: IncidentdTestCase {
+    func testEventsPostedToAnyNodeAreCommittedOnEveryNode() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        var expected: Set<String> = []
+        for id in 1...3 {
+            let title = "posted to node \(id)"
+            let answer = try await cluster.nodes[id]!.admin.post("/api/v1/events", eventBody(title, service: "svc-\(id)"))
+            XCTAssertEqual(answer.status, 202, "\(answer)")
+            XCTAssertEqual(answer.header("X-Incidentd-Node"), String(id))
+            XCTAssertEqual(answer.header("X-Incidentd-Leader"), String(leader))
+            expected.insert(title)
+        }
+        let commit = try await cluster.commitIndex(of: leader)
+        for id in 1...3 {
+            let titles = try await cluster.titles(on: id, appliedAtLeast: commit)
+            XCTAssertEqual(titles, expected, "node \(id)")
+        }
+        // A linearizable read on a follower sees a write acknowledged by another node at once.
+        let follower = leader % 3 + 1
+        let other = follower % 3 + 1
+        _ = try await cluster.nodes[other]!.admin.post("/api/v1/events", eventBody("read your writes", service: "ryw"))
+        let list = try await cluster.nodes[follower]!.admin.get("/api/v1/incidents?q=read%20your%20writes")
+        XCTAssertEqual(list.json["incidents"]?.array?.count, 1, "\(list)")
+    }
+
+    func testKillingTheLeaderUnderLoadLosesNoAcknowledgedEvent() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let first = try await cluster.leader()
+        let acknowledged = Locked<Set<String>>([])
+        let stop = Locked(false)
+        // One writer per node, each posting events one after another; failures during the
+        // failover are fine, but every 202 must survive.
+        let clients = (1...3).map { cluster.nodes[$0]!.admin }
+        let writers = (1...3).map { id in
+            let client = clients[id - 1]
+            return Task {
+                var n = 0
+                while !stop.value {
+                    n += 1
+                    let title = "load \(id)-\(n)"
+                    if let answer = try? await client.send(.POST, "/api/v1/events", body: Array(eventBody(title, service: "load-\(id)-\(n)").utf8), timeoutSeconds: 5),
+                        answer.status == 202
+                    {
+                        acknowledged.withLock { _ = $0.insert(title) }
+                    } else {
+                        try? await Task.sleep(nanoseconds: 20_000_000)
+                    }
+                }
+            }
+        }
+        try await Task.sleep(nanoseconds: 700_000_000)
+        await cluster.nodes[first]!.crash()
+        let second = try await cluster.leader(among: Set(1...3).subtracting([first]))
+        XCTAssertNotEqual(second, first)
+        try await Task.sleep(nanoseconds: 700_000_000)
+        try await cluster.nodes[first]!.start()
+        try await Task.sleep(nanoseconds: 500_000_000)
+        stop.withLock { $0 = true }
+        for writer in writers { await writer.value }
+        let leader = try await cluster.leader()
+        let commit = try await cluster.commitIndex(of: leader)
+        let expected = acknowledged.value
+        XCTAssertGreaterThan(expected.count, 30)
+        for id in 1...3 {
+            let titles = try await cluster.titles(on: id, appliedAtLeast: commit)
+            let missing = expected.subtracting(titles)
+            XCTAssertEqual(missing, [], "node \(id) lost acknowledged events")
+        }
+    }
+
+    func testAPausedMinorityDoesNotStopTheClusterAndAPausedLeaderIsReplaced() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        let follower = leader % 3 + 1
+        let third = follower % 3 + 1
+        // A paused follower: the other two go on.
+        kill(cluster.nodes[follower]!.process!.pid, SIGSTOP)
+        let during = try await cluster.nodes[third]!.admin.post("/api/v1/events", eventBody("minority paused", service: "p1"))
+        XCTAssertEqual(during.status, 202, "\(during)")
+        kill(cluster.nodes[follower]!.process!.pid, SIGCONT)
+
+        // A paused leader: the others elect a new one; when it resumes it follows.
+        kill(cluster.nodes[leader]!.process!.pid, SIGSTOP)
+        let next = try await cluster.leader(among: [follower, third])
+        XCTAssertNotEqual(next, leader)
+        let afterPause = try await cluster.nodes[third]!.admin.post("/api/v1/events", eventBody("leader paused", service: "p2"))
+        XCTAssertEqual(afterPause.status, 202, "\(afterPause)")
+        kill(cluster.nodes[leader]!.process!.pid, SIGCONT)
+        let settled = try await cluster.leader()
+        XCTAssertEqual(settled, next, "the resumed old leader follows the new one")
+        let commit = try await cluster.commitIndex(of: settled)
+        let titles = try await cluster.titles(on: leader, appliedAtLeast: commit)
+        XCTAssertTrue(titles.isSuperset(of: ["minority paused", "leader paused"]))
+    }
+
+    func testALearnerJoinsIsPromotedTakesLeadershipAndAnotherMemberIsRemoved() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        for i in 0..<5 { _ = try await cluster.nodes[leader]!.admin.post("/api/v1/events", eventBody("before join \(i)", service: "j\(i)")) }
+        let (joiner, peerPort) = try cluster.addJoiner(id: 4, region: "far-away")
+        try await joiner.start()
+        let via = leader % 3 + 1
+        let added = try await cluster.nodes[via]!.admin.post(
+            "/api/v1/cluster/members", #"{"id": 4, "address": "127.0.0.1:\#(peerPort)", "region": "far-away", "api_address": "\#(joiner.baseURL)"}"#)
+        XCTAssertEqual(added.status, 201, "\(added)")
+        let commit = try await cluster.commitIndex(of: leader)
+        let learnerTitles = try await cluster.titles(on: 4, appliedAtLeast: commit)
+        XCTAssertEqual(learnerTitles.count, 5, "the learner caught up and serves local reads")
+
+        let promoted = try await cluster.nodes[leader]!.admin.post("/api/v1/cluster/members/4/promote")
+        XCTAssertEqual(promoted.status, 200, "\(promoted)")
+        let transfer = try await cluster.nodes[via]!.admin.post("/api/v1/cluster/leader/transfer", #"{"target": 4}"#)
+        XCTAssertEqual(transfer.status, 202, "\(transfer)")
+        let moved = await eventually(10) { await cluster.leaderSeen(by: 4) == 4 }
+        XCTAssertTrue(moved, "leadership moved to the promoted member")
+
+        let removed = try await cluster.nodes[4]!.admin.send(.DELETE, "/api/v1/cluster/members/\(via)")
+        XCTAssertEqual(removed.status, 204, "\(removed)")
+        let status = try await cluster.nodes[4]!.admin.get("/api/v1/cluster?consistency=local")
+        let members = (status.json["members"]?.array ?? []).compactMap { $0["id"]?.int }.sorted()
+        XCTAssertEqual(members, [1, 2, 3, 4].filter { $0 != via })
+        let far = status.json["members"]?.array?.first { $0["id"]?.int == 4 }
+        XCTAssertEqual(far?["region"]?.string, "far-away")
+    }
+
+    func testLeadershipReturnsToThePreferredRegionAfterAFailover() async throws {
+        let cluster = try IncidentdCluster(
+            cleanup: cleanup, count: 3, regions: ["us-east", "eu-west", "ap-south"], extra: ["--preferred-leader-regions", "eu-west"])
+        try await cluster.startAll()
+        let settled = await eventually(15) { await cluster.leaderSeen(by: 1) == 2 }
+        XCTAssertTrue(settled, "the eu-west member leads")
+        await cluster.nodes[2]!.crash()
+        let interim = try await cluster.leader(among: [1, 3])
+        XCTAssertNotEqual(interim, 2)
+        try await cluster.nodes[2]!.start()
+        let back = await eventually(20) {
+            let one = await cluster.leaderSeen(by: 1)
+            let three = await cluster.leaderSeen(by: 3)
+            return one == 2 && three == 2
+        }
+        XCTAssertTrue(back, "leadership returns to eu-west once its member caught up")
+    }
+
+    func testAPeerOfAnotherClusterIsRefusedWithTheReasonLogged() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        _ = try await cluster.leader()
+        // A node of another cluster dials node 2 (the lower id dials, so it calls itself 1).
+        let port = try IncidentdProcess.freeLoopbackPort()
+        let stranger = try IncidentdNode(
+            cleanup: cleanup,
+            extraArguments: [
+                "--node-id", "1", "--cluster-id", "other-cluster", "--peer-listen", "127.0.0.1:\(port)",
+                "--peers", "1=127.0.0.1:\(port)@x,2=127.0.0.1:\(cluster.peerPorts[2]!)@x",
+            ])
+        try await stranger.start()
+        let refused = await eventually(10) { stranger.logs.lowercased().contains("cluster") && stranger.logs.lowercased().contains("refused") }
+        XCTAssertTrue(refused, "the stranger logs why it was refused:\n\(stranger.logs.suffix(2_000))")
+        let logged = await eventually(10) { cluster.nodes[2]!.logs.lowercased().contains("other-cluster") }
+        XCTAssertTrue(logged, "node 2 logs the refused cluster id:\n\(cluster.nodes[2]!.logs.suffix(2_000))")
+        let status = try await cluster.nodes[1]!.admin.get("/api/v1/cluster?consistency=local")
+        XCTAssertEqual(status.json["members"]?.array?.count, 3)
+    }
+
+    func testWithMutualTLSAPeerWithoutACertificateFromTheClusterCAIsRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("itest-tls-\(UUID().uuidString.prefix(8))").path
+        cleanup.removeAfterwards(directory)
+        let ca = try DevCertificates.makeCA(commonName: "itest cluster CA")
+        let caFiles = try ca.writePEM(to: directory)
+        var files: [Int: PEMFiles] = [:]
+        for id in 1...3 { files[id] = try ca.issueNodeCertificate(nodeName: "node-\(id)", hosts: ["127.0.0.1", "localhost"]).writePEM(to: directory) }
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3, extra: ["--tls-ca", caFiles.certificatePath, "--tls-require-client-cert"]) { id in
+            ["--tls-cert", files[id]!.certificatePath, "--tls-key", files[id]!.privateKeyPath]
+        }
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        let written = try await cluster.nodes[leader % 3 + 1]!.admin.post("/api/v1/events", eventBody("over mutual TLS", service: "tls"))
+        XCTAssertEqual(written.status, 202, "forwarding works over mTLS: \(written)")
+
+        // Another CA's certificate, then no TLS at all: both refused by node 2, which they dial.
+        let rogueCA = try DevCertificates.makeCA(commonName: "rogue CA")
+        let rogueDirectory = directory + "/rogue"
+        let rogueCAFiles = try rogueCA.writePEM(to: rogueDirectory)
+        let rogueFiles = try rogueCA.issueNodeCertificate(nodeName: "node-3", hosts: ["127.0.0.1"]).writePEM(to: rogueDirectory)
+        for extra in [
+            ["--tls-ca", rogueCAFiles.certificatePath, "--tls-cert", rogueFiles.certificatePath, "--tls-key", rogueFiles.privateKeyPath],
+            [String](),
+        ] {
+            let port = try IncidentdProcess.freeLoopbackPort()
+            let rogue = try IncidentdNode(
+                cleanup: cleanup,
+                extraArguments: [
+                    "--node-id", "1", "--cluster-id", cluster.clusterID, "--peer-listen", "127.0.0.1:\(port)",
+                    "--peers", "1=127.0.0.1:\(port)@x,2=127.0.0.1:\(cluster.peerPorts[2]!)@x",
+                ] + extra)
+            try await rogue.start()
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            let seen = await cluster.leaderSeen(by: 2)
+            XCTAssertEqual(seen, leader, "the cluster is undisturbed")
+            let readyAnswer = try await rogue.client(key: nil).get("/api/v1/ready")
+            XCTAssertEqual(readyAnswer.status, 503, "the rogue node never joined anyone: \(readyAnswer)")
+            await rogue.stop()
+        }
+    }
+}
