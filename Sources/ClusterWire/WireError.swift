@@ -1,5 +1,6 @@
 /// A ClusterWire failure. Match on `code`; `message` is for people and logs.
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong; stable across versions, safe to switch on.
     public enum Code: Sendable, Equatable {
         /// `WireConfig`/`WireLimits` failed validation, or TLS material could not be loaded.
         case invalidConfig
