@@ -30,5 +30,9 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    public init(code: Code, message: String) {
+        self.init(code, message)
+    }
+
     public var description: String { "\(code): \(message)" }
 }
