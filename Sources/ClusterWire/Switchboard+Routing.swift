@@ -79,13 +79,13 @@ extension Switchboard {
         link.reconnectTask?.cancel()
         link.reconnectTask = nil
         links.removeValue(forKey: link.id)
-        statusBoard.remove(link.id)
         link.dialing?.close(reason: "node \(link.id) is no longer a peer", isError: false)
         if let connection = link.connection {
             link.connection = nil
             connection.close(reason: "node \(link.id) is no longer a peer", isError: false)
             delegate.wire(peer: link.id, connected: false)
         }
+        statusBoard.remove(link.id)
     }
 
     // MARK: - Liveness

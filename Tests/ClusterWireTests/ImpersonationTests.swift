@@ -60,7 +60,14 @@ final class ImpersonationTests: XCTestCase {
     }
 
     func testTheNewestConnectionFromAPeerReplacesTheOldOne() async throws {
-        let nodes = try await startCluster(2)
+        // Node 1 redials slowly, so the impersonator holds the connection long enough to look at.
+        var slowRedial = fastLimits
+        slowRedial.reconnectBackoffMinMilliseconds = 600
+        slowRedial.reconnectBackoffMaxMilliseconds = 800
+        let two = try await startNode(2)
+        let one = try await startNode(1, peers: [2: two.address], limits: slowRedial)
+        two.wire.setPeers([1: one.address])
+        let nodes = [one, two]
         await eventually("connected") { nodes[1].wire.isConnected(to: 1) }
         // A second connection claiming node 1 (as after a restart the acceptor has not noticed).
         let raw = try await impersonate(1, of: nodes[1])

@@ -59,7 +59,7 @@ final class MisbehavingPeerTests: XCTestCase {
         await eventually("connected once") { (one.wire.status(of: 2)?.connectionsEstablished ?? 0) >= 1 }
         XCTAssertEqual(one.wire.status(of: 2)?.region, "r2")
         await eventually("idle noticed") { one.wire.status(of: 2)?.lastError?.contains("nothing heard") == true }
-        XCTAssertTrue(one.delegate.connectionEvents.contains { $0.peer == 2 && !$0.connected })
+        await eventually("disconnect reported") { one.delegate.connectionEvents.contains { $0.peer == 2 && !$0.connected } }
         await one.wire.shutdown()
         await fake.close()
     }
