@@ -47,10 +47,20 @@ extension Switchboard {
     }
 
     /// Membership changed: drop links that left (closing their connections), add new ones and
-    /// dial those we dial, redial peers whose address changed. Our own id is ignored.
+    /// dial those we dial, redial peers whose address changed. Our own id is ignored, and so are
+    /// entries with id 0, an empty host or an invalid port (logged as errors).
     func replacePeers(_ peers: [NodeID: PeerAddress]) {
         var wanted = peers
         wanted.removeValue(forKey: localID)
+        for (id, address) in wanted {
+            do {
+                guard id != 0 else { throw WireError(.invalidConfig, "peer id 0") }
+                try WireConfig.validate(address, what: "address of peer \(id)", allowPortZero: false)
+            } catch {
+                logger.error("ignoring an invalid peer", metadata: ["peer": "\(id)", "reason": "\(error)"])
+                wanted.removeValue(forKey: id)
+            }
+        }
         hasConfiguredPeers = !wanted.isEmpty
         for (id, link) in links where wanted[id] == nil && !(link.isLearned && !hasConfiguredPeers) {
             remove(link)
@@ -79,13 +89,13 @@ extension Switchboard {
         link.reconnectTask?.cancel()
         link.reconnectTask = nil
         links.removeValue(forKey: link.id)
-        statusBoard.remove(link.id)
         link.dialing?.close(reason: "node \(link.id) is no longer a peer", isError: false)
         if let connection = link.connection {
             link.connection = nil
             connection.close(reason: "node \(link.id) is no longer a peer", isError: false)
             delegate.wire(peer: link.id, connected: false)
         }
+        statusBoard.remove(link.id)
     }
 
     // MARK: - Liveness

@@ -181,9 +181,10 @@ final class Switchboard {
         link.status.zone = zone
         link.status.connectionsEstablished &+= 1
         link.status.lastHeardMonotonicMilliseconds = Int64(monotonicNanoseconds() / 1_000_000)
-        publish(link)
         logger.info("peer connected", metadata: ["peer": "\(link.id)", "region": "\(region)", "zone": "\(zone)"])
+        // The delegate hears first, so whoever sees the status also finds the event delivered.
         if !wasConnected { delegate.wire(peer: link.id, connected: true) }
+        publish(link)
     }
 
     /// `link` is the peer the connection was established with or dialing, if any.
@@ -200,9 +201,9 @@ final class Switchboard {
         if link.connection === connection {
             link.connection = nil
             link.status.connected = false
-            publish(link)
             logger.info("peer disconnected", metadata: ["peer": "\(link.id)", "reason": "\(reason)"])
             if !link.isRemoved { delegate.wire(peer: link.id, connected: false) }
+            publish(link)
         }
         scheduleReconnect(link)
     }

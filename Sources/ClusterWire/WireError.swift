@@ -1,5 +1,6 @@
 /// A ClusterWire failure. Match on `code`; `message` is for people and logs.
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong; stable across versions, safe to switch on.
     public enum Code: Sendable, Equatable {
         /// `WireConfig`/`WireLimits` failed validation, or TLS material could not be loaded.
         case invalidConfig
@@ -27,6 +28,10 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
+    }
+
+    public init(code: Code, message: String) {
+        self.init(code, message)
     }
 
     public var description: String { "\(code): \(message)" }

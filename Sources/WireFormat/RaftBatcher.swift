@@ -6,6 +6,7 @@ import RaftCore
 /// is returned in `oversized` (the caller drops and counts it; Raft's `maxSizePerMessageBytes`
 /// and `snapshotChunkBytes` should stay well below the frame limit).
 public enum RaftBatcher {
+    /// Frame payloads in send order with the number of messages in each, and what did not fit.
     public struct Output: Sendable {
         public var frames: [(kind: FrameKind, payload: [UInt8], messages: Int)] = []
         public var oversized: [Message] = []

@@ -134,7 +134,7 @@ final class LoopbackTests: XCTestCase {
         await eventually("mesh") { nodes[0].wire.isConnected(to: 3) }
         nodes[0].wire.setPeers([1: nodes[0].address, 2: nodes[1].address])
         await eventually("node 3 dropped") { nodes[0].wire.status(of: 3) == nil }
-        XCTAssertTrue(nodes[0].delegate.connectionEvents.contains { $0.peer == 3 && !$0.connected })
+        await eventually("disconnect reported") { nodes[0].delegate.connectionEvents.contains { $0.peer == 3 && !$0.connected } }
         nodes[0].wire.send([Message(from: 1, to: 3, term: 1, body: .timeoutNow)])
         await eventually("unroutable counted") { nodes[0].wire.unroutableMessages == 1 }
         await shutdownAll(nodes)

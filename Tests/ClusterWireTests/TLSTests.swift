@@ -47,6 +47,29 @@ final class TLSTests: XCTestCase {
         await shutdownAll(nodes)
     }
 
+    func testBulkReplicationOverMutualTLSArrivesCompleteAndInOrder() async throws {
+        let nodes = try await startCluster(2, tls: try material("bulk"))
+        await eventually("connected") { nodes[0].wire.isConnected(to: 2) }
+        var sent: [Message] = []
+        for batch in 0..<100 {
+            let messages = (0..<20).map { i -> Message in
+                let index = UInt64(batch * 20 + i + 1)
+                let data = Array("entry \(index) ".utf8) + Array(repeating: UInt8(truncatingIfNeeded: index), count: 1_000)
+                return Message(
+                    from: 1, to: 2, term: 1,
+                    body: .append(prevIndex: index - 1, prevTerm: 1, entries: [Entry(term: 1, index: index, data: data)], commit: index))
+            }
+            sent += messages
+            nodes[0].wire.send(messages)
+        }
+        await eventually("all 2,000 delivered") { nodes[1].delegate.messages.count == sent.count }
+        XCTAssertEqual(nodes[1].delegate.messages, sent)
+        let status = try XCTUnwrap(nodes[0].wire.status(of: 2))
+        XCTAssertEqual(status.droppedFrames, 0)
+        XCTAssertGreaterThan(status.compressedFrames, 0, "20 KB batches of repetitive entries compress")
+        await shutdownAll(nodes)
+    }
+
     func testServerOnlyTLSWorksWithoutClientCertificateRequirement() async throws {
         let nodes = try await startCluster(2, tls: try material("server-only", requireClientCertificate: false))
         await eventually("connected over TLS") { nodes[0].wire.isConnected(to: 2) }
