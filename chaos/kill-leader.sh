@@ -35,6 +35,7 @@ fi
 export SKIP_BUILD=1
 BIN_DIR="$(swift build -c release --show-bin-path)"
 export INCIDENTD="$BIN_DIR/incidentd"
+BIN="$INCIDENTD"
 
 cleanup() {
     [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null || true

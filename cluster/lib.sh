@@ -57,7 +57,9 @@ start_node() {
         --cluster-id "$(jq -r .cluster_id "$topology")" --region "$region" --zone "$zone" \
         --peer-listen "$peer" --advertise-api "http://$api" \
         --rate-limit-rps "${RATE_LIMIT_RPS:-1000000}" --rate-limit-burst "${RATE_LIMIT_BURST:-1000000}" \
-        ${TICK_MS:+--tick-interval-ms "$TICK_MS"} ${ELECTION_TICKS:+--election-ticks "$ELECTION_TICKS"} \
+        --tick-interval-ms "${TICK_MS:-$(jq -r '.timing.tick_ms // 100' "$topology")}" \
+        --election-ticks "${ELECTION_TICKS:-$(jq -r '.timing.election_ticks // 10' "$topology")}" \
+        --heartbeat-ticks "$(jq -r '.timing.heartbeat_ticks // 1' "$topology")" \
         "${extra[@]}" ${INCIDENTD_EXTRA_ARGS:-} >>"$dir/node-$id/incidentd.log" 2>&1 &
     echo $! >"$dir/node-$id/pid"
 }
