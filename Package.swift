@@ -151,6 +151,7 @@ let package = Package(
         .target(
             name: "IncidentControl",
             dependencies: [
+                "DevCertificates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -262,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "IncidentctlTests",
             dependencies: [
-                "IncidentControl", "IncidentdTesting",
+                "IncidentControl", "IncidentdTesting", "DevCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -62,6 +62,7 @@ start_node() {
         --heartbeat-ticks "$(jq -r '.timing.heartbeat_ticks // 1' "$topology")" \
         "${extra[@]}" ${INCIDENTD_EXTRA_ARGS:-} >>"$dir/node-$id/incidentd.log" 2>&1 &
     echo $! >"$dir/node-$id/pid"
+    disown "$!" 2>/dev/null || true  # a drill's kill -9 is not a job-control event worth a message
 }
 
 # Stops node $2 with signal $3 (TERM by default) if this script family started it.

@@ -13,10 +13,9 @@ public struct Incidentctl: ParsableCommand {
             1 refused by the server or a local file error, 3 no endpoint reachable, 64 usage.
             """,
         version: version,
-        // `certs` is reserved for the certificate tooling and will join this list.
         subcommands: [
             ClusterCommand.self, MemberCommand.self, LeaderCommand.self, SnapshotCommand.self, IncidentsCommand.self,
-            EventsCommand.self,
+            EventsCommand.self, CertsCommand.self,
         ]
     )
 
