@@ -26,38 +26,7 @@ extension ConsensusLoop {
         }
     }
 
-    /// Keeps the dispatch lease with this leader: takes it once it is free or expired (by the
-    /// leader's clock), renews it when a third of its time is left beyond the reserve.
-    func maintainDispatchLease() {
-        guard raft.isLeader, !leaseGrantInFlight else { return }
-        let now = clock()
-        let lease = state.dispatchLeases[Self.dispatchScope]
-        let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3
-        let wanted: Bool
-        if let lease {
-            let left = lease.expiresAt.millisecondsSinceEpoch - now
-            wanted = lease.holder == config.nodeID ? left < renewBelow : left <= 0
-        } else {
-            wanted = true
-        }
-        guard wanted else { return }
-        leaseGrantInFlight = true
-        let expiresAt = Timestamp(millisecondsSinceEpoch: max(now, lastStamp) + config.dispatchLeaseMilliseconds)
-        proposeCluster(.grantDispatchLease(scope: Self.dispatchScope, holder: config.nodeID, expiresAt: expiresAt)) { [self] _ in
-            leaseGrantInFlight = false  // answered on the loop thread
-        }
-    }
-
-    /// Whether this node may start delivery attempts now: it holds the lease with more than the
-    /// reserve left, so every attempt it starts ends before anyone else may start one.
-    var holdsDispatchLease: Bool {
-        guard let lease = state.dispatchLeases[Self.dispatchScope], lease.holder == config.nodeID else { return false }
-        return lease.expiresAt.millisecondsSinceEpoch - clock() > config.dispatchLeaseReserveMilliseconds
-    }
-
-    static let dispatchScope = "*"
-
-    private func proposeCluster(_ command: ClusterCommand, reply: @escaping @Sendable (Result<LogIndex, NodeError>) -> Void) {
+    func proposeCluster(_ command: ClusterCommand, reply: @escaping @Sendable (Result<LogIndex, NodeError>) -> Void) {
         let envelope = Envelope(stamp: nextStamp(), requestID: "", body: .cluster(command))
         do {
             let index = try raft.propose(envelope.encoded())

@@ -102,10 +102,9 @@ extension ConsensusLoop {
         defer { wasLeader = isLeader }
         guard isLeader != wasLeader else { return }
         if isLeader {
-            // A new leader owns the timers and the outbox: rebuild both from replicated state and
-            // fire or deliver whatever became due while nobody led.
+            // A new leader owns the timers: rebuild them from replicated state and fire whatever
+            // became due while nobody led. (The outbox is rebuilt when a dispatch lease is gained.)
             scheduler.rebuild(from: state.machine)
-            deliveries.rebuild(from: state.machine)
             logger.info("became leader", metadata: ["term": "\(raft.term)", "timers": "\(scheduler.pendingCount)", "outbox": "\(deliveries.depth)"])
         } else {
             for (_, waiter) in waiting { waiter.fail(NodeError(.uncertain, "leadership was lost; retry", leaderHint: soft.leader)) }
@@ -154,9 +153,17 @@ extension ConsensusLoop {
 
     // MARK: - Deliveries
 
+    /// Starts the deliveries this node's dispatch leases cover (see `ConsensusLoop+Dispatch`).
     func startDeliveries() {
         guard let delivery else { return }
-        for id in deliveries.takeStartable(now: Self.monotonicMilliseconds(), limit: config.maxConcurrentDeliveries) {
+        let held = heldDispatchScopes()
+        noteLeaseChanges(held)
+        // Ids whose intent is gone or finished are taken too, and dropped below.
+        let startable = deliveries.takeStartable(now: Self.monotonicMilliseconds(), limit: config.maxConcurrentDeliveries) { id in
+            guard let intent = state.machine.notification(id), !intent.state.isTerminal else { return true }
+            return held.contains(dispatchScope(ofNotification: id))
+        }
+        for id in startable {
             guard let intent = state.machine.notification(id), !intent.state.isTerminal,
                 let channel = state.machine.config.channels[intent.channel], let incident = state.machine.incident(intent.incident)
             else {
@@ -165,7 +172,7 @@ extension ConsensusLoop {
             }
             var attempt = intent
             if intent.state == .pending {
-                propose([Inbox.Proposal(command: .recordDelivery(notification: id, report: .dispatched, actor: .system), requestID: "", reply: nil)])
+                proposeInternal(.recordDelivery(notification: id, report: .dispatched, actor: .system))
                 // The receiver sees the attempt being made, which the `.dispatched` record just
                 // proposed counts (else a first retry would be announced as attempt 1 again).
                 attempt.state = .dispatched

@@ -76,8 +76,13 @@ final class ConsensusLoop: @unchecked Sendable {
     var announcedMembers: [MemberInfo] = []
     /// Founders this leader already proposed into the member directory.
     var proposedFounders: Set<NodeID> = []
-    /// A dispatch-lease grant is proposed and not yet answered.
-    var leaseGrantInFlight = false
+    /// Dispatch-lease grants proposed and not yet answered, by scope.
+    var leaseGrantsInFlight: Set<String> = []
+    /// The dispatch scopes this node held at the end of the last turn.
+    var heldScopes: Set<String> = []
+    /// Hands a command this node made up (a delivery report on a follower) to the leader;
+    /// set by `IncidentNode` to its forwarding `submit`.
+    var forwardInternal: (@Sendable (Command) -> Void)?
 
     init(
         config: NodeConfig, logger: Logger, clock: @escaping @Sendable () -> Int64, delivery: (any NotificationDelivery)?,
@@ -169,7 +174,11 @@ final class ConsensusLoop: @unchecked Sendable {
             for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
             var proposals = work.proposals
             for (id, report) in work.deliveryReports {
-                proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))
+                if raft.isLeader {
+                    proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))
+                } else {
+                    proposeInternal(.recordDelivery(notification: id, report: report, actor: .system))
+                }
                 scheduleRetryIfNeeded(id, report)
             }
             if raft.isLeader { proposals += dueTimerProposals() }
@@ -181,10 +190,10 @@ final class ConsensusLoop: @unchecked Sendable {
             processReady()
             if raft.isLeader {
                 ensureFoundersInDirectory()
-                maintainDispatchLease()
+                maintainDispatchLeases()
                 processReady()
-                if holdsDispatchLease { startDeliveries() }
             }
+            startDeliveries()
             maybeSnapshot()
         }
         shutDown()

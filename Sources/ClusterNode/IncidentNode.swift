@@ -30,12 +30,17 @@ public final class IncidentNode: Sendable {
         self.config = config
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
+        let weakNode = WeakNode()
+        loop.forwardInternal = { command in
+            Task { _ = try? await weakNode.node?.submit(command) }
+        }
         let finished = self.finished
         let thread = Thread {
             loop.run()
             finished.signal()
         }
         thread.name = "incidentd-consensus"
+        weakNode.set(self)
         thread.start()
     }
 
@@ -246,6 +251,17 @@ public final class IncidentNode: Sendable {
             }
         }
     }
+}
+
+/// The node as the loop's callbacks see it: without keeping it alive.
+private final class WeakNode: Sendable {
+    private let reference = Mutex<Reference>(Reference())
+    private struct Reference: @unchecked Sendable {
+        // @unchecked: only read and written under `reference`'s lock.
+        weak var node: IncidentNode?
+    }
+    func set(_ node: IncidentNode) { reference.withLock { $0.node = node } }
+    var node: IncidentNode? { reference.withLock { $0.node } }
 }
 
 /// A snapshot of the replicated state for safekeeping: the bytes and the log position they hold.

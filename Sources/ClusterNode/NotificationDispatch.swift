@@ -32,6 +32,17 @@ struct DeliveryQueue: Sendable {
         retries = []
     }
 
+    /// Queues every live intent not already queued, in flight or waiting for a retry (a node
+    /// that just gained a dispatch lease takes over what the previous holder left).
+    mutating func refill(from machine: IncidentStateMachine) {
+        var known = inFlight.union(ready)
+        known.formUnion(retries.map(\.id))
+        for intent in machine.liveNotifications() where !intent.state.isTerminal && !known.contains(intent.id) {
+            ready.append(intent.id)
+            known.insert(intent.id)
+        }
+    }
+
     mutating func update(with effects: Effects) {
         ready.append(contentsOf: effects.notificationsQueued)
         if !effects.notificationsCancelled.isEmpty {
@@ -45,19 +56,26 @@ struct DeliveryQueue: Sendable {
 
     mutating func finished(_ id: UInt64) { inFlight.remove(id) }
 
-    /// Ids to start now, at most `limit` in flight.
-    mutating func takeStartable(now: Int64, limit: Int) -> [UInt64] {
+    /// Ids to start now, at most `limit` in flight, among those `mine` accepts (the rest stay
+    /// queued: another node's dispatch lease covers them, and this node may hold it later).
+    mutating func takeStartable(now: Int64, limit: Int, mine: (UInt64) -> Bool = { _ in true }) -> [UInt64] {
         if !retries.isEmpty {
             let due = retries.filter { $0.at <= now }
             retries.removeAll { $0.at <= now }
             ready.append(contentsOf: due.map(\.id))
         }
         var started: [UInt64] = []
-        while inFlight.count < limit, let id = ready.popFirst() {
-            guard !inFlight.contains(id) else { continue }
+        var kept: Deque<UInt64> = []
+        while let id = ready.popFirst() {
+            if inFlight.contains(id) { continue }
+            if inFlight.count >= limit || !mine(id) {
+                kept.append(id)
+                continue
+            }
             inFlight.insert(id)
             started.append(id)
         }
+        ready = kept
         return started
     }
 

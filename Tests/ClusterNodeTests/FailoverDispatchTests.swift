@@ -121,4 +121,51 @@ final class FailoverDispatchTests: XCTestCase {
         cluster.board.heal(first)
         await cluster.shutdown()
     }
+
+    func testPagesLeaveFromTheIncidentsRegionWhileAHealthyMemberIsThereElseFromTheLeader() async throws {
+        let clock = ManualClock()
+        let log = AttemptLog()
+        let cluster = try LocalCluster(
+            count: 3, regions: ["us-east", "eu-west", "ap-south"], clock: clock,
+            delivery: { SlowDelivery(node: $0, log: log, seconds: 0.01) }, configure: { $0.preferredLeaderRegions = ["us-east"] })
+        var leader = try await cluster.leader()
+        let settled = await eventually { (try? await cluster.leader()) == 1 }
+        XCTAssertTrue(settled, "us-east leads")
+        leader = 1
+        try await configure(cluster.nodes[leader]!)
+        // A lease granted by the first leader of the cluster's start stays with its holder until
+        // it runs out; let every lease start afresh under the settled leader.
+        clock.advance(byMilliseconds: 9_000)
+        let regranted = await eventually {
+            (try? await cluster.nodes[leader]!.read(.local) { $0.state.dispatchLeases["*"]?.holder }) == leader
+        }
+        XCTAssertTrue(regranted)
+
+        func ingest(_ title: String, region: String?) async throws {
+            var e = event(title)
+            if let region { e.tags["region"] = region }
+            _ = try await cluster.nodes[leader]!.submit(.ingest(events: [e], actor: .user("test")))
+        }
+        try await ingest("eu model drift", region: "eu-west")
+        try await ingest("no region", region: nil)
+        try await ingest("somewhere else", region: "mars")
+        let paged = await eventually { log.all.filter { $0.ended != nil }.count >= 3 }
+        XCTAssertTrue(paged, "three pages")
+        let byTitle = Dictionary(log.all.map { ($0.request.incident.title, $0.node) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(byTitle["eu model drift"], 2, "the eu-west member pages for eu-west incidents")
+        XCTAssertEqual(byTitle["no region"], leader, "no region: the leader")
+        XCTAssertEqual(byTitle["somewhere else"], leader, "a region without members: the leader")
+
+        // The eu-west member goes away: once its lease ran out, eu-west pages leave from the leader.
+        await cluster.stop(2)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        clock.advance(byMilliseconds: 9_000)
+        try await ingest("eu after failure", region: "eu-west")
+        let fallback = await eventually { log.all.contains { $0.request.incident.title == "eu after failure" && $0.ended != nil } }
+        XCTAssertTrue(fallback, "an eu-west page went out although no eu-west member is up")
+        XCTAssertEqual(log.all.first { $0.request.incident.title == "eu after failure" }?.node, leader)
+        assertNoConcurrentDelivery(log)
+        await cluster.shutdown()
+    }
 }
+

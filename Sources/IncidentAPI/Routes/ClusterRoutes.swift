@@ -12,8 +12,15 @@ extension Endpoints {
     func addClusterRoutes(to routes: RouteList) {
         routes.add(.get, "/api/v1/cluster") { request, _ in
             _ = try await authorize(request, for: .read)
-            let (status, members) = try await read(.local) { ($0.status, $0.state.members.sorted) }
-            return .json(Self.clusterJSON(status, members: members))
+            let (status, members, leases) = try await read(.local) { ($0.status, $0.state.members.sorted, $0.state.dispatchLeases) }
+            var json = Self.clusterJSON(status, members: members)
+            if case .object(var object) = json {
+                object["dispatch_leases"] = .array(leases.keys.sorted().map { scope in
+                    ["scope": .string(scope), "holder": .int(leases[scope]!.holder), "expires_at": .string(leases[scope]!.expiresAt.rfc3339)]
+                })
+                json = .object(object)
+            }
+            return .json(json)
         }
         routes.add(.post, "/api/v1/cluster/members") { request, _ in
             _ = try await authorize(request, for: .configure)

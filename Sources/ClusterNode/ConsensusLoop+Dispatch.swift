@@ -1,0 +1,98 @@
+import IncidentCore
+import RaftCore
+
+/// Who delivers which notification: dispatch leases in replicated state.
+///
+/// Scope `"*"` covers incidents without a region (or in a region where no member runs) and is
+/// always the leader's. Scope `"region:<r>"` covers incidents labelled `region=<r>` (label or
+/// tag) and goes to a healthy member in `<r>` — the current holder while it stays healthy, else
+/// the lowest id there — or, when none is healthy, to the leader ("else anywhere"). Only the
+/// leader proposes grants and renewals (it sees every member's health); a lease moves to another
+/// holder only after it expired by the leader's clock, and a holder starts an attempt only while
+/// more than `dispatchLeaseReserveMilliseconds` is left by its own clock, so no notification is
+/// ever being delivered by two nodes at once.
+extension ConsensusLoop {
+    static let globalScope = "*"
+    static func regionScope(_ region: String) -> String { "region:" + region }
+
+    /// Current members (voters and learners) with what the directory or configuration knows.
+    var currentMembers: [MemberInfo] {
+        let ids = raft.confState.voters.union(raft.confState.learners)
+        var byID: [NodeID: MemberInfo] = [:]
+        for info in config.initialMembers where ids.contains(info.id) { byID[info.id] = info }
+        for info in state.members.sorted where ids.contains(info.id) { byID[info.id] = info }
+        return byID.keys.sorted().map { byID[$0]! }
+    }
+
+    var memberRegions: Set<String> { Set(currentMembers.map(\.region).filter { !$0.isEmpty }) }
+
+    func dispatchScope(ofNotification id: UInt64) -> String {
+        guard let intent = state.machine.notification(id), let incident = state.machine.incident(intent.incident) else { return Self.globalScope }
+        let region = incident.labels["region"] ?? incident.tags["region"] ?? ""
+        guard !region.isEmpty, memberRegions.contains(region) else { return Self.globalScope }
+        return Self.regionScope(region)
+    }
+
+    /// The scopes this node may start deliveries for now.
+    func heldDispatchScopes() -> Set<String> {
+        let now = clock()
+        var held: Set<String> = []
+        for (scope, lease) in state.dispatchLeases
+        where lease.holder == config.nodeID && lease.expiresAt.millisecondsSinceEpoch - now > config.dispatchLeaseReserveMilliseconds {
+            held.insert(scope)
+        }
+        return held
+    }
+
+    /// On gaining a scope, queue whatever the previous holder left undelivered.
+    func noteLeaseChanges(_ held: Set<String>) {
+        if !held.subtracting(heldScopes).isEmpty { deliveries.refill(from: state.machine) }
+        heldScopes = held
+    }
+
+    /// The leader keeps every scope's lease granted and renewed.
+    func maintainDispatchLeases() {
+        guard raft.isLeader else { return }
+        let now = clock()
+        var desired: [String: NodeID] = [Self.globalScope: config.nodeID]
+        let members = currentMembers
+        for region in memberRegions {
+            let scope = Self.regionScope(region)
+            let healthy = members.filter { $0.region == region && isHealthy($0.id) }.map(\.id)
+            if let current = state.dispatchLeases[scope]?.holder, healthy.contains(current) {
+                desired[scope] = current
+            } else {
+                desired[scope] = healthy.min() ?? config.nodeID
+            }
+        }
+        let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3
+        for scope in desired.keys.sorted() where !leaseGrantsInFlight.contains(scope) {
+            let holder = desired[scope]!
+            if let lease = state.dispatchLeases[scope] {
+                let left = lease.expiresAt.millisecondsSinceEpoch - now
+                // Renew the holder's lease in time; hand it to another only once it ran out.
+                guard lease.holder == holder ? left < renewBelow : left <= 0 else { continue }
+            }
+            leaseGrantsInFlight.insert(scope)
+            let expiresAt = Timestamp(millisecondsSinceEpoch: max(now, lastStamp) + config.dispatchLeaseMilliseconds)
+            proposeCluster(.grantDispatchLease(scope: scope, holder: holder, expiresAt: expiresAt)) { [self] _ in
+                leaseGrantsInFlight.remove(scope)  // answered on the loop thread
+            }
+        }
+    }
+
+    /// This node, or a member the leader heard from within the last election timeout.
+    func isHealthy(_ id: NodeID) -> Bool {
+        id == config.nodeID || (raft.followerStatus[id]?.recentActive ?? false)
+    }
+
+    /// A command this node makes up itself (delivery reports): proposed here when leading, else
+    /// handed to the leader like any write.
+    func proposeInternal(_ command: Command) {
+        if raft.isLeader {
+            propose([Inbox.Proposal(command: command, requestID: "", reply: nil)])
+        } else {
+            forwardInternal?(command)
+        }
+    }
+}
