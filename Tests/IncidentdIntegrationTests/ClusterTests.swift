@@ -215,4 +215,32 @@ final class ClusterTests: IncidentdTestCase {
             await rogue.stop()
         }
     }
+
+    func testAnEscalationDueDuringAFailoverFiresExactlyOnce() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let first = try await cluster.leader()
+        let webhook = try await WebhookReceiver.start(cleanup: cleanup)
+        try await OnCallConfiguration.apply(to: cluster.nodes[first]!, webhook: webhook, mail: nil)
+        let via = first % 3 + 1
+        let posted = try await cluster.nodes[via]!.admin.post("/api/v1/events", OnCallConfiguration.event(title: "chat-api p99 over SLO"))
+        XCTAssertEqual(posted.status, 202, "\(posted)")
+        let levelOne = await eventually(15) { webhook.requests(event: "incident.triggered").count == 1 }
+        XCTAssertTrue(levelOne, "level 1 was not paged")
+        // Let the delivery report commit (a page whose report is lost is delivered again, with
+        // the same idempotency key: at-least-once towards receivers that deduplicate).
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+
+        // The leader dies; level 2 falls due (every node's clock moves 6 minutes) before anyone leads.
+        await cluster.nodes[first]!.crash()
+        for id in 1...3 { try cluster.nodes[id]!.advanceClock(byMilliseconds: OnCallConfiguration.levelOneDelayMilliseconds + 60_000) }
+        let second = try await cluster.leader(among: Set(1...3).subtracting([first]))
+        let escalated = await eventually(20) { !webhook.requests(event: "incident.escalated").isEmpty }
+        XCTAssertTrue(escalated, "level 2 was not paged after the failover:\n\(cluster.nodes[second]!.logs.suffix(2_000))")
+        try await cluster.nodes[first]!.start()
+        _ = try await cluster.leader()
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        XCTAssertEqual(webhook.requests(event: "incident.escalated").count, 1, "level 2 paged more than once")
+        XCTAssertEqual(webhook.requests(event: "incident.triggered").count, 1, "level 1 paged again")
+    }
 }
