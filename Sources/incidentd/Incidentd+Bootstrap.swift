@@ -124,8 +124,18 @@ extension Incidentd {
             : WireTLS(
                 caCertificatePath: settings.tlsCa, certificatePath: settings.tlsCert, privateKeyPath: settings.tlsKey,
                 requireClientCertificate: settings.tlsRequireClientCert)
+        var limits = WireLimits.default
+        if let value = settings.wireLimits["wire_max_frame_bytes"] { limits.maxFrameBytes = value }
+        if let value = settings.wireLimits["wire_max_queued_bytes_per_peer"] { limits.maxQueuedBytesPerPeer = value }
+        if let value = settings.wireLimits["wire_max_queued_frames_per_peer"] { limits.maxQueuedFramesPerPeer = value }
+        if let value = settings.wireLimits["wire_compression_threshold_bytes"] { limits.compressionThresholdBytes = value }
+        if let value = settings.wireLimits["wire_connect_timeout_ms"] { limits.connectTimeoutMilliseconds = value }
+        if let value = settings.wireLimits["wire_handshake_timeout_ms"] { limits.handshakeTimeoutMilliseconds = value }
+        if let value = settings.wireLimits["wire_ping_interval_ms"] { limits.pingIntervalMilliseconds = value }
+        if let value = settings.wireLimits["wire_idle_timeout_ms"] { limits.idleTimeoutMilliseconds = value }
+        if let value = settings.wireLimits["wire_max_pending_requests_per_peer"] { limits.maxPendingRequestsPerPeer = value }
         return WireConfig(
             identity: WireIdentity(clusterID: settings.clusterId, nodeID: NodeID(settings.nodeId), region: settings.region, zone: settings.zone),
-            listen: PeerAddress(host: host, port: port), peers: peers, tls: tls)
+            listen: PeerAddress(host: host, port: port), peers: peers, tls: tls, limits: limits)
     }
 }

@@ -47,6 +47,20 @@ struct Settings: Sendable, Equatable {
     var tlsCert = ""
     var tlsKey = ""
     var tlsRequireClientCert = false
+    /// Peer-port limits (`WireLimits`, docs/PROTOCOL.md §2.11), by their wire names; unset keep
+    /// the defaults.
+    var wireLimits: [String: Int] = [:]
+    static let wireLimitKeys = [
+        "wire_max_frame_bytes",
+        "wire_max_queued_bytes_per_peer",
+        "wire_max_queued_frames_per_peer",
+        "wire_compression_threshold_bytes",
+        "wire_connect_timeout_ms",
+        "wire_handshake_timeout_ms",
+        "wire_ping_interval_ms",
+        "wire_idle_timeout_ms",
+        "wire_max_pending_requests_per_peer",
+    ]
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
@@ -56,7 +70,7 @@ struct Settings: Sendable, Equatable {
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
         "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
         "tls_require_client_cert",
-    ]
+    ] + wireLimitKeys
 
     /// Applies one named value (from the file or the environment); throws naming the source.
     mutating func set(_ key: String, _ value: String, source: String) throws {
@@ -109,6 +123,7 @@ struct Settings: Sendable, Equatable {
         case "tls_cert": tlsCert = value
         case "tls_key": tlsKey = value
         case "tls_require_client_cert": tlsRequireClientCert = try bool()
+        case let key where Self.wireLimitKeys.contains(key): wireLimits[key] = try int()
         default: throw SettingsError("\(source): unknown setting \"\(key)\" (known: \(Self.keys.joined(separator: ", ")))")
         }
     }

@@ -33,6 +33,26 @@ final class StartupTests: IncidentdTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: node.dataDirectory + "/raft"), "nothing is created before the settings are valid")
     }
 
+    func testBadClusterSettingsAreRefusedNamingTheSetting() async throws {
+        let node = try IncidentdNode(cleanup: cleanup)
+        let peer = try IncidentdProcess.freeLoopbackPort()
+        let cases: [(arguments: [String], environment: [String: String], expected: String)] = [
+            (["--peers", "1=127.0.0.1:\(peer)@eu"], [:], "peer_listen is required"),
+            (["--peer-listen", "127.0.0.1:\(peer)", "--peers", "2=127.0.0.1:9@eu"], [:], "peers must include this node"),
+            (["--peer-listen", "127.0.0.1:\(peer)", "--peers", "1=nohost@eu"], [:], "is not id=host:port@region"),
+            (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem"], [:], "tls_ca, tls_cert and tls_key go together"),
+            (["--peer-listen", "127.0.0.1:\(peer)"], ["INCIDENTD_WIRE_MAX_FRAME_BYTES": "12"], "maxFrameBytes"),
+            (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], [:], "/nonexistent/"),
+        ]
+        for (arguments, environment, expected) in cases {
+            let run = try node.launch(arguments: ["--data-dir", node.dataDirectory, "--port", String(node.port)] + arguments, environment: environment)
+            let exited = await run.waitForExit(seconds: 20)
+            XCTAssertTrue(exited, "\(arguments): started")
+            XCTAssertNotEqual(run.exitStatus, 0, "\(arguments)")
+            XCTAssertTrue(run.standardError.contains(expected), "\(arguments): expected \"\(expected)\" in: \(run.standardError.suffix(1_000))")
+        }
+    }
+
     func testTheFirstStartPrintsAnAdminKeyThatWorksAndLaterStartsDoNot() async throws {
         let node = try IncidentdNode(cleanup: cleanup)
         try await node.start(environment: [:])
