@@ -27,15 +27,7 @@ DIR="$(cluster_dir "$TOPOLOGY")"
 WORK="$(mktemp -d /var/tmp/kill-leader.XXXXXX)"
 LOAD_PID=""
 
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-    ./scripts/install-deps.sh >/dev/null
-    swift build -c release --product incidentd >&2
-    swift build -c release --product incident-bench >&2
-fi
-export SKIP_BUILD=1
-BIN_DIR="$(swift build -c release --show-bin-path)"
-export INCIDENTD="$BIN_DIR/incidentd"
-BIN="$INCIDENTD"
+release_binaries
 
 cleanup() {
     [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null || true

@@ -19,14 +19,7 @@ DURATION=${DURATION:-10}
 TOPOLOGY="$(topology_file local-3)"
 export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-cluster.XXXXXX)"
 WORK="$(mktemp -d /var/tmp/bench-cluster.XXXXXX)"
-if [[ -z "${SKIP_BUILD:-}" ]]; then
-    ./scripts/install-deps.sh >/dev/null
-    swift build -c release --product incidentd >&2
-    swift build -c release --product incident-bench >&2
-fi
-export SKIP_BUILD=1
-BIN_DIR="$(swift build -c release --show-bin-path)"
-export INCIDENTD="$BIN_DIR/incidentd"
+release_binaries
 cleanup() { cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR" "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

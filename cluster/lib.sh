@@ -30,6 +30,20 @@ incidentd_binary() {
     echo "$(cd "$root" && swift build -c release --show-bin-path)/incidentd"
 }
 
+# Builds incidentd and incident-bench in release mode (unless SKIP_BUILD) and sets BIN_DIR,
+# INCIDENTD and BIN for the scripts that drive a cluster with load.
+release_binaries() {
+    if [[ -z "${SKIP_BUILD:-}" ]]; then
+        ./scripts/install-deps.sh >/dev/null
+        swift build -c release --product incidentd >&2
+        swift build -c release --product incident-bench >&2
+    fi
+    export SKIP_BUILD=1
+    BIN_DIR="$(swift build -c release --show-bin-path)"
+    export INCIDENTD="$BIN_DIR/incidentd"
+    BIN="$INCIDENTD"
+}
+
 # --peers for the founding (non-learner) nodes.
 founding_peers() {
     jq -r '[.nodes[] | select(.learner != true) | "\(.id)=\(.peer)@\(.region)/\(.zone)"] | join(",")' "$1"

@@ -31,14 +31,7 @@ struct RequestTable: Sendable {
     mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome) {
         evict(now: stamp)
         var writer = BinaryWriter()
-        switch outcome {
-        case .success(let applied):
-            writer.write(UInt8(0))
-            applied.result.encode(to: &writer)
-        case .failure(let error):
-            writer.write(UInt8(1))
-            error.encode(to: &writer)
-        }
+        Self.encode(outcome, to: &writer)
         answers[requestID] = Remembered(index: index, stamp: stamp, answer: writer.bytes)
         order.append(requestID)
         while order.count > capacity, let oldest = order.popFirst() { answers[oldest] = nil }
@@ -56,10 +49,28 @@ struct RequestTable: Sendable {
     /// Decodes a remembered answer as an `Outcome` without effects (they happened the first time).
     static func outcome(of remembered: Remembered) throws(DecodingError) -> Outcome {
         var reader = BinaryReader(remembered.answer)
+        return try decodeOutcome(from: &reader)
+    }
+
+    /// An outcome as a client sees it: `[0][CommandResult]` or `[1][CommandError]` (effects are
+    /// the applying node's business and are not kept). Shared with forwarded answers.
+    static func encode(_ outcome: Outcome, to writer: inout BinaryWriter) {
+        switch outcome {
+        case .success(let applied):
+            writer.write(UInt8(0))
+            applied.result.encode(to: &writer)
+        case .failure(let error):
+            writer.write(UInt8(1))
+            error.encode(to: &writer)
+        }
+    }
+
+    static func decodeOutcome(from reader: inout BinaryReader) throws(DecodingError) -> Outcome {
+        let offset = reader.offset
         switch try reader.readByte() {
         case 0: return .success(Applied(result: try CommandResult(from: &reader), effects: Effects()))
         case 1: return .failure(try CommandError(from: &reader))
-        default: throw DecodingError(.invalidTag, at: 0, "remembered answer")
+        case let tag: throw DecodingError(.invalidTag, at: offset, "outcome \(tag)")
         }
     }
 

@@ -7,33 +7,12 @@ import XCTest
 final class EscalationFlowTests: XCTestCase {
     private static let minute: Int64 = 60_000
 
-    private func configure(_ node: IncidentNode) async throws {
-        let admin = Actor.user("admin")
-        let items: [ConfigItem] = [
-            .user(User(id: "alice", name: "Alice", email: "alice@example.com")),
-            .user(User(id: "bob", name: "Bob", email: "bob@example.com")),
-            .channel(NotificationChannel(id: "hook", name: "hook", type: .webhook, url: "http://127.0.0.1:9/hook")),
-            .escalationPolicy(EscalationPolicy(
-                id: "llm", name: "LLM on-call",
-                levels: [
-                    EscalationLevel(delayMilliseconds: 5 * Self.minute, targets: [.user("alice")], channels: ["hook"]),
-                    EscalationLevel(delayMilliseconds: 10 * Self.minute, targets: [.user("bob")], channels: ["hook"]),
-                ])),
-            .team(Team(id: "sre", name: "SRE", members: ["alice", "bob"], escalationPolicy: "llm")),
-            .routingRule(RoutingRule(id: "all", name: "everything", match: EventMatcher(), team: "sre")),
-        ]
-        for item in items {
-            let done = try await node.submit(.createConfig(item, actor: admin))
-            if case .failure(let error) = done.outcome { XCTFail("config \(item) refused: \(error)") }
-        }
-    }
-
     func testLevelTwoFiresOnTimeAndAcknowledgeCancelsTheRest() async throws {
         let directory = TemporaryDirectory()
         let delivery = RecordingDelivery()
         let clock = ManualClock()
         let node = try makeNode(directory, delivery: delivery, clock: clock)
-        try await configure(node)
+        try await configureOnCall(node)
         let incident = try await node.submit(.ingest(events: [event("model p99 latency")], actor: .user("test"))).eventResults[0].incident!
 
         let paged = await eventually { delivery.requests.contains { $0.intent.kind == .triggered } }
@@ -64,7 +43,7 @@ final class EscalationFlowTests: XCTestCase {
         var delivery = RecordingDelivery()
         let clock = ManualClock()
         var node = try makeNode(directory, delivery: delivery, clock: clock)
-        try await configure(node)
+        try await configureOnCall(node)
         let incident = try await node.submit(.ingest(events: [event("safety filter bypass")], actor: .user("test"))).eventResults[0].incident!
         _ = await eventually { delivery.requests.contains { $0.intent.kind == .triggered } }
         await node.shutdown()

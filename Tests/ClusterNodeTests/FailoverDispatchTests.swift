@@ -41,24 +41,6 @@ final class FailoverDispatchTests: XCTestCase {
         }
     }
 
-    private func configure(_ node: IncidentNode) async throws {
-        let admin = Actor.user("admin")
-        let items: [ConfigItem] = [
-            .user(User(id: "alice", name: "Alice", email: "alice@example.com")),
-            .user(User(id: "bob", name: "Bob", email: "bob@example.com")),
-            .channel(NotificationChannel(id: "hook", name: "hook", type: .webhook, url: "http://127.0.0.1:9/hook")),
-            .escalationPolicy(EscalationPolicy(
-                id: "llm", name: "LLM on-call",
-                levels: [
-                    EscalationLevel(delayMilliseconds: 5 * Self.minute, targets: [.user("alice")], channels: ["hook"]),
-                    EscalationLevel(delayMilliseconds: 10 * Self.minute, targets: [.user("bob")], channels: ["hook"]),
-                ])),
-            .team(Team(id: "sre", name: "SRE", members: ["alice", "bob"], escalationPolicy: "llm")),
-            .routingRule(RoutingRule(id: "all", name: "everything", match: EventMatcher(), team: "sre")),
-        ]
-        for item in items { _ = try await node.submit(.createConfig(item, actor: admin)) }
-    }
-
     /// No notification has two attempts whose real-time intervals overlap on different nodes.
     private func assertNoConcurrentDelivery(_ log: AttemptLog, file: StaticString = #filePath, line: UInt = #line) {
         let byIntent = Dictionary(grouping: log.all, by: { $0.request.intent.id })
@@ -77,7 +59,7 @@ final class FailoverDispatchTests: XCTestCase {
         let log = AttemptLog()
         let cluster = try LocalCluster(count: 3, clock: clock, delivery: { SlowDelivery(node: $0, log: log, seconds: 0.05) })
         let first = try await cluster.leader()
-        try await configure(cluster.nodes[first]!)
+        try await configureOnCall(cluster.nodes[first]!)
         _ = try await cluster.nodes[cluster.follower(excluding: first)]!.submit(.ingest(events: [event("model p99 latency")], actor: .user("test")))
         let paged = await eventually { log.all.contains { $0.request.intent.kind == .triggered && $0.ended != nil } }
         XCTAssertTrue(paged, "level 1 was not paged")
@@ -102,7 +84,7 @@ final class FailoverDispatchTests: XCTestCase {
         let log = AttemptLog()
         let cluster = try LocalCluster(count: 3, clock: clock, delivery: { SlowDelivery(node: $0, log: log, seconds: 0.4) })
         let first = try await cluster.leader()
-        try await configure(cluster.nodes[first]!)
+        try await configureOnCall(cluster.nodes[first]!)
         _ = try await cluster.nodes[first]!.submit(.ingest(events: [event("safety filter bypass")], actor: .user("test")))
         let started = await eventually { log.all.contains { $0.request.intent.kind == .triggered } }
         XCTAssertTrue(started)
@@ -132,7 +114,7 @@ final class FailoverDispatchTests: XCTestCase {
         let settled = await eventually { (try? await cluster.leader()) == 1 }
         XCTAssertTrue(settled, "us-east leads")
         leader = 1
-        try await configure(cluster.nodes[leader]!)
+        try await configureOnCall(cluster.nodes[leader]!)
         // A lease granted by the first leader of the cluster's start stays with its holder until
         // it runs out; let every lease start afresh under the settled leader.
         clock.advance(byMilliseconds: 9_000)

@@ -75,3 +75,27 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
     }
     return try await condition()
 }
+
+/// Two users, a webhook channel, a two-level policy (alice, then bob after 5 minutes; bob's level
+/// waits 10), a team owning it and a routing rule sending everything to the team.
+func configureOnCall(_ node: IncidentNode) async throws {
+    let minute: Int64 = 60_000
+    let admin = Actor.user("admin")
+    let items: [ConfigItem] = [
+        .user(User(id: "alice", name: "Alice", email: "alice@example.com")),
+        .user(User(id: "bob", name: "Bob", email: "bob@example.com")),
+        .channel(NotificationChannel(id: "hook", name: "hook", type: .webhook, url: "http://127.0.0.1:9/hook")),
+        .escalationPolicy(EscalationPolicy(
+            id: "llm", name: "LLM on-call",
+            levels: [
+                EscalationLevel(delayMilliseconds: 5 * minute, targets: [.user("alice")], channels: ["hook"]),
+                EscalationLevel(delayMilliseconds: 10 * minute, targets: [.user("bob")], channels: ["hook"]),
+            ])),
+        .team(Team(id: "sre", name: "SRE", members: ["alice", "bob"], escalationPolicy: "llm")),
+        .routingRule(RoutingRule(id: "all", name: "everything", match: EventMatcher(), team: "sre")),
+    ]
+    for item in items {
+        let done = try await node.submit(.createConfig(item, actor: admin))
+        if case .failure(let error) = done.outcome { XCTFail("config \(item) refused: \(error)") }
+    }
+}

@@ -88,14 +88,7 @@ enum Forwarded {
             writer.write(varint: submission.index)
             writer.write(zigzag: submission.appliedAt.millisecondsSinceEpoch)
             writer.write(UInt8(submission.duplicate ? 1 : 0))
-            switch submission.outcome {
-            case .success(let applied):
-                writer.write(UInt8(0))
-                applied.result.encode(to: &writer)
-            case .failure(let error):
-                writer.write(UInt8(1))
-                error.encode(to: &writer)
-            }
+            RequestTable.encode(submission.outcome, to: &writer)
         case .done(let index):
             writer.write(UInt8(1))
             writer.write(varint: index)
@@ -118,13 +111,7 @@ enum Forwarded {
             let index = try reader.readVarint()
             let appliedAt = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
             let duplicate = try reader.readByte() != 0
-            let offset = reader.offset
-            let outcome: Outcome
-            switch try reader.readByte() {
-            case 0: outcome = .success(Applied(result: try CommandResult(from: &reader), effects: Effects()))
-            case 1: outcome = .failure(try CommandError(from: &reader))
-            case let tag: throw DecodingError(.invalidTag, at: offset, "outcome \(tag)")
-            }
+            let outcome = try RequestTable.decodeOutcome(from: &reader)
             answer = .applied(Submission(outcome: outcome, index: index, appliedAt: appliedAt, duplicate: duplicate))
         case 1: answer = .done(try reader.readVarint())
         case 2:
