@@ -18,6 +18,8 @@ public final class IncidentNode: Sendable {
     /// Distinguishes this process's retry ids from those of earlier runs of the same node.
     private let boot = UInt32.random(in: 0...UInt32.max)
     private let retryCounter = Atomic<UInt64>(0)
+    /// Forwarded writes travel to the leader in batches (nil without a transport).
+    private let batcher: ForwardBatcher?
 
     /// Opens (or founds) the node in `config.dataDirectory` and starts its consensus loop.
     /// Throws `NodeError` naming the file and offset when the data directory is corrupt.
@@ -30,6 +32,7 @@ public final class IncidentNode: Sendable {
         self.config = config
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
+        batcher = transport.map { ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds) }
         let weakNode = WeakNode()
         loop.forwardInternal = { command in
             Task { _ = try? await weakNode.node?.submit(command) }
@@ -66,7 +69,7 @@ public final class IncidentNode: Sendable {
     public func submit(_ command: Command, requestID: String = "") async throws(NodeError) -> Submission {
         let id = requestID.isEmpty && replicated ? nextRetryID() : requestID
         let payload = LazyBox { Forwarded.encode(.command(command, requestID: id)) }
-        let answer = try await routed(retryable: !id.isEmpty) { () async throws(NodeError) -> Forwarded.Answer in
+        let answer = try await routed(retryable: !id.isEmpty, batched: true) { () async throws(NodeError) -> Forwarded.Answer in
             .applied(try await self.submitHere(command, requestID: id))
         } forward: { payload.value }
         guard case .applied(let submission) = answer else { throw NodeError(.uncertain, "unexpected answer to a write") }
@@ -77,7 +80,7 @@ public final class IncidentNode: Sendable {
     /// `retryable`) through leader changes and unreachable leaders until `leaderWaitMilliseconds`
     /// have passed without success.
     private func routed(
-        retryable: Bool, local: @escaping @Sendable () async throws(NodeError) -> Forwarded.Answer,
+        retryable: Bool, batched: Bool = false, local: @escaping @Sendable () async throws(NodeError) -> Forwarded.Answer,
         forward payload: @escaping @Sendable () -> [UInt8]
     ) async throws(NodeError) -> Forwarded.Answer {
         let deadline = ConsensusLoop.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
@@ -88,7 +91,12 @@ public final class IncidentNode: Sendable {
                 if leader == config.nodeID || (leader == 0 && !replicated) {
                     return try await local()
                 } else if leader != 0, let transport = loop.transport {
-                    let bytes = try await transport.forward(payload(), to: leader, timeoutMilliseconds: config.forwardTimeoutMilliseconds)
+                    let bytes: [UInt8]
+                    if batched, let batcher {
+                        bytes = try await batcher.forward(payload(), to: leader)
+                    } else {
+                        bytes = try await transport.forward(payload(), to: leader, timeoutMilliseconds: config.forwardTimeoutMilliseconds)
+                    }
                     let answer: Forwarded.Answer
                     do { answer = try Forwarded.decodeAnswer(bytes) } catch {
                         throw NodeError(.uncertain, "the leader's answer could not be read: \(error)", leaderHint: leader)
@@ -219,6 +227,28 @@ public final class IncidentNode: Sendable {
     /// else refused with `notLeader` and the leader hint (the follower retries there). Never
     /// forwarded again, so a request cannot circle between nodes.
     public func serveForwarded(_ payload: [UInt8]) async -> [UInt8] {
+        let elements: [[UInt8]]?
+        do { elements = try Forwarded.batchElements(payload) } catch {
+            return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)")))
+        }
+        if let elements {
+            // Every write of the batch goes to the loop at once (they share its next turn); the
+            // answers go back in the batch's order.
+            let answers = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+                for (index, element) in elements.enumerated() {
+                    group.addTask { (index, await self.serveOne(element)) }
+                }
+                var answers = [[UInt8]](repeating: [], count: elements.count)
+                for await (index, answer) in group { answers[index] = answer }
+                return answers
+            }
+            return Forwarded.encodeBatchAnswer(answers)
+        }
+        return await serveOne(payload)
+    }
+
+    /// One forwarded request (a batch element is never a batch itself: it is refused as malformed).
+    private func serveOne(_ payload: [UInt8]) async -> [UInt8] {
         let request: Forwarded.Request
         do { request = try Forwarded.decodeRequest(payload) } catch {
             return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))

@@ -86,6 +86,31 @@ final class MultiNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    func testConcurrentWritesOnAFollowerTravelInBatchesAndApplyOnceEvenWhenABatchAnswerIsLost() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        let follower = cluster.nodes[cluster.follower(excluding: leader)]!
+        cluster.board.loseNextAnswers(1)
+        let submissions = try await withThrowingTaskGroup(of: Submission.self) { group in
+            for i in 0..<300 {
+                group.addTask { try await follower.submit(.ingest(events: [event("batched \(i)", dedupKey: "b\(i)")], actor: .user("test"))) }
+            }
+            var all: [Submission] = []
+            for try await submission in group { all.append(submission) }
+            return all
+        }
+        XCTAssertEqual(submissions.count, 300)
+        let indexes = Set(submissions.map(\.index))
+        XCTAssertLessThan(indexes.count, 301)
+        try await cluster.waitApplied(submissions.map(\.index).max()!)
+        let counts = try await cluster.nodes[leader]!.read { context in
+            context.state.machine.incidents(limit: 1_000).filter { $0.title.hasPrefix("batched ") }.map(\.occurrenceCount)
+        }
+        XCTAssertEqual(counts.count, 300, "every write applied")
+        XCTAssertEqual(Set(counts), [1], "and none twice, although a whole batch's answer was lost and retried")
+        await cluster.shutdown()
+    }
+
     func testAnIsolatedLeaderStepsDownAndTheMajorityGoesOn() async throws {
         let cluster = try LocalCluster(count: 3, configure: { $0.leaderWaitMilliseconds = 1_000 })
         let old = try await cluster.leader()

@@ -8,6 +8,8 @@ import RaftCore
 /// for kind 1 (cluster operation) `[operation tag u8][operand]` with tags 0 set member (member
 /// info), 1 forget member (id varint), 2 change membership (ConfChange bytes as a blob),
 /// 3 transfer leadership (target id varint).
+/// Kind 2 (batch) carries several kind-0 requests: `[count varint]` then each request's bytes as a
+/// blob; its answer has status 3: `[count varint]` then each answer's bytes as a blob, in order.
 /// Answer: `[version u8 = 1][status u8]` then for 0 (applied) `[index varint][applied at zigzag
 /// ms][duplicate u8][0 + CommandResult | 1 + CommandError]`, for 1 (done) `[index varint]`, for
 /// 2 (refused) `[error code string][message string][leader hint varint]`.
@@ -51,6 +53,52 @@ enum Forwarded {
             }
         }
         return writer.bytes
+    }
+
+    /// Most requests in one batch (a follower sends what queued while its previous batch was out).
+    static let maxBatchCount = 1_024
+
+    static func encodeBatch(_ requests: [[UInt8]]) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(version)
+        writer.write(UInt8(2))
+        writer.write(varint: UInt64(requests.count))
+        for request in requests { writer.write(blob: request) }
+        return writer.bytes
+    }
+
+    static func encodeBatchAnswer(_ answers: [[UInt8]]) -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(version)
+        writer.write(UInt8(3))
+        writer.write(varint: UInt64(answers.count))
+        for answer in answers { writer.write(blob: answer) }
+        return writer.bytes
+    }
+
+    /// The elements of a batch request, nil when `bytes` is not one.
+    static func batchElements(_ bytes: [UInt8]) throws(DecodingError) -> [[UInt8]]? {
+        guard bytes.count >= 2, bytes[0] == version, bytes[1] == 2 else { return nil }
+        return try elements(bytes)
+    }
+
+    /// The answers of a batch answer, nil when `bytes` is not one (a refusal of the whole batch).
+    static func batchAnswers(_ bytes: [UInt8]) throws(DecodingError) -> [[UInt8]]? {
+        guard bytes.count >= 2, bytes[0] == version, bytes[1] == 3 else { return nil }
+        return try elements(bytes)
+    }
+
+    private static func elements(_ bytes: [UInt8]) throws(DecodingError) -> [[UInt8]] {
+        var reader = BinaryReader(bytes)
+        _ = try reader.readByte()
+        _ = try reader.readByte()
+        let count = try reader.readCount(minimumElementSize: 1)
+        guard count <= maxBatchCount else { throw DecodingError(.invalidTag, at: 2, "batch of \(count) requests") }
+        var elements: [[UInt8]] = []
+        elements.reserveCapacity(count)
+        for _ in 0..<count { elements.append(try reader.readBlob()) }
+        try reader.expectEnd()
+        return elements
     }
 
     static func decodeRequest(_ bytes: [UInt8]) throws(DecodingError) -> Request {
