@@ -79,6 +79,27 @@ final class ClusterTests: IncidentdTestCase {
         }
     }
 
+    func testWithoutAMajorityWritesAreRefused503WithRetryAfterAndLocalReadsStillWork() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3, extra: ["--leader-wait-ms", "600"])
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        let survivor = leader % 3 + 1
+        _ = try await cluster.nodes[survivor]!.admin.post("/api/v1/events", eventBody("before the outage", service: "o1"))
+        for id in 1...3 where id != survivor { await cluster.nodes[id]!.crash() }
+        let started = Date()
+        let refused = try await cluster.nodes[survivor]!.admin.post("/api/v1/events", eventBody("no majority", service: "o2"))
+        XCTAssertEqual(refused.status, 503, "\(refused)")
+        XCTAssertEqual(refused.errorCode, "unavailable")
+        XCTAssertNotNil(refused.header("Retry-After"))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "refused after a bounded wait")
+        let local = try await cluster.nodes[survivor]!.admin.get("/api/v1/incidents?consistency=local")
+        XCTAssertEqual(local.status, 200, "local reads are served without a leader")
+        XCTAssertNotNil(local.header("X-Incidentd-Applied-Index"))
+        XCTAssertEqual(local.json["incidents"]?.array?.first?["title"]?.string, "before the outage")
+        let linearizable = try await cluster.nodes[survivor]!.admin.get("/api/v1/incidents")
+        XCTAssertEqual(linearizable.status, 503, "a linearizable read needs a leader")
+    }
+
     func testAPausedMinorityDoesNotStopTheClusterAndAPausedLeaderIsReplaced() async throws {
         let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
         try await cluster.startAll()
