@@ -163,6 +163,30 @@ final class MultiNodeTests: XCTestCase {
         _ = joinerDirectory
     }
 
+    func testALearnerBehindACompactedLogCatchesUpFromASnapshot() async throws {
+        let cluster = try LocalCluster(count: 3, configure: {
+            $0.snapshotEveryEntries = 20
+            $0.retainedEntriesAfterSnapshot = 0
+        })
+        let leader = try await cluster.leader()
+        for i in 0..<120 { _ = try await cluster.nodes[leader]!.submit(.ingest(events: [event("history \(i)")], actor: .user("test"))) }
+        let compacted = try await eventually { try await cluster.nodes[leader]!.status().firstIndex > 50 }
+        XCTAssertTrue(compacted, "the leader's log was compacted")
+        let joinerDirectory = TemporaryDirectory()
+        var joinerConfig = cluster.config(for: 4, join: true)
+        joinerConfig.dataDirectory = joinerDirectory.path
+        try cluster.start(4, config: joinerConfig)
+        try await cluster.nodes[leader]!.addLearner(MemberInfo(id: 4, peerAddress: "local:4", region: "r4"))
+        let commit = try await cluster.nodes[leader]!.status().commitIndex
+        try await cluster.waitApplied(commit)
+        let titles = try await openTitles(cluster.nodes[4]!)
+        XCTAssertEqual(titles.count, 120, "the learner holds everything, installed from a snapshot")
+        let snapshotIndex = try await cluster.nodes[4]!.status().snapshotIndex
+        XCTAssertGreaterThan(snapshotIndex, 0, "it started from the leader's snapshot, not from entry 1")
+        await cluster.shutdown()
+        _ = joinerDirectory
+    }
+
     func testLeadershipTransferMovesTheLeaderToTheTarget() async throws {
         let cluster = try LocalCluster(count: 3)
         let leader = try await cluster.leader()
