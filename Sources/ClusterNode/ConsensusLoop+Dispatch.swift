@@ -33,8 +33,15 @@ extension ConsensusLoop {
         return Self.regionScope(region)
     }
 
+    /// A lone voter with no learners needs no lease: nobody else could deliver (and it writes no
+    /// lease renewals into its log while idle). Leases start once a second member is added.
+    var dispatchesAlone: Bool {
+        raft.isLeader && raft.confState.voters == [config.nodeID] && raft.confState.learners.isEmpty
+    }
+
     /// The scopes this node may start deliveries for now.
     func heldDispatchScopes() -> Set<String> {
+        if dispatchesAlone { return Set([Self.globalScope] + memberRegions.map(Self.regionScope)) }
         let now = clock()
         var held: Set<String> = []
         for (scope, lease) in state.dispatchLeases
@@ -52,7 +59,7 @@ extension ConsensusLoop {
 
     /// The leader keeps every scope's lease granted and renewed.
     func maintainDispatchLeases() {
-        guard raft.isLeader else { return }
+        guard raft.isLeader, !dispatchesAlone else { return }
         let now = clock()
         var desired: [String: NodeID] = [Self.globalScope: config.nodeID]
         let members = currentMembers

@@ -116,7 +116,9 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.maxBatchCommands = settings.maxBatchCommands
         nodeConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
         nodeConfig.dispatchLeaseReserveMilliseconds = Int64(settings.deliveryTimeoutMs) + 1_000
-        nodeConfig.dispatchLeaseMilliseconds = max(nodeConfig.dispatchLeaseMilliseconds, nodeConfig.dispatchLeaseReserveMilliseconds + 2_000)
+        // Renewed when a third of the time beyond the reserve is left: every 2 s with these values;
+        // pages of a failed holder's scope pause for at most the lease.
+        nodeConfig.dispatchLeaseMilliseconds = max(12_000, nodeConfig.dispatchLeaseReserveMilliseconds + 3_000)
         var wire: ClusterWire?
         let relay = NodeRelay(logger: logger)
         if settings.isClustered {
