@@ -45,6 +45,28 @@ public final class IncidentNode: Sendable {
         thread.name = "incidentd-consensus"
         weakNode.set(self)
         thread.start()
+        if !config.advertisedPeerAddress.isEmpty { advertiseSelf(weakNode) }
+    }
+
+    /// Keeps this node's directory entry (addresses, region, zone) as configured: once a leader
+    /// is known and the entry differs, writes it (through the leader, like any cluster change).
+    private func advertiseSelf(_ weakNode: WeakNode) {
+        let me = MemberInfo(
+            id: config.nodeID, peerAddress: config.advertisedPeerAddress, apiAddress: config.advertisedAPIAddress,
+            region: config.region, zone: config.zone)
+        Task {
+            while let node = weakNode.node {
+                let current = try? await node.read(.local) { $0.state.members[me.id] }
+                let isMember = (try? await node.read(.local) { $0.status.voters.contains(me.id) || $0.status.learners.contains(me.id) }) ?? false
+                if current == me { return }
+                if isMember, node.leader != 0 {
+                    do throws(NodeError) { _ = try await node.cluster(.setMember(me)) } catch {
+                        if error.code == .unavailable && error.message.contains("shutting down") { return }
+                    }
+                }
+                try? await Task.sleep(nanoseconds: 500_000_000)
+            }
+        }
     }
 
     /// The leader as this node knows it (0: none known), without a trip to the loop.

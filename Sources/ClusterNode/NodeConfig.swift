@@ -11,6 +11,11 @@ public struct NodeConfig: Sendable {
     /// Where this node runs (`GET /api/v1/cluster`, leadership placement, regional dispatch).
     public var region = "default"
     public var zone = ""
+    /// Where peers and clients reach this node (`host:port` of the peer port, the API's URL).
+    /// When set, the node keeps its entry in the replicated member directory up to date, so every
+    /// member and `GET /api/v1/cluster` know its addresses (founders only know their own).
+    public var advertisedPeerAddress = ""
+    public var advertisedAPIAddress = ""
     /// The founding members (this node among them), identical on every founder: their ids form
     /// the first configuration entry. Empty: a single-node cluster of `nodeID` alone.
     public var initialMembers: [MemberInfo] = []

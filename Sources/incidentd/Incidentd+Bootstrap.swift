@@ -105,6 +105,8 @@ extension Incidentd {
         config.leaderWaitMilliseconds = settings.leaderWaitMs
         config.forwardTimeoutMilliseconds = settings.forwardTimeoutMs
         let api = settings.advertiseApi.isEmpty ? "http://\(settings.host):\(settings.port)" : settings.advertiseApi
+        config.advertisedPeerAddress = settings.peerListen
+        config.advertisedAPIAddress = api
         config.initialMembers = try settings.peerMembers().map { peer in
             MemberInfo(
                 id: NodeID(peer.id), peerAddress: "\(peer.host):\(peer.port)", apiAddress: peer.id == settings.nodeId ? api : "",

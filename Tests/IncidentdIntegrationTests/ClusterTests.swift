@@ -25,6 +25,13 @@ final class ClusterTests: IncidentdTestCase {
             let titles = try await cluster.titles(on: id, appliedAtLeast: commit)
             XCTAssertEqual(titles, expected, "node \(id)")
         }
+        // Every member advertises its own addresses through the replicated directory.
+        let advertised = await eventually(10) {
+            let status = try? await cluster.nodes[leader % 3 + 1]!.admin.get("/api/v1/cluster?consistency=local")
+            let addresses = (status?.json["members"]?.array ?? []).compactMap { $0["api_address"]?.string }
+            return Set(addresses) == Set((1...3).map { cluster.nodes[$0]!.baseURL })
+        }
+        XCTAssertTrue(advertised, "every member's API address is known on every member")
         // A linearizable read on a follower sees a write acknowledged by another node at once.
         let follower = leader % 3 + 1
         let other = follower % 3 + 1
