@@ -36,6 +36,15 @@ extension ConsensusLoop {
         }
     }
 
+    /// Members in a preferred region outrank the others in elections, whether they founded the
+    /// cluster or joined later (the directory says where each one runs).
+    func updatePriorities() {
+        guard !config.preferredLeaderRegions.isEmpty else { return }
+        var priorities: [NodeID: Int] = [:]
+        for member in currentMembers where config.preferredLeaderRegions.contains(member.region) { priorities[member.id] = 1 }
+        if priorities != raft.config.priorities { raft.setPriorities(priorities) }
+    }
+
     /// The founding members are known from configuration; the first leader writes them into the
     /// replicated directory so that members added later learn their addresses from the log.
     func ensureFoundersInDirectory() {
@@ -48,6 +57,7 @@ extension ConsensusLoop {
     /// Every member this node should be connected to: the replicated directory, falling back to
     /// configuration for founders not written yet; handed to the transport when it changes.
     func announceMembers() {
+        updatePriorities()
         guard let transport else { return }
         var byID: [NodeID: MemberInfo] = [:]
         for info in config.initialMembers { byID[info.id] = info }

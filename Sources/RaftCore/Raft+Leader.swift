@@ -270,3 +270,12 @@ extension Raft {
         transferLeadership(to: best)
     }
 }
+
+extension Raft {
+    /// Replaces the election priorities (the driver derives them from replicated facts such as
+    /// members' regions, so every member computes the same map). Takes effect at the next
+    /// election timeout and the leader's next hand-over check.
+    public mutating func setPriorities(_ priorities: [NodeID: Int]) {
+        config.priorities = priorities
+    }
+}

@@ -12,7 +12,7 @@ public struct Raft: Sendable {
         case follower, preCandidate, candidate, leader
     }
 
-    public let config: RaftConfig
+    public internal(set) var config: RaftConfig
     public var id: NodeID { config.id }
     public internal(set) var term: Term = 0
     /// Who this member voted for in `term` (0: nobody).

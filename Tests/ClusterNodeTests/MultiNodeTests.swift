@@ -187,6 +187,23 @@ final class MultiNodeTests: XCTestCase {
         _ = joinerDirectory
     }
 
+    func testAMemberAddedLaterInAPreferredRegionTakesTheLead() async throws {
+        let cluster = try LocalCluster(count: 3, regions: ["a", "b", "c"], configure: { $0.preferredLeaderRegions = ["far"] })
+        let leader = try await cluster.leader()
+        let joinerDirectory = TemporaryDirectory()
+        var joinerConfig = cluster.config(for: 4, join: true)
+        joinerConfig.dataDirectory = joinerDirectory.path
+        joinerConfig.region = "far"
+        try cluster.start(4, config: joinerConfig)
+        try await cluster.nodes[leader]!.addLearner(MemberInfo(id: 4, peerAddress: "local:4", region: "far"))
+        try await cluster.waitApplied(try await cluster.nodes[leader]!.status().commitIndex)
+        try await cluster.nodes[leader]!.promote(4)
+        let moved = await eventually { (try? await cluster.leader()) == 4 }
+        XCTAssertTrue(moved, "the caught-up member in the preferred region leads")
+        await cluster.shutdown()
+        _ = joinerDirectory
+    }
+
     func testLeadershipTransferMovesTheLeaderToTheTarget() async throws {
         let cluster = try LocalCluster(count: 3)
         let leader = try await cluster.leader()
