@@ -2,7 +2,7 @@ import RaftCore
 import Synchronization
 
 /// Carries a follower's forwarded writes to the leader in batches: a write that arrives while
-/// `maxBatchesInFlight` batches are out waits, with every other such write, for the next one. At
+/// `maxBatchesInFlight` batches to its leader are out waits, with every other such write, for the next one. At
 /// low load every write goes alone at once; under load one Forward frame and one answer carry
 /// hundreds (the leader proposes them in one turn anyway), which saves a round of encoding,
 /// framing and system calls per write. Each write keeps its own answer and its own request id;
@@ -10,16 +10,17 @@ import Synchronization
 final class ForwardBatcher: Sendable {
     private struct Waiting: Sendable {
         var request: [UInt8]
-        var leader: NodeID
         var reply: @Sendable (Result<[UInt8], NodeError>) -> Void
     }
 
-    private struct Queue: Sendable {
+    /// Per leader: writes waiting and batches out. Kept apart so that batches stuck on a leader
+    /// that stopped answering (until their timeout) never hold back writes for its successor.
+    private struct Lane: Sendable {
         var waiting: [Waiting] = []
         var batchesInFlight = 0
     }
 
-    private let queue = Mutex(Queue())
+    private let lanes = Mutex<[NodeID: Lane]>([:])
     private let transport: any ClusterTransport
     private let timeoutMilliseconds: Int
     let maxBatchesInFlight: Int
@@ -33,35 +34,35 @@ final class ForwardBatcher: Sendable {
     /// Sends one encoded `Forwarded` command request to `leader`; returns its encoded answer.
     func forward(_ request: [UInt8], to leader: NodeID) async throws(NodeError) -> [UInt8] {
         let result: Result<[UInt8], NodeError> = await withCheckedContinuation { continuation in
-            let start = queue.withLock { queue -> Bool in
-                queue.waiting.append(Waiting(request: request, leader: leader) { continuation.resume(returning: $0) })
-                guard queue.batchesInFlight < maxBatchesInFlight else { return false }
-                queue.batchesInFlight += 1
+            let start = lanes.withLock { lanes -> Bool in
+                lanes[leader, default: Lane()].waiting.append(Waiting(request: request) { continuation.resume(returning: $0) })
+                guard lanes[leader]!.batchesInFlight < maxBatchesInFlight else { return false }
+                lanes[leader]!.batchesInFlight += 1
                 return true
             }
-            if start { Task { await self.drain() } }
+            if start { Task { await self.drain(leader) } }
         }
         return try result.get()
     }
 
-    /// Sends batches until nothing waits.
-    private func drain() async {
+    /// Sends batches to `leader` until nothing waits for it.
+    private func drain(_ leader: NodeID) async {
         while true {
-            let batch = queue.withLock { queue -> [Waiting]? in
-                guard !queue.waiting.isEmpty else {
-                    queue.batchesInFlight -= 1
+            let batch = lanes.withLock { lanes -> [Waiting]? in
+                guard var lane = lanes[leader] else { return nil }
+                guard !lane.waiting.isEmpty else {
+                    lane.batchesInFlight -= 1
+                    lanes[leader] = lane.batchesInFlight == 0 ? nil : lane
                     return nil
                 }
-                let count = min(queue.waiting.count, Forwarded.maxBatchCount)
-                let batch = Array(queue.waiting.prefix(count))
-                queue.waiting.removeFirst(count)
+                let count = min(lane.waiting.count, Forwarded.maxBatchCount)
+                let batch = Array(lane.waiting.prefix(count))
+                lane.waiting.removeFirst(count)
+                lanes[leader] = lane
                 return batch
             }
             guard let batch else { return }
-            // Normally one leader; after a leader change, writes may name different ones.
-            var byLeader: [NodeID: [Waiting]] = [:]
-            for item in batch { byLeader[item.leader, default: []].append(item) }
-            for (leader, items) in byLeader { await send(items, to: leader) }
+            await send(batch, to: leader)
         }
     }
 
