@@ -74,6 +74,7 @@ let package = Package(
         .target(
             name: "ClusterWire",
             dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
                 "RaftCore", "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import X509
+import NIOSSL
 import Logging
 import NIOCore
 import RaftCore
@@ -162,7 +164,7 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
     private func handshakeFrame(_ frame: WireFrame) {
         switch (role, frame) {
         case (.acceptor, .handshake(let hello)):
-            switch board.evaluate(hello, remote: remoteAddress, remoteHost: remoteHost) {
+            switch board.evaluate(hello, remote: remoteAddress, remoteHost: remoteHost, certificateNames: peerCertificateNames()) {
             case .success(let link):
                 writeDirect(.handshakeAnswer(board.answer(accepting: hello)))
                 becomeEstablished(link, region: hello.region, zone: hello.zone)
@@ -172,12 +174,32 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         case (.dialer(let link), .handshakeAnswer(let answer)):
             if let problem = board.checkAnswer(answer, expected: link.id) {
                 close(reason: problem)
+            } else if let expected = board.tlsConfig?.expectedName(for: link.id), !(peerCertificateNames() ?? []).contains(expected) {
+                let text = "node \(link.id)'s certificate names \((peerCertificateNames() ?? []).joined(separator: ", ")), not \(expected)"
+                logger.warning("refused an acceptor whose certificate names another node", metadata: ["peer": "\(link.id)", "detail": "\(text)"])
+                close(reason: text)
             } else {
                 becomeEstablished(link, region: answer.region, zone: answer.zone)
             }
         default:
             close(reason: "unexpected \(frame.kind) frame during the handshake")
         }
+    }
+
+    /// The peer's TLS certificate names (subject common names, then DNS subject alternative
+    /// names); nil without TLS or without a certificate.
+    private func peerCertificateNames() -> [String]? {
+        guard let context, let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLHandler.self),
+            let der = try? handler.peerCertificate?.toDERBytes(), let certificate = try? Certificate(derEncoded: der)
+        else { return nil }
+        var names: [String] = []
+        for rdn in certificate.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName { names.append(String(describing: attribute.value)) }
+        }
+        if let alternatives = try? certificate.extensions.subjectAlternativeNames {
+            for name in alternatives { if case .dnsName(let dns) = name { names.append(dns) } }
+        }
+        return names
     }
 
     private func becomeEstablished(_ link: PeerLink, region: String, zone: String) {

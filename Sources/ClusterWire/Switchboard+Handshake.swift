@@ -19,7 +19,7 @@ extension Switchboard {
     /// The acceptor's checks, in this order: shutting down, version ranges overlap, same
     /// cluster, not our own id, we are the node the dialer expected, the dialer is a known peer
     /// (when we have a peer list), and the dialer's id is lower than ours (the lower id dials).
-    func evaluate(_ hello: Hello, remote: String, remoteHost: String) -> Result<PeerLink, Refusal> {
+    func evaluate(_ hello: Hello, remote: String, remoteHost: String, certificateNames: [String]? = nil) -> Result<PeerLink, Refusal> {
         func refuse(_ reason: RefusalReason, _ text: String) -> Result<PeerLink, Refusal> {
             logger.warning(
                 "refused a peer handshake",
@@ -37,6 +37,11 @@ extension Switchboard {
             return refuse(.clusterMismatch, "cluster id '\(hello.clusterID)' is not '\(identity.clusterID)'")
         }
         guard hello.nodeID != localID else { return refuse(.sameNodeID, "the dialer claims node id \(localID), which is ours") }
+        if let expected = tlsConfig?.expectedName(for: hello.nodeID), !(certificateNames ?? []).contains(expected) {
+            return refuse(
+                .certificateMismatch,
+                "node \(hello.nodeID)'s certificate names \((certificateNames ?? []).joined(separator: ", ")), not \(expected)")
+        }
         guard hello.expectedPeer == 0 || hello.expectedPeer == localID else {
             return refuse(.wrongNode, "the dialer expected node \(hello.expectedPeer) at this address, this is node \(localID)")
         }

@@ -18,6 +18,8 @@ final class Switchboard {
     let logger: Logger
     let loop: any EventLoop
     let tls: TLSMaterial?
+    /// The TLS settings (for the node-name check), nil without TLS.
+    let tlsConfig: WireTLS?
     let statusBoard: StatusBoard
     var links: [NodeID: PeerLink] = [:]
     /// Whether a peer list was configured: then unknown dialers are refused.
@@ -39,6 +41,7 @@ final class Switchboard {
         self.logger = logger
         self.loop = loop
         self.tls = tls
+        self.tlsConfig = config.tls
         self.statusBoard = statusBoard
         self.hasConfiguredPeers = false
         replacePeers(config.peers)

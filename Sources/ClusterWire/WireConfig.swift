@@ -1,3 +1,4 @@
+import Foundation
 import RaftCore
 import WireFormat
 
@@ -53,12 +54,27 @@ public struct WireTLS: Sendable, Equatable {
     public var privateKeyPath: String
     /// Refuse dialers that present no certificate signed by the cluster CA.
     public var requireClientCertificate: Bool
+    /// When set, a peer must be the node its certificate names: the certificate's subject common
+    /// name or one of its DNS subject alternative names equals this pattern with `{id}` replaced
+    /// by the node id the peer claims (e.g. `node-{id}`, what `incidentctl certs` issues). Without
+    /// it any certificate from the cluster CA could claim any node id. Needs
+    /// `requireClientCertificate` to check dialers.
+    public var nodeNamePattern: String?
 
-    public init(caCertificatePath: String, certificatePath: String, privateKeyPath: String, requireClientCertificate: Bool = true) {
+    public init(
+        caCertificatePath: String, certificatePath: String, privateKeyPath: String, requireClientCertificate: Bool = true,
+        nodeNamePattern: String? = nil
+    ) {
         self.caCertificatePath = caCertificatePath
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.requireClientCertificate = requireClientCertificate
+        self.nodeNamePattern = nodeNamePattern
+    }
+
+    /// The name a certificate of node `id` must carry, nil when names are not checked.
+    func expectedName(for id: NodeID) -> String? {
+        nodeNamePattern.map { $0.replacingOccurrences(of: "{id}", with: String(id)) }
     }
 }
 

@@ -88,6 +88,8 @@ public enum RefusalReason: UInt8, Sendable, Equatable, CaseIterable {
     case wrongDirection = 6
     case shuttingDown = 7
     case malformedHandshake = 8
+    /// With node names required, the dialer's TLS certificate does not name the node it claims.
+    case certificateMismatch = 9
 }
 
 /// The acceptor's answer (docs/PROTOCOL.md §2.4):

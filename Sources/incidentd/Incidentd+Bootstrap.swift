@@ -125,7 +125,8 @@ extension Incidentd {
             ? nil
             : WireTLS(
                 caCertificatePath: settings.tlsCa, certificatePath: settings.tlsCert, privateKeyPath: settings.tlsKey,
-                requireClientCertificate: settings.tlsRequireClientCert)
+                requireClientCertificate: settings.tlsRequireClientCert,
+                nodeNamePattern: settings.tlsNodeName.isEmpty ? nil : settings.tlsNodeName)
         var limits = WireLimits.default
         if let value = settings.wireLimits["wire_max_frame_bytes"] { limits.maxFrameBytes = value }
         if let value = settings.wireLimits["wire_max_queued_bytes_per_peer"] { limits.maxQueuedBytesPerPeer = value }

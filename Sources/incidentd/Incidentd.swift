@@ -67,6 +67,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "This node's certificate (PEM). (default: none)") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "This node's private key (PEM). (default: none)") var tlsKey: String?
     @Flag(name: .customLong("tls-require-client-cert"), help: "Mutual TLS: refuse peers without a certificate from the cluster CA.") var tlsRequireClientCert = false
+    @Option(name: .customLong("tls-node-name"), help: "With TLS: the name a peer's certificate must carry, {id} = its node id; empty = unchecked. (default: node-{id})") var tlsNodeName: String?
 
     func resolvedSettings() throws -> Settings {
         var settings = Settings()
@@ -86,7 +87,7 @@ struct Incidentd: AsyncParsableCommand {
             ("preferred_leader_regions", preferredLeaderRegions), ("advertise_api", advertiseApi),
             ("election_ticks", electionTicks.map(String.init)), ("heartbeat_ticks", heartbeatTicks.map(String.init)),
             ("leader_wait_ms", leaderWaitMs.map(String.init)), ("forward_timeout_ms", forwardTimeoutMs.map(String.init)),
-            ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil),
+            ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil), ("tls_node_name", tlsNodeName),
         ]
         for case (let key, let value?) in flags { try settings.set(key, value, source: "--\(key.replacingOccurrences(of: "_", with: "-"))") }
         try settings.validate()

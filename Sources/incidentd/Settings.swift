@@ -47,6 +47,9 @@ struct Settings: Sendable, Equatable {
     var tlsCert = ""
     var tlsKey = ""
     var tlsRequireClientCert = false
+    /// With TLS, the name a peer's certificate must carry (`{id}` = the node id it claims);
+    /// empty turns the check off.
+    var tlsNodeName = "node-{id}"
     /// Peer-port limits (`WireLimits`, docs/PROTOCOL.md §2.11), by their wire names; unset keep
     /// the defaults.
     var wireLimits: [String: Int] = [:]
@@ -69,7 +72,7 @@ struct Settings: Sendable, Equatable {
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
         "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
-        "tls_require_client_cert",
+        "tls_require_client_cert", "tls_node_name",
     ] + wireLimitKeys
 
     /// Applies one named value (from the file or the environment); throws naming the source.
@@ -123,6 +126,7 @@ struct Settings: Sendable, Equatable {
         case "tls_cert": tlsCert = value
         case "tls_key": tlsKey = value
         case "tls_require_client_cert": tlsRequireClientCert = try bool()
+        case "tls_node_name": tlsNodeName = value
         case let key where Self.wireLimitKeys.contains(key): wireLimits[key] = try int()
         default: throw SettingsError("\(source): unknown setting \"\(key)\" (known: \(Self.keys.joined(separator: ", ")))")
         }

@@ -223,9 +223,12 @@ final class ClusterTests: IncidentdTestCase {
         let rogueDirectory = directory + "/rogue"
         let rogueCAFiles = try rogueCA.writePEM(to: rogueDirectory)
         let rogueFiles = try rogueCA.issueNodeCertificate(nodeName: "node-3", hosts: ["127.0.0.1"]).writePEM(to: rogueDirectory)
+        // And a certificate from the cluster CA issued to node 7, used by a process claiming to be node 1.
+        let impostor = try ca.issueNodeCertificate(nodeName: "node-7", hosts: ["127.0.0.1"]).writePEM(to: directory + "/impostor")
         for extra in [
             ["--tls-ca", rogueCAFiles.certificatePath, "--tls-cert", rogueFiles.certificatePath, "--tls-key", rogueFiles.privateKeyPath],
             [String](),
+            ["--tls-ca", caFiles.certificatePath, "--tls-cert", impostor.certificatePath, "--tls-key", impostor.privateKeyPath, "--tls-require-client-cert"],
         ] {
             let port = try IncidentdProcess.freeLoopbackPort()
             let rogue = try IncidentdNode(
@@ -242,6 +245,7 @@ final class ClusterTests: IncidentdTestCase {
             XCTAssertEqual(readyAnswer.status, 503, "the rogue node never joined anyone: \(readyAnswer)")
             await rogue.stop()
         }
+        XCTAssertTrue(cluster.nodes[2]!.logs.contains("not node-1"), "node 2 logs the impostor's certificate name:\n\(cluster.nodes[2]!.logs.suffix(2_000))")
     }
 
     func testAnEscalationDueDuringAFailoverFiresExactlyOnce() async throws {
