@@ -308,8 +308,7 @@ public final class IncidentNode: Sendable {
 /// The node as the loop's callbacks see it: without keeping it alive.
 private final class WeakNode: Sendable {
     private let reference = Mutex<Reference>(Reference())
-    private struct Reference: @unchecked Sendable {
-        // @unchecked: only read and written under `reference`'s lock.
+    private struct Reference: Sendable {
         weak var node: IncidentNode?
     }
     func set(_ node: IncidentNode) { reference.withLock { $0.node = node } }

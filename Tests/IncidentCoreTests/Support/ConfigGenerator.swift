@@ -149,8 +149,18 @@ extension CommandGenerator {
         return MaintenanceWindow(id: id, name: "maintenance \(id)", match: match, schedule: schedule)
     }
 
-    static let clusterEU = try! LabelMatcher(key: "cluster", value: "eu-1")  // constant, valid
-    static let titleRegexes = ["(?i)gpu|cuda", "latency", "^error", "(a+)+$"].map { try! SafeRegex($0) }  // constants, valid
+    /// A fixture built from constants: it cannot fail unless this file is wrong, and then the
+    /// message says which constant.
+    static func constant<T>(_ what: String, _ make: () throws -> T) -> T {
+        do { return try make() } catch { preconditionFailure("invalid test constant \(what): \(error)") }
+    }
+
+    static let clusterEU = constant("cluster=eu-1") { try LabelMatcher(key: "cluster", value: "eu-1") }
+    static let titleRegexes = ["(?i)gpu|cuda", "latency", "^error", "(a+)+$"].map { pattern in constant(pattern) { try SafeRegex(pattern) } }
+    static let serviceMatchers = [LabelMatcher.Operator.equals, .present, .absent].map { op in
+        constant("svc \(op)") { try LabelMatcher(key: "svc", op: op, value: "chat") }
+    }
+    static let alertnameMatcher = constant("alertname =~ ^High") { try LabelMatcher(key: "alertname", op: .matchesRegex, value: "^High") }
 
     /// Zero to two conditions of any sort.
     mutating func matcher() -> EventMatcher {
@@ -163,8 +173,8 @@ extension CommandGenerator {
             case 3: matcher.severities = [pick(Severity.allCases), pick(Severity.allCases)]
             case 4: matcher.environments = [pick(["production", "staging"])]
             case 5: matcher.services = ["chat-api"]
-            case 6: matcher.tags = [try! LabelMatcher(key: "svc", op: pick([.equals, .present, .absent]), value: "chat")]  // valid
-            case 7: matcher.labels = [pick([Self.clusterEU, try! LabelMatcher(key: "alertname", op: .matchesRegex, value: "^High")])]  // valid
+            case 6: matcher.tags = [pick(Self.serviceMatchers)]
+            case 7: matcher.labels = [pick([Self.clusterEU, Self.alertnameMatcher])]
             default: matcher.title = pick(Self.titleRegexes)
             }
         }
