@@ -158,6 +158,10 @@ extension ConsensusLoop {
         guard let delivery else { return }
         let held = heldDispatchScopes()
         noteLeaseChanges(held)
+        guard !held.isEmpty else {
+            deliveries.dropQueued()
+            return
+        }
         // Ids whose intent is gone or finished are taken too, and dropped below.
         let startable = deliveries.takeStartable(now: Self.monotonicMilliseconds(), limit: config.maxConcurrentDeliveries) { id in
             guard let intent = state.machine.notification(id), !intent.state.isTerminal else { return true }

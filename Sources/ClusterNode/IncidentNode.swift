@@ -56,9 +56,11 @@ public final class IncidentNode: Sendable {
             region: config.region, zone: config.zone)
         Task {
             while let node = weakNode.node {
-                let current = try? await node.read(.local) { $0.state.members[me.id] }
-                let isMember = (try? await node.read(.local) { $0.status.voters.contains(me.id) || $0.status.learners.contains(me.id) }) ?? false
-                if current == me { return }
+                let seen = try? await node.read(.local) { context in
+                    (entry: context.state.members[me.id], isMember: context.status.voters.contains(me.id) || context.status.learners.contains(me.id))
+                }
+                if seen?.entry == me { return }
+                let isMember = seen?.isMember ?? false
                 if isMember, node.leader != 0 {
                     do throws(NodeError) { _ = try await node.cluster(.setMember(me)) } catch {
                         if error.code == .unavailable && error.message.contains("shutting down") { return }

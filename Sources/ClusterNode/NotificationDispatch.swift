@@ -43,6 +43,14 @@ struct DeliveryQueue: Sendable {
         }
     }
 
+    /// Forgets the queued and retry-waiting ids (attempts in flight still finish): a node that
+    /// holds no dispatch scope has nothing to start, and `refill` rebuilds the queue from state
+    /// when it gains one. Keeps followers from scanning, or piling up, other holders' work.
+    mutating func dropQueued() {
+        ready = []
+        retries = []
+    }
+
     mutating func update(with effects: Effects) {
         ready.append(contentsOf: effects.notificationsQueued)
         if !effects.notificationsCancelled.isEmpty {

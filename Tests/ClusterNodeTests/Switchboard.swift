@@ -15,6 +15,8 @@ final class Switchboard: Sendable {
         var isolated: Set<NodeID> = []
         /// Forwarded requests to carry out but answer as lost (the leader applied them).
         var answersToLose = 0
+        /// Forward requests carried so far (a batch counts once).
+        var forwards = 0
     }
 
     private let wiring = Mutex(Wiring())
@@ -38,6 +40,9 @@ final class Switchboard: Sendable {
         }
     }
 
+    var forwardsCarried: Int { wiring.withLock { $0.forwards } }
+    fileprivate func countForward() { wiring.withLock { $0.forwards += 1 } }
+
     fileprivate func takeAnswerToLose() -> Bool {
         wiring.withLock { w in
             guard w.answersToLose > 0 else { return false }
@@ -59,6 +64,7 @@ private struct LocalTransport: ClusterTransport {
 
     func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(NodeError) -> [UInt8] {
         guard let node = board.node(peer, from: id) else { throw NodeError(.unavailable, "peer \(peer) unreachable") }
+        board.countForward()
         let answer = await node.serveForwarded(payload)
         if board.takeAnswerToLose() { throw NodeError(.unavailable, "the answer from \(peer) was lost") }
         return answer
