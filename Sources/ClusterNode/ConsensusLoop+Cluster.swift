@@ -3,7 +3,10 @@ import RaftCore
 
 extension ConsensusLoop {
     /// Membership and leadership operations (on the leader; the node forwards them there).
-    func handle(_ request: Inbox.ClusterRequest) {
+    /// A membership change that meets one still being applied (or a new leader that has not
+    /// applied its log yet) waits here until `deadline` (monotonic ms) instead of failing: the
+    /// obstacle clears by itself within a round trip or two.
+    func handle(_ request: Inbox.ClusterRequest, deadline: Int64? = nil) {
         guard raft.isLeader else {
             request.reply(.failure(NodeError(.notLeader, "this node is not the leader; retry", leaderHint: raft.leader)))
             return
@@ -17,6 +20,13 @@ extension ConsensusLoop {
             do {
                 let index = try raft.proposeConfChange(change)
                 waiting[index] = Waiter(term: raft.term, reply: .index(request.reply), envelope: nil)
+            } catch where error.code == .confChangePending {
+                let deadline = deadline ?? Self.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
+                if Self.monotonicMilliseconds() < deadline {
+                    parkedConfChanges.append((request, deadline))
+                } else {
+                    request.reply(.failure(NodeError(.conflict, error.message, leaderHint: raft.leader)))
+                }
             } catch {
                 request.reply(.failure(NodeError(.conflict, error.message, leaderHint: raft.leader)))
             }
@@ -24,6 +34,14 @@ extension ConsensusLoop {
             raft.transferLeadership(to: target)
             request.reply(.success(raft.lastIndex))
         }
+    }
+
+    /// Tries the parked membership changes again (each turn, after the last one applied).
+    func retryParkedConfChanges() {
+        guard !parkedConfChanges.isEmpty else { return }
+        let parked = parkedConfChanges
+        parkedConfChanges = []
+        for (request, deadline) in parked { handle(request, deadline: deadline) }
     }
 
     func proposeCluster(_ command: ClusterCommand, reply: @escaping @Sendable (Result<LogIndex, NodeError>) -> Void) {

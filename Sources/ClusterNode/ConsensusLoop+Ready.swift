@@ -243,7 +243,10 @@ extension ConsensusLoop {
     func shutDown() {
         let drained = inbox.take(waitingUpTo: 0)
         for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }
-        for request in drained.clusterRequests { request.reply(.failure(NodeError(.unavailable, "the node is shutting down"))) }
+        for request in drained.clusterRequests + parkedConfChanges.map(\.request) {
+            request.reply(.failure(NodeError(.unavailable, "the node is shutting down")))
+        }
+        parkedConfChanges = []
         for (_, waiter) in waiting { waiter.fail(NodeError(.unavailable, "the node is shutting down")) }
         waiting = [:]
         pendingReads.failAll(NodeError(.unavailable, "the node is shutting down"))

@@ -76,6 +76,8 @@ final class ConsensusLoop: @unchecked Sendable {
     var announcedMembers: [MemberInfo] = []
     /// Founders this leader already proposed into the member directory.
     var proposedFounders: Set<NodeID> = []
+    /// Membership changes waiting for the pending one to apply, with their deadlines.
+    var parkedConfChanges: [(request: Inbox.ClusterRequest, deadline: Int64)] = []
     /// Dispatch-lease grants proposed and not yet answered, by scope.
     var leaseGrantsInFlight: Set<String> = []
     /// The dispatch scopes this node held at the end of the last turn.
@@ -185,6 +187,7 @@ final class ConsensusLoop: @unchecked Sendable {
             // Reads first: they see every write answered before they were queued (those were
             // applied in an earlier turn), and need not wait for this turn's fsync.
             serve(work.reads)
+            retryParkedConfChanges()
             for request in work.clusterRequests { handle(request) }
             propose(proposals)
             processReady()

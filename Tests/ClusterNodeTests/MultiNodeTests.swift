@@ -162,6 +162,38 @@ final class MultiNodeTests: XCTestCase {
         _ = joinerDirectory
     }
 
+    func testMembershipChangesIssuedTogetherWaitForEachOtherInsteadOfConflicting() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        var directories: [TemporaryDirectory] = []
+        for id: NodeID in [4, 5] {
+            let directory = TemporaryDirectory()
+            directories.append(directory)
+            var joinerConfig = cluster.config(for: id, join: true)
+            joinerConfig.dataDirectory = directory.path
+            try cluster.start(id, config: joinerConfig)
+        }
+        // Both reach the leader within one turn; Raft takes one change at a time, so the second
+        // waits for the first to apply (it used to be refused with a conflict).
+        let node = cluster.nodes[leader]!
+        async let four = node.addLearner(MemberInfo(id: 4, peerAddress: "local:4", region: "r4"))
+        async let five = node.addLearner(MemberInfo(id: 5, peerAddress: "local:5", region: "r5"))
+        let (indexFour, indexFive) = try await (four, five)
+        XCTAssertNotEqual(indexFour, indexFive)
+        let status = try await node.status()
+        XCTAssertEqual(status.learners, [4, 5])
+        let removals = try await withThrowingTaskGroup(of: LogIndex.self) { group in
+            for id: NodeID in [4, 5] { group.addTask { try await node.remove(id) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(Set(removals).count, 2)
+        let after = try await node.status()
+        XCTAssertEqual(after.learners, [])
+        XCTAssertEqual(after.voters, [1, 2, 3])
+        await cluster.shutdown()
+        _ = directories
+    }
+
     func testALearnerBehindACompactedLogCatchesUpFromASnapshot() async throws {
         let cluster = try LocalCluster(count: 3, configure: {
             $0.snapshotEveryEntries = 20
