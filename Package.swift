@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ClusterTesting", targets: ["ClusterTesting"]),
         .library(name: "RaftStorage", targets: ["RaftStorage"]),
         .library(name: "ClusterNode", targets: ["ClusterNode"]),
+        .library(name: "Archiver", targets: ["Archiver"]),
         .library(name: "Notifier", targets: ["Notifier"]),
         .library(name: "IncidentAPI", targets: ["IncidentAPI"]),
         .library(name: "Checksums", targets: ["Checksums"]),
@@ -102,6 +103,17 @@ let package = Package(
                 "IncidentCore", "RaftCore", "RaftStorage",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        // The archiver's runtime: reads the archive journal on the node holding the archive
+        // lease and hands batches to a sink (PostgreSQL in production).
+        .target(
+            name: "Archiver",
+            dependencies: [
+                "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -202,9 +214,10 @@ let package = Package(
             name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], exclude: ["testdata"], swiftSettings: strict),
         .testTarget(
             name: "ClusterNodeTests",
-            dependencies: ["ClusterNode", "IncidentCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ClusterNode", "Archiver", "IncidentCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+
         .testTarget(
             name: "IncidentAPITests",
             dependencies: [

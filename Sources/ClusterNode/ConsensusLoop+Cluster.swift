@@ -16,6 +16,8 @@ extension ConsensusLoop {
             proposeCluster(.setMember(info), reply: request.reply)
         case .forgetMember(let id):
             proposeCluster(.forgetMember(id), reply: request.reply)
+        case .archive(let command):
+            proposeCluster(.archive(command), reply: request.reply)
         case .changeMembership(let change):
             do {
                 let index = try raft.proposeConfChange(change)

@@ -13,6 +13,8 @@ import RaftCore
 /// ever being delivered by two nodes at once.
 extension ConsensusLoop {
     static let globalScope = "*"
+    /// The archiver's lease: one node at a time writes to PostgreSQL (ConsensusLoop+Dispatch).
+    static let archiveScope = "archive"
     static func regionScope(_ region: String) -> String { "region:" + region }
 
     /// Current members (voters and learners) with what the directory or configuration knows.
@@ -45,7 +47,7 @@ extension ConsensusLoop {
         let now = clock()
         var held: Set<String> = []
         for (scope, lease) in state.dispatchLeases
-        where lease.holder == config.nodeID && lease.expiresAt.millisecondsSinceEpoch - now > config.dispatchLeaseReserveMilliseconds {
+        where scope != Self.archiveScope && lease.holder == config.nodeID && lease.expiresAt.millisecondsSinceEpoch - now > config.dispatchLeaseReserveMilliseconds {
             held.insert(scope)
         }
         return held
@@ -72,6 +74,7 @@ extension ConsensusLoop {
                 desired[scope] = healthy.min() ?? config.nodeID
             }
         }
+        if let archiver = desiredArchiver() { desired[Self.archiveScope] = archiver }
         let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3
         for scope in desired.keys.sorted() where !leaseGrantsInFlight.contains(scope) {
             let holder = desired[scope]!
@@ -86,6 +89,31 @@ extension ConsensusLoop {
                 leaseGrantsInFlight.remove(scope)  // answered on the loop thread
             }
         }
+    }
+
+    /// Who should archive: the current holder while it stays healthy and able (unless it is the
+    /// leader and a follower could: then its lease runs out unrenewed), else a healthy follower
+    /// that can (sparing the leader's CPU), else the leader if it can; nil if nobody can.
+    func desiredArchiver() -> NodeID? {
+        let journal = state.archive
+        guard journal.isEnabled, !journal.archivers.isEmpty else { return nil }
+        let members = Set(currentMembers.map(\.id))
+        let able = journal.archivers.filter { members.contains($0) && isHealthy($0) }
+        if let current = state.dispatchLeases[Self.archiveScope]?.holder, able.contains(current), current != config.nodeID || able.count == 1 {
+            return current
+        }
+        return able.filter { $0 != config.nodeID }.min() ?? (able.contains(config.nodeID) ? config.nodeID : nil)
+    }
+
+    /// Whether this node may write archive batches now (`NodeStatus.holdsArchiveLease`). Two
+    /// archivers overlapping anyway (clock trouble) still write nothing twice: the archive's
+    /// watermark moves by compare-and-set in the batch's transaction.
+    var holdsArchiveLease: Bool {
+        let journal = state.archive
+        guard journal.isEnabled, journal.archivers.contains(config.nodeID) else { return false }
+        if dispatchesAlone { return true }
+        guard let lease = state.dispatchLeases[Self.archiveScope], lease.holder == config.nodeID else { return false }
+        return lease.expiresAt.millisecondsSinceEpoch - clock() > config.dispatchLeaseReserveMilliseconds
     }
 
     /// This node, or a member the leader heard from within the last election timeout.

@@ -148,7 +148,10 @@ extension ConsensusLoop {
             snapshotBytes: store.snapshotBytes, snapshotIndex: store.latestSnapshot?.index ?? 0,
             pendingTimers: scheduler.pendingCount, outboxDepth: state.machine.outboxCount, rememberedRequests: state.requests.count,
             region: config.region, zone: config.zone, followers: raft.isLeader ? raft.followerStatus : [:],
-            connectedPeers: transport?.connectedPeers() ?? [])
+            connectedPeers: transport?.connectedPeers() ?? [], holdsArchiveLease: holdsArchiveLease,
+            archiveEnabled: state.archive.isEnabled,
+            archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
+            archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0)
     }
 
     // MARK: - Deliveries

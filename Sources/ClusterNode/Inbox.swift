@@ -47,6 +47,7 @@ final class Inbox: Sendable {
         case forgetMember(NodeID)
         case changeMembership(ConfChange)
         case transferLeadership(to: NodeID)
+        case archive(ArchiveCommand)
     }
 
     struct ClusterRequest: Sendable {

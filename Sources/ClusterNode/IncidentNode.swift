@@ -213,6 +213,12 @@ public final class IncidentNode: Sendable {
         return index
     }
 
+    /// Archive journal switches and progress (see `ArchiveJournal`), through the leader.
+    @discardableResult
+    public func archive(_ command: ArchiveCommand) async throws(NodeError) -> LogIndex {
+        try await cluster(.archive(command))
+    }
+
     /// Asks the leader to hand leadership to `target`; returns at once (watch `leader`).
     public func transferLeadership(to target: NodeID) async throws(NodeError) {
         _ = try await cluster(.transferLeadership(to: target))

@@ -35,4 +35,12 @@ public struct NodeStatus: Sendable, Equatable {
     public var followers: [NodeID: FollowerStatus]
     /// Peers this node has a live connection to.
     public var connectedPeers: Set<NodeID>
+    /// This node may archive now: it holds the archive lease with time to spare (or archives
+    /// alone), and archival is on.
+    public var holdsArchiveLease: Bool = false
+    /// Archival is on (`ArchiveJournal.isEnabled`); then the lag: applied entries the archive has
+    /// not confirmed, and the age of the oldest journal record it has yet to take.
+    public var archiveEnabled: Bool = false
+    public var archiveLagEntries: UInt64 = 0
+    public var archiveLagMilliseconds: Int64 = 0
 }

@@ -15,6 +15,8 @@ struct NodeMetrics: Sendable {
     let outboxDepth = Gauge(label: "incidentd_outbox_depth")
     let pendingTimers = Gauge(label: "incidentd_pending_timers")
     let isLeader = Gauge(label: "incidentd_is_leader")
+    let archiveLagEntries = Gauge(label: "incidentd_archive_lag_entries")
+    let archiveLagSeconds = Gauge(label: "incidentd_archive_lag_seconds")
 
     /// Updates the state gauges (cheap: called once per loop turn at most every tick).
     func observe(_ status: NodeStatus) {
@@ -24,6 +26,10 @@ struct NodeMetrics: Sendable {
         outboxDepth.record(status.outboxDepth)
         pendingTimers.record(status.pendingTimers)
         isLeader.record(status.role == .leader ? 1 : 0)
+        if status.archiveEnabled {
+            archiveLagEntries.record(Int(status.archiveLagEntries))
+            archiveLagSeconds.record(Double(status.archiveLagMilliseconds) / 1_000)
+        }
     }
 
     func appended(entries: Int, nanoseconds: UInt64) {

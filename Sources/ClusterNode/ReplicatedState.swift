@@ -15,6 +15,8 @@ public struct ReplicatedState: Sendable {
     public private(set) var members = MemberDirectory()
     /// Dispatch leases by scope (`"*"` today; one per region later).
     public private(set) var dispatchLeases: [String: DispatchLease] = [:]
+    /// Changes the PostgreSQL archive has yet to take (empty and idle unless archival is on).
+    public private(set) var archive = ArchiveJournal()
     /// Counts applied changes that can alter who may call the API (configuration writes and
     /// snapshot installs). Local to this replica and not part of snapshots: API front ends cache
     /// key lookups and drop the cache when it moves (`IncidentNode.accessRevision`).
@@ -54,13 +56,14 @@ public struct ReplicatedState: Sendable {
             {
                 dispatchLeases[scope] = DispatchLease(holder: holder, expiresAt: expiresAt)
             }
+            if case .archive(let archiveCommand) = command { archive.apply(archiveCommand, at: entry.index) }
             return .success(Applied(outcome: nil, duplicate: false, stamp: envelope.stamp))
         case .incident(let command):
-            return .success(apply(command, envelope: envelope, index: entry.index))
+            return .success(apply(command, envelope: envelope, index: entry.index, size: entry.data.count))
         }
     }
 
-    private mutating func apply(_ command: Command, envelope: Envelope, index: LogIndex) -> Applied {
+    private mutating func apply(_ command: Command, envelope: Envelope, index: LogIndex, size: Int) -> Applied {
         let id = envelope.requestID
         let transient = RequestIDs.isTransient(id)
         if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: id) : requests.answer(for: id),
@@ -68,7 +71,15 @@ public struct ReplicatedState: Sendable {
         {
             return Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp)
         }
+        var intentBefore: NotificationIntent?
+        if archive.isEnabled, case .recordDelivery(let id, _, _) = command { intentBefore = machine.notification(id) }
         let outcome = machine.apply(command, at: envelope.stamp, index: index)
+        if archive.isEnabled,
+            let record = ArchiveRecord.of(
+                command, outcome: outcome, index: index, at: envelope.stamp, cost: size + 64, intentBefore: intentBefore, after: machine)
+        {
+            archive.record(record)
+        }
         switch command {
         case .createConfig, .updateConfig, .deleteConfig: accessRevision &+= 1
         default: break
@@ -86,11 +97,12 @@ public struct ReplicatedState: Sendable {
     // MARK: - Snapshot
 
     private static let magic: [UInt8] = Array("IMRS".utf8)
-    private static let version: UInt8 = 2
+    private static let version: UInt8 = 3
 
-    /// `["IMRS"][version u8 = 2][machine snapshot blob][request table][transient request
+    /// `["IMRS"][version u8 = 3][machine snapshot blob][request table][transient request
     /// table][member directory][lease count varint, then per lease (by scope): scope string, holder
-    /// varint, expires-at zigzag ms]`. Version 1 (machine and request table only) is still read.
+    /// varint, expires-at zigzag ms][archive journal (v3)]`. Versions 1 (machine and request table
+    /// only) and 2 (no archive journal) are still read.
     func snapshot() -> [UInt8] {
         var writer = BinaryWriter()
         for byte in Self.magic { writer.write(byte) }
@@ -106,6 +118,7 @@ public struct ReplicatedState: Sendable {
             writer.write(varint: lease.holder)
             writer.write(zigzag: lease.expiresAt.millisecondsSinceEpoch)
         }
+        archive.encode(to: &writer)
         return writer.bytes
     }
 
@@ -115,7 +128,7 @@ public struct ReplicatedState: Sendable {
             throw DecodingError(.badMagic, at: 0, "not a replicated-state snapshot")
         }
         let version = try reader.readByte()
-        guard version == 1 || version == Self.version else { throw DecodingError(.unsupportedVersion, at: 4, "replicated state v\(version)") }
+        guard (1...Self.version).contains(version) else { throw DecodingError(.unsupportedVersion, at: 4, "replicated state v\(version)") }
         machine = try IncidentStateMachine(snapshot: try reader.readBlob())
         try requests.decode(from: &reader)
         if version >= 2 {
@@ -126,7 +139,9 @@ public struct ReplicatedState: Sendable {
                 let scope = try reader.readString()
                 dispatchLeases[scope] = DispatchLease(holder: try reader.readVarint(), expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
             }
+            archive = version >= 3 ? try ArchiveJournal(from: &reader) : ArchiveJournal()
         } else {
+            archive = ArchiveJournal()
             dispatchLeases = [:]
             transientRequests = RequestTable(capacity: transientRequests.capacity, retentionMilliseconds: transientRequests.retentionMilliseconds)
             members = MemberDirectory()

@@ -7,7 +7,8 @@ import RaftCore
 /// Request: `[version u8 = 1][kind u8]` then for kind 0 (command) `[request id string][command]`,
 /// for kind 1 (cluster operation) `[operation tag u8][operand]` with tags 0 set member (member
 /// info), 1 forget member (id varint), 2 change membership (ConfChange bytes as a blob),
-/// 3 transfer leadership (target id varint).
+/// 3 transfer leadership (target id varint), 4 archive command (`ArchiveCommand` bytes: tag 0
+/// enable + limit varint, 1 set archiver + node varint + available u8, 2 progress + index varint).
 /// Kind 2 (batch) carries several kind-0 requests: `[count varint]` then each request's bytes as a
 /// blob; its answer has status 3: `[count varint]` then each answer's bytes as a blob, in order.
 /// Answer: `[version u8 = 1][status u8]` then for 0 (applied) `[index varint][applied at zigzag
@@ -50,6 +51,9 @@ enum Forwarded {
             case .transferLeadership(let target):
                 writer.write(UInt8(3))
                 writer.write(varint: target)
+            case .archive(let command):
+                writer.write(UInt8(4))
+                command.encode(to: &writer)
             }
         }
         return writer.bytes
@@ -119,6 +123,7 @@ enum Forwarded {
                 guard let change = ConfChange(decoding: try reader.readBlob()) else { throw DecodingError(.invalidTag, at: offset, "membership change") }
                 request = .cluster(.changeMembership(change))
             case 3: request = .cluster(.transferLeadership(to: try reader.readVarint()))
+            case 4: request = .cluster(.archive(try ArchiveCommand(from: &reader)))
             case let tag: throw DecodingError(.invalidTag, at: offset, "cluster operation \(tag)")
             }
         case let kind: throw DecodingError(.invalidTag, at: 1, "forwarded request kind \(kind)")

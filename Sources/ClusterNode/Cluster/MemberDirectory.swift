@@ -20,7 +20,7 @@ public struct MemberDirectory: Sendable, Equatable {
         switch command {
         case .setMember(let info): members[info.id] = info
         case .forgetMember(let id): members[id] = nil
-        case .grantDispatchLease: break  // ReplicatedState keeps the leases
+        case .grantDispatchLease, .archive: break  // ReplicatedState keeps leases and the archive journal
         }
     }
 
@@ -59,6 +59,8 @@ enum ClusterCommand: Sendable, Equatable {
     /// Grants or renews the dispatch lease of `scope` (`"*"`: every notification). Applied only
     /// when the current lease allows it at the entry's stamp; otherwise a no-op everywhere.
     case grantDispatchLease(scope: String, holder: NodeID, expiresAt: Timestamp)
+    /// Archive journal switches and progress (`ArchiveJournal`).
+    case archive(ArchiveCommand)
 
     func encode(to writer: inout BinaryWriter) {
         switch self {
@@ -73,6 +75,9 @@ enum ClusterCommand: Sendable, Equatable {
             writer.write(string: scope)
             writer.write(varint: holder)
             writer.write(zigzag: expiresAt.millisecondsSinceEpoch)
+        case .archive(let command):
+            writer.write(UInt8(3))
+            command.encode(to: &writer)
         }
     }
 
@@ -85,6 +90,7 @@ enum ClusterCommand: Sendable, Equatable {
             self = .grantDispatchLease(
                 scope: try reader.readString(), holder: try reader.readVarint(),
                 expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
+        case 3: self = .archive(try ArchiveCommand(from: &reader))
         case let tag: throw DecodingError(.invalidTag, at: offset, "cluster command \(tag)")
         }
     }

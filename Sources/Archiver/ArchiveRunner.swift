@@ -1,0 +1,272 @@
+import ClusterNode
+import CoreMetrics
+import Foundation
+import IncidentCore
+import Logging
+import RaftCore
+import Synchronization
+
+/// One batch for the archive: the journal records in `firstIndex ... lastIndex` (log order), the
+/// current rows of the incidents they changed, and a gap when records in the range are gone.
+public struct ArchiveSlice: Sendable {
+    /// The archive's watermark + 1; `lastIndex` becomes its new watermark. A re-sync page has
+    /// `lastIndex == firstIndex - 1` (it moves nothing; its incident rows are upserts).
+    public var firstIndex: LogIndex
+    public var lastIndex: LogIndex
+    public var records: [ArchiveRecord]
+    /// Current rows (as of `stateIndex`) of the incidents the records changed, or of a re-sync page.
+    public var incidents: [Incident]
+    /// The applied index the incident rows were read at (they only ever move forward).
+    public var stateIndex: LogIndex
+    public var gap: Gap?
+
+    public struct Gap: Sendable, Equatable {
+        public var from: LogIndex
+        public var through: LogIndex
+        public var reason: String
+    }
+
+    public var isResyncPage: Bool { lastIndex < firstIndex }
+}
+
+/// Where batches go: PostgreSQL in production (`PostgresArchiveSink`), memory in tests.
+public protocol ArchiveSink: AnyObject, Sendable {
+    /// The archive's watermark: the last log index whose changes it holds (0: none).
+    func watermark() async throws -> LogIndex
+    /// Writes the slice and moves the watermark from `expected` to `slice.lastIndex` in one
+    /// transaction; `.moved(actual)` (and nothing written) when the watermark is not `expected`.
+    func write(_ slice: ArchiveSlice, expected: LogIndex) async throws -> ArchiveWriteOutcome
+}
+
+public enum ArchiveWriteOutcome: Sendable, Equatable {
+    case written(rows: Int)
+    case moved(actual: LogIndex)
+}
+
+/// What the archiver last saw, for `GET /api/v1/cluster` and `/metrics`.
+public struct ArchiverStatus: Sendable, Equatable {
+    public enum State: String, Sendable { case starting, idle, archiving, degraded }
+    public var state: State = .starting
+    /// The archive's watermark as this node last read or wrote it.
+    public var watermark: LogIndex = 0
+    public var lastError: String?
+    public var rowsWritten: UInt64 = 0
+    public var batchesWritten: UInt64 = 0
+    public var gapsRecorded: UInt64 = 0
+}
+
+/// Runs on every node started with an archive URL; writes only while the node holds the archive
+/// lease (`NodeStatus.holdsArchiveLease`). Each pass reads the journal after the archive's
+/// watermark on the consensus loop (copies only), turns it into rows off the loop, writes them
+/// with the watermark in one transaction, then reports progress so every replica trims its
+/// journal. PostgreSQL down or slow: retries with backoff; ingestion never waits for it.
+public final class ArchiveRunner: Sendable {
+    public struct Settings: Sendable {
+        /// Journal bound on every replica (`ArchiveCommand.enable`).
+        public var journalLimitBytes = 256 << 20
+        /// Most journal records per batch.
+        public var maxRecordsPerBatch = 5_000
+        /// Incidents per re-sync page.
+        public var resyncPageSize = 2_000
+        /// How long to wait between passes when there is nothing to archive.
+        public var idleMilliseconds = 100
+        public var retryMinimumMilliseconds = 200
+        public var retryMaximumMilliseconds = 10_000
+        public init() {}
+    }
+
+    private let node: IncidentNode
+    private let sink: any ArchiveSink
+    private let settings: Settings
+    private let logger: Logger
+    private let published = Mutex(ArchiverStatus())
+    private let stopped = Atomic<Bool>(false)
+
+    public init(node: IncidentNode, sink: any ArchiveSink, settings: Settings = Settings(), logger: Logger) {
+        self.node = node
+        self.sink = sink
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public var status: ArchiverStatus { published.withLock { $0 } }
+
+    public func stop() { stopped.store(true, ordering: .relaxed) }
+
+    /// Runs until `stop()` or cancellation.
+    public func run() async {
+        await announce()
+        var knownWatermark: LogIndex?
+        var failures = 0
+        while !stopped.load(ordering: .relaxed), !Task.isCancelled {
+            do {
+                let holds = try await node.read(.local) { $0.status.holdsArchiveLease }
+                guard holds else {
+                    knownWatermark = nil  // re-read when the lease comes back: another node may have written
+                    update { $0.state = .idle }
+                    try await sleep(settings.idleMilliseconds * 2)
+                    continue
+                }
+                let watermark: LogIndex
+                if let knownWatermark { watermark = knownWatermark } else { watermark = try await sink.watermark() }
+                knownWatermark = watermark
+                let progressed = try await pass(from: watermark, known: &knownWatermark)
+                failures = 0
+                update {
+                    $0.state = .archiving
+                    $0.lastError = nil
+                    $0.watermark = knownWatermark ?? $0.watermark
+                }
+                if !progressed { try await sleep(settings.idleMilliseconds) }
+            } catch is CancellationError {
+                break
+            } catch {
+                knownWatermark = nil
+                failures += 1
+                let delay = min(settings.retryMaximumMilliseconds, settings.retryMinimumMilliseconds << min(failures - 1, 10))
+                let message = "\(error)"
+                update {
+                    $0.state = .degraded
+                    $0.lastError = message
+                }
+                if failures == 1 || failures.isMultiple(of: 20) {
+                    logger.warning("archive write failed; retrying", metadata: ["error": "\(message)", "retry_ms": "\(delay)"])
+                }
+                Counter(label: "incidentd_archive_errors_total").increment()
+                do { try await sleep(delay) } catch { break }
+            }
+        }
+    }
+
+    /// Switches the journal on and offers this node as an archiver (again after restarts, and
+    /// until it sticks: the leader may be unknown at first).
+    private func announce() async {
+        let me = node.config.nodeID
+        while !stopped.load(ordering: .relaxed), !Task.isCancelled {
+            let journal = try? await node.read(.local) { $0.state.archive }
+            if let journal, journal.isEnabled, journal.limitBytes == settings.journalLimitBytes, journal.archivers.contains(me) { return }
+            if node.leader != 0, let journal {
+                do {
+                    if !journal.isEnabled || journal.limitBytes != settings.journalLimitBytes {
+                        try await node.archive(.enable(limitBytes: settings.journalLimitBytes))
+                    }
+                    if !journal.archivers.contains(me) { try await node.archive(.setArchiver(me, available: true)) }
+                    continue
+                } catch {
+                    logger.debug("archive announcement not taken yet", metadata: ["error": "\(error)"])
+                }
+            }
+            try? await sleep(200)
+        }
+    }
+
+    /// One batch (plus re-sync pages before it when the range has a gap); whether it moved.
+    private func pass(from watermark: LogIndex, known: inout LogIndex?) async throws -> Bool {
+        let limit = settings.maxRecordsPerBatch
+        let view = try await node.read(.local) { context -> JournalView in
+            let journal = context.state.archive
+            let applied = context.status.appliedIndex
+            let records = Array(journal.records(after: watermark, through: applied, limit: limit))
+            var through = applied
+            if records.count == limit, let last = records.last { through = last.index }
+            var changed: [UInt64] = []
+            var seen = Set<UInt64>()
+            for record in records {
+                for id in record.incidents where seen.insert(id.number).inserted { changed.append(id.number) }
+            }
+            let incidents = changed.compactMap { context.state.machine.incident(number: $0) }
+            return JournalView(
+                records: records, incidents: incidents, through: through, applied: applied, enabledAt: journal.enabledAt,
+                gapThrough: journal.gapThrough, replicatedWatermark: journal.watermark)
+        }
+        guard view.through > watermark else {
+            // Nothing new; a progress report the last writer could not make is made up here.
+            if view.replicatedWatermark < watermark { try await node.archive(.progress(watermark)) }
+            return false
+        }
+        var gap: ArchiveSlice.Gap?
+        if view.gapThrough > watermark {
+            gap = .init(
+                from: watermark + 1, through: min(max(view.gapThrough, view.enabledAt), view.through),
+                reason: "journal limit exceeded while the archive was behind")
+        } else if watermark < view.enabledAt {
+            gap = .init(from: watermark + 1, through: min(view.enabledAt, view.through), reason: "before archival was enabled")
+        }
+        if gap != nil { try await resyncIncidents(watermark: watermark) }
+        let slice = ArchiveSlice(
+            firstIndex: watermark + 1, lastIndex: view.through, records: view.records, incidents: view.incidents,
+            stateIndex: view.applied, gap: gap)
+        switch try await sink.write(slice, expected: watermark) {
+        case .moved(let actual):
+            logger.info("archive watermark moved under this archiver", metadata: ["expected": "\(watermark)", "actual": "\(actual)"])
+            known = actual
+            return true
+        case .written(let rows):
+            known = view.through
+            Counter(label: "incidentd_archive_rows_total").increment(by: rows)
+            Counter(label: "incidentd_archive_batches_total").increment()
+            update {
+                $0.rowsWritten += UInt64(rows)
+                $0.batchesWritten += 1
+                if gap != nil { $0.gapsRecorded += 1 }
+            }
+            if let gap {
+                logger.warning("archive gap recorded; incidents re-synced from state", metadata: [
+                    "from": "\(gap.from)", "through": "\(gap.through)", "reason": "\(gap.reason)",
+                ])
+            }
+            // Trims every replica's journal; losing this report is harmless (made up later).
+            _ = try? await node.archive(.progress(view.through))
+            return true
+        }
+    }
+
+    /// Upserts every incident in state, page by page, without moving the watermark: rows the
+    /// missing range changed are right again afterwards (timelines as far as state keeps them).
+    private func resyncIncidents(watermark: LogIndex) async throws {
+        var before: UInt64?
+        let pageSize = settings.resyncPageSize
+        while true {
+            let cursor = before
+            let page = try await node.read(.local) { context -> (incidents: [Incident], applied: LogIndex) in
+                (context.state.machine.incidents(before: cursor, limit: pageSize), context.status.appliedIndex)
+            }
+            guard !page.incidents.isEmpty else { return }
+            let slice = ArchiveSlice(
+                firstIndex: watermark + 1, lastIndex: watermark, records: [], incidents: page.incidents, stateIndex: page.applied, gap: nil)
+            if case .moved(let actual) = try await sink.write(slice, expected: watermark) {
+                throw ArchiveRunnerError.watermarkMoved(expected: watermark, actual: actual)
+            }
+            guard page.incidents.count == pageSize, let last = page.incidents.last else { return }
+            before = last.id.number
+        }
+    }
+
+    private func update(_ change: (inout ArchiverStatus) -> Void) {
+        published.withLock { change(&$0) }
+    }
+
+    private func sleep(_ milliseconds: Int) async throws {
+        try await Task.sleep(nanoseconds: UInt64(max(1, milliseconds)) * 1_000_000)
+    }
+}
+
+enum ArchiveRunnerError: Error, CustomStringConvertible {
+    case watermarkMoved(expected: LogIndex, actual: LogIndex)
+
+    var description: String {
+        switch self {
+        case .watermarkMoved(let expected, let actual): "another archiver moved the watermark (expected \(expected), found \(actual))"
+        }
+    }
+}
+
+private struct JournalView: Sendable {
+    var records: [ArchiveRecord]
+    var incidents: [Incident]
+    var through: LogIndex
+    var applied: LogIndex
+    var enabledAt: LogIndex
+    var gapThrough: LogIndex
+    var replicatedWatermark: LogIndex
+}
