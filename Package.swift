@@ -124,6 +124,7 @@ let package = Package(
         .target(
             name: "IncidentAPI",
             dependencies: [
+                "Archiver",
                 "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

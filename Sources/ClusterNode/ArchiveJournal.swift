@@ -32,6 +32,23 @@ public struct ArchiveJournal: Sendable, Equatable {
 
     public var isEnabled: Bool { enabledAt > 0 }
 
+    /// The journal without its records (cheap to copy off the consensus loop).
+    public struct Summary: Sendable, Equatable {
+        public var enabled: Bool
+        public var watermark: LogIndex
+        public var records: Int
+        public var bytes: Int
+        public var limitBytes: Int
+        public var gapThrough: LogIndex
+        public var archivers: [NodeID]
+    }
+
+    public var summary: Summary {
+        Summary(
+            enabled: isEnabled, watermark: watermark, records: records.count, bytes: bytes, limitBytes: limitBytes, gapThrough: gapThrough,
+            archivers: archivers.sorted())
+    }
+
     public init() {}
 
     mutating func apply(_ command: ArchiveCommand, at index: LogIndex) {

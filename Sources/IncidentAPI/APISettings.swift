@@ -1,3 +1,4 @@
+import Archiver
 import Foundation
 import IncidentCore
 import Logging
@@ -53,6 +54,9 @@ public struct APISettings: Sendable {
     /// Sends a test message through a channel (the Notifier implements it); nil makes
     /// `POST /api/v1/channels/{id}/test` answer 501.
     public var channelTester: (@Sendable (NotificationChannel) async -> DeliveryReport)?
+    /// What this node's archiver last saw (`GET /api/v1/cluster`, `archive.this_node`); nil
+    /// when the node has no archive URL.
+    public var archiverStatus: (@Sendable () -> ArchiverStatus)?
     /// Where request failures (5xx) are logged.
     public var logger: Logger
     /// The wall clock used for event timestamps the producer left out, `since`/`until` defaults

@@ -67,6 +67,10 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("tls-cert"), help: "This node's certificate (PEM). (default: none)") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "This node's private key (PEM). (default: none)") var tlsKey: String?
     @Flag(name: .customLong("tls-require-client-cert"), help: "Mutual TLS: refuse peers without a certificate from the cluster CA.") var tlsRequireClientCert = false
+    @Option(name: .customLong("archive-url"), help: "Archive committed changes into this PostgreSQL database (postgres://user@host:port/db?sslmode=...; no password in it). (default: none, no archival)") var archiveUrl: String?
+    @Option(name: .customLong("archive-password-file"), help: "File holding the archive user's password (or set INCIDENTD_ARCHIVE_PASSWORD). (default: none)") var archivePasswordFile: String?
+    @Option(name: .customLong("archive-journal-limit-bytes"), help: "Unarchived changes kept per node before the oldest are dropped and recorded as a gap. (default: 268435456)") var archiveJournalLimitBytes: Int?
+    @Option(name: .customLong("archive-batch-records"), help: "Most log entries per archive batch. (default: 5000)") var archiveBatchRecords: Int?
     @Option(name: .customLong("tls-node-name"), help: "With TLS: the name a peer's certificate must carry, {id} = its node id; empty = unchecked. (default: node-{id})") var tlsNodeName: String?
 
     func resolvedSettings() throws -> Settings {
@@ -88,6 +92,8 @@ struct Incidentd: AsyncParsableCommand {
             ("election_ticks", electionTicks.map(String.init)), ("heartbeat_ticks", heartbeatTicks.map(String.init)),
             ("leader_wait_ms", leaderWaitMs.map(String.init)), ("forward_timeout_ms", forwardTimeoutMs.map(String.init)),
             ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil), ("tls_node_name", tlsNodeName),
+            ("archive_url", archiveUrl), ("archive_password_file", archivePasswordFile),
+            ("archive_journal_limit_bytes", archiveJournalLimitBytes.map(String.init)), ("archive_batch_records", archiveBatchRecords.map(String.init)),
         ]
         for case (let key, let value?) in flags { try settings.set(key, value, source: "--\(key.replacingOccurrences(of: "_", with: "-"))") }
         try settings.validate()

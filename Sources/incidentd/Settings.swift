@@ -53,6 +53,17 @@ struct Settings: Sendable, Equatable {
     /// Peer-port limits (`WireLimits`, docs/PROTOCOL.md §2.11), by their wire names; unset keep
     /// the defaults.
     var wireLimits: [String: Int] = [:]
+    // Archival into PostgreSQL (docs/ARCHIVE.md). Without archive_url nothing is archived.
+    /// `postgres://user@host:port/db?sslmode=...` (no password in it: use the file or variable).
+    var archiveUrl = ""
+    /// A file holding the archive user's password (first line); or INCIDENTD_ARCHIVE_PASSWORD.
+    var archivePasswordFile = ""
+    var archivePassword = ""
+    /// Bound of the archive journal on every replica; beyond it the oldest changes are dropped
+    /// and recorded in the archive as a gap.
+    var archiveJournalLimitBytes = 256 << 20
+    /// Most journal records (log entries) per archive batch.
+    var archiveBatchRecords = 5_000
     static let wireLimitKeys = [
         "wire_max_frame_bytes",
         "wire_max_queued_bytes_per_peer",
@@ -73,6 +84,7 @@ struct Settings: Sendable, Equatable {
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
         "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
         "tls_require_client_cert", "tls_node_name",
+        "archive_url", "archive_password_file", "archive_password", "archive_journal_limit_bytes", "archive_batch_records",
     ] + wireLimitKeys
 
     /// Applies one named value (from the file or the environment); throws naming the source.
@@ -127,6 +139,11 @@ struct Settings: Sendable, Equatable {
         case "tls_key": tlsKey = value
         case "tls_require_client_cert": tlsRequireClientCert = try bool()
         case "tls_node_name": tlsNodeName = value
+        case "archive_url": archiveUrl = value
+        case "archive_password_file": archivePasswordFile = value
+        case "archive_password": archivePassword = value
+        case "archive_journal_limit_bytes": archiveJournalLimitBytes = try int()
+        case "archive_batch_records": archiveBatchRecords = try int()
         case let key where Self.wireLimitKeys.contains(key): wireLimits[key] = try int()
         default: throw SettingsError("\(source): unknown setting \"\(key)\" (known: \(Self.keys.joined(separator: ", ")))")
         }
@@ -180,6 +197,28 @@ struct Settings: Sendable, Equatable {
         let tls = [tlsCa, tlsCert, tlsKey].filter { !$0.isEmpty }.count
         guard tls == 0 || tls == 3 else { throw SettingsError("tls_ca, tls_cert and tls_key go together") }
         guard !tlsRequireClientCert || tls == 3 else { throw SettingsError("tls_require_client_cert needs tls_ca, tls_cert and tls_key") }
+        if !archiveUrl.isEmpty {
+            guard archiveUrl.hasPrefix("postgres://") || archiveUrl.hasPrefix("postgresql://") else {
+                throw SettingsError("archive_url must be a postgres:// or postgresql:// URL")
+            }
+            guard !Self.urlHasPassword(archiveUrl) else {
+                throw SettingsError("archive_url must not carry a password (it would show in process lists and logs); use archive_password_file or INCIDENTD_ARCHIVE_PASSWORD")
+            }
+        }
+        guard (1 << 20...Int(Int32.max)).contains(archiveJournalLimitBytes) else {
+            throw SettingsError("archive_journal_limit_bytes must be 1 MiB–2 GiB, got \(archiveJournalLimitBytes)")
+        }
+        guard (1...100_000).contains(archiveBatchRecords) else { throw SettingsError("archive_batch_records must be 1–100000, got \(archiveBatchRecords)") }
+    }
+
+    /// Whether `postgres://user:secret@host/...` carries a password (between `:` and `@` of the
+    /// authority).
+    static func urlHasPassword(_ url: String) -> Bool {
+        guard let schemeEnd = url.range(of: "://") else { return false }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard let at = authority.lastIndex(of: "@") else { return false }
+        return authority[..<at].contains(":")
     }
 }
 

@@ -1,3 +1,4 @@
+import Archiver
 import ClusterNode
 import Foundation
 import HTTPTypes
@@ -12,12 +13,15 @@ extension Endpoints {
     func addClusterRoutes(to routes: RouteList) {
         routes.add(.get, "/api/v1/cluster") { request, _ in
             _ = try await authorize(request, for: .read)
-            let (status, members, leases) = try await read(.local) { ($0.status, $0.state.members.sorted, $0.state.dispatchLeases) }
+            let (status, members, leases, journal) = try await read(.local) {
+                ($0.status, $0.state.members.sorted, $0.state.dispatchLeases, $0.state.archive.summary)
+            }
             var json = Self.clusterJSON(status, members: members)
             if case .object(var object) = json {
                 object["dispatch_leases"] = .array(leases.keys.sorted().map { scope in
                     ["scope": .string(scope), "holder": .int(leases[scope]!.holder), "expires_at": .string(leases[scope]!.expiresAt.rfc3339)]
                 })
+                object["archive"] = Self.archiveJSON(status, journal: journal, holder: leases["archive"]?.holder, local: settings.archiverStatus.map { Self.archiverJSON($0()) })
                 json = .object(object)
             }
             return .json(json)
@@ -58,6 +62,35 @@ extension Endpoints {
             headers[HTTPField.Name("X-Snapshot-Term")!] = String(backup.term)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: backup.data)))
         }
+    }
+
+    /// Archival (issue #6): whether it is on, who archives, the lag, the journal's fill, and what
+    /// this node's archiver (if it has an archive URL) last saw.
+    static func archiveJSON(_ status: NodeStatus, journal: ArchiveJournal.Summary, holder: NodeID?, local: JSONValue?) -> JSONValue {
+        guard journal.enabled else { return ["enabled": false, "this_node": local ?? .null] }
+        let lone = status.voters == [status.nodeID] && status.learners.isEmpty
+        let effectiveHolder = lone ? (journal.archivers.contains(status.nodeID) ? status.nodeID : nil) : holder
+        return [
+            "enabled": true,
+            "holder": effectiveHolder.map { .int($0) } ?? .null,
+            "archivers": .array(journal.archivers.map { .int($0) }),
+            "watermark": .int(journal.watermark),
+            "lag_entries": .int(status.archiveLagEntries),
+            "lag_seconds": .double(Double(status.archiveLagMilliseconds) / 1_000),
+            "journal_records": .int(journal.records),
+            "journal_bytes": .int(journal.bytes),
+            "journal_limit_bytes": .int(journal.limitBytes),
+            "gap_through": journal.gapThrough > 0 ? .int(journal.gapThrough) : .null,
+            "this_node": local ?? .null,
+        ]
+    }
+
+    static func archiverJSON(_ status: ArchiverStatus) -> JSONValue {
+        [
+            "state": .string(status.state.rawValue), "watermark": .int(status.watermark),
+            "last_error": status.lastError.map { .string($0) } ?? .null, "rows_written": .int(status.rowsWritten),
+            "batches_written": .int(status.batchesWritten), "gaps_recorded": .int(status.gapsRecorded),
+        ]
     }
 
     /// The `{id}` of a member route, 404 unless it is a voter or learner now.
