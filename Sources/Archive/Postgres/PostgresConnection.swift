@@ -104,6 +104,7 @@ public final class PostgresConnection {
     /// A broken connection during COMMIT leaves the outcome unknown: the transaction may or may
     /// not have committed. Callers make that safe with a compare-and-set inside the transaction
     /// (as ArchiveStore's watermark does).
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try exec("BEGIN")
         let value: T
