@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 import Logging
 
 #if canImport(Glibc)
@@ -246,8 +247,10 @@ public final class PostgresConnection {
         return true
     }
 
+    /// libpq's message on one line (it spreads some over several, with tabs).
     static func errorMessage(_ connection: OpaquePointer) -> String {
-        trimmed(String(cString: PQerrorMessage(connection)))
+        trimmed(String(cString: PQerrorMessage(connection))).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
 
     private static func trimmed(_ text: String) -> String {
