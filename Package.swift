@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "WireFormat", targets: ["WireFormat"]),
         .library(name: "ClusterWire", targets: ["ClusterWire"]),
         .library(name: "DevCertificates", targets: ["DevCertificates"]),
+        .library(name: "Archive", targets: ["Archive"]),
+        .library(name: "PostgresTesting", targets: ["PostgresTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -63,6 +65,28 @@ let package = Package(
         ),
         // liblz4 (Debian liblz4-dev), used for snapshot and wire compression.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // libpq (Debian libpq-dev), the PostgreSQL client library the archive writes through.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // PostgreSQL archival and historical analytics (docs/ARCHIVE.md): a blocking libpq
+        // connection, versioned migrations, batched COPY writes fenced by a watermark, queries.
+        .target(
+            name: "Archive",
+            dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Test support: a throwaway PostgreSQL server (initdb + postgres on loopback) with
+        // crash, pause and restart controls. Used by ArchiveTests and `archive-bench --start-server`.
+        .target(name: "PostgresTesting", dependencies: ["Archive"], swiftSettings: strict),
+        // Archive catch-up throughput: `swift run -c release archive-bench --start-server`.
+        .executableTarget(
+            name: "archive-bench",
+            dependencies: [
+                "Archive", "PostgresTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // CRC-32C, shared by the storage formats and the wire protocol (neither depends on the other).
         .target(name: "Checksums", swiftSettings: strict),
         // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
@@ -271,6 +295,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        // Against a real PostgreSQL started by PostgresTesting (fails under CI=true when the
+        // binaries are missing, skips elsewhere).
+        .testTarget(
+            name: "ArchiveTests",
+            dependencies: ["Archive", "PostgresTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // incidentctl: parsing and rendering as pure functions, a local stub server for the

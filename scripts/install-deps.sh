@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, only when something is missing.
 set -euo pipefail
-packages=(liblz4-dev)
+# libpq-dev + pkg-config: the archive's client library; postgresql: the server ArchiveTests start.
+packages=(liblz4-dev libpq-dev postgresql pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
