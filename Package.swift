@@ -148,8 +148,7 @@ let package = Package(
         .target(
             name: "IncidentAPI",
             dependencies: [
-                "Archiver",
-                "ClusterNode", "IncidentCore", "RaftCore",
+                "Archive", "Archiver", "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +160,7 @@ let package = Package(
         .executableTarget(
             name: "incidentd",
             dependencies: [
-                "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
+                "Archive", "Archiver", "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

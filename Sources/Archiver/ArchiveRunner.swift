@@ -70,6 +70,11 @@ public final class ArchiveRunner: Sendable {
         public var resyncPageSize = 2_000
         /// How long to wait between passes when there is nothing to archive.
         public var idleMilliseconds = 100
+        /// Entries with nothing to archive (lease renewals, the progress reports themselves) move
+        /// the watermark only once this many gathered or this much time passed: each write is
+        /// followed by a progress entry, so writing for those alone would never stop.
+        public var quietEntriesBeforeWrite: UInt64 = 1_000
+        public var quietMillisecondsBeforeWrite = 10_000
         public var retryMinimumMilliseconds = 200
         public var retryMaximumMilliseconds = 10_000
         public init() {}
@@ -98,6 +103,7 @@ public final class ArchiveRunner: Sendable {
         await announce()
         var knownWatermark: LogIndex?
         var failures = 0
+        var lastWrite = ContinuousClock.now
         while !stopped.load(ordering: .relaxed), !Task.isCancelled {
             do {
                 let holds = try await node.read(.local) { $0.status.holdsArchiveLease }
@@ -110,7 +116,7 @@ public final class ArchiveRunner: Sendable {
                 let watermark: LogIndex
                 if let knownWatermark { watermark = knownWatermark } else { watermark = try await sink.watermark() }
                 knownWatermark = watermark
-                let progressed = try await pass(from: watermark, known: &knownWatermark)
+                let progressed = try await pass(from: watermark, known: &knownWatermark, lastWrite: &lastWrite)
                 failures = 0
                 update {
                     $0.state = .archiving
@@ -161,7 +167,7 @@ public final class ArchiveRunner: Sendable {
     }
 
     /// One batch (plus re-sync pages before it when the range has a gap); whether it moved.
-    private func pass(from watermark: LogIndex, known: inout LogIndex?) async throws -> Bool {
+    private func pass(from watermark: LogIndex, known: inout LogIndex?, lastWrite: inout ContinuousClock.Instant) async throws -> Bool {
         let limit = settings.maxRecordsPerBatch
         let view = try await node.read(.local) { context -> JournalView in
             let journal = context.state.archive
@@ -184,6 +190,12 @@ public final class ArchiveRunner: Sendable {
             if view.replicatedWatermark < watermark { try await node.archive(.progress(watermark)) }
             return false
         }
+        let quiet = view.records.isEmpty && view.gapThrough <= watermark && watermark >= view.enabledAt
+        if quiet, view.through - watermark < settings.quietEntriesBeforeWrite,
+            ContinuousClock.now - lastWrite < .milliseconds(settings.quietMillisecondsBeforeWrite)
+        {
+            return false
+        }
         var gap: ArchiveSlice.Gap?
         if view.gapThrough > watermark {
             gap = .init(
@@ -203,6 +215,7 @@ public final class ArchiveRunner: Sendable {
             return true
         case .written(let rows):
             known = view.through
+            lastWrite = ContinuousClock.now
             Counter(label: "incidentd_archive_rows_total").increment(by: rows)
             Counter(label: "incidentd_archive_batches_total").increment()
             update {

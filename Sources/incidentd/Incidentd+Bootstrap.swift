@@ -1,3 +1,5 @@
+import Archive
+import Archiver
 import ClusterNode
 import RaftCore
 import ClusterWire
@@ -140,5 +142,39 @@ extension Incidentd {
         return WireConfig(
             identity: WireIdentity(clusterID: settings.clusterId, nodeID: NodeID(settings.nodeId), region: settings.region, zone: settings.zone),
             listen: PeerAddress(host: host, port: port), peers: peers, tls: tls, limits: limits)
+    }
+}
+
+extension Incidentd {
+    /// The archiver when `archive_url` is set: nothing is dialed yet (a database that is down
+    /// at startup only delays archiving, visible as `degraded` in `GET /api/v1/cluster`); a
+    /// malformed URL or an unreadable password file stops startup naming the setting.
+    static func archiveRunner(
+        _ settings: Settings, node: IncidentNode, clock: @escaping @Sendable () -> Int64, logger: Logger
+    ) throws -> ArchiveRunner? {
+        guard !settings.archiveUrl.isEmpty else { return nil }
+        var password: PostgresPassword?
+        if !settings.archivePasswordFile.isEmpty {
+            guard FileManager.default.isReadableFile(atPath: settings.archivePasswordFile) else {
+                throw SettingsError("archive_password_file: cannot read \(settings.archivePasswordFile)")
+            }
+            password = .file(path: settings.archivePasswordFile)
+        } else if !settings.archivePassword.isEmpty {
+            password = .literal(settings.archivePassword)
+        }
+        var archiveLogger = logger
+        archiveLogger[metadataKey: "component"] = "archive"
+        let store: ArchiveStore
+        do {
+            store = try ArchiveStore(url: settings.archiveUrl, password: password, clusterID: settings.clusterId, logger: archiveLogger)
+        } catch {
+            throw SettingsError("archive_url: \(error)")
+        }
+        let sink = PostgresArchiveSink(store: store, clock: clock)
+        var runnerSettings = ArchiveRunner.Settings()
+        runnerSettings.journalLimitBytes = settings.archiveJournalLimitBytes
+        runnerSettings.maxRecordsPerBatch = settings.archiveBatchRecords
+        archiveLogger.info("archiving into \(sink.redactedURL) while this node holds the archive lease")
+        return ArchiveRunner(node: node, sink: sink, settings: runnerSettings, logger: archiveLogger)
     }
 }

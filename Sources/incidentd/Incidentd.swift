@@ -1,3 +1,4 @@
+import Archiver
 import ArgumentParser
 import ClusterNode
 import ClusterWire
@@ -156,7 +157,17 @@ struct Incidentd: AsyncParsableCommand {
             try await Self.bootstrapAdminKey(node: node, logger: logger)
         }
 
+        let archiver: ArchiveRunner?
+        do { archiver = try Self.archiveRunner(settings, node: node, clock: clock, logger: logger) } catch {
+            await node.shutdown()
+            await wire?.shutdown()
+            try? await notifier.shutdown()
+            logger.critical("cannot set up archival: \(error)")
+            throw ExitCode(1)
+        }
+
         var api = APISettings(version: Self.version, logger: logger)
+        if let archiver { api.archiverStatus = { archiver.status } }
         api.maxBodyBytes = settings.maxBodyBytes
         api.rateLimitRequestsPerSecond = settings.rateLimitRps
         api.rateLimitBurst = settings.rateLimitBurst
@@ -173,7 +184,7 @@ struct Incidentd: AsyncParsableCommand {
         let app = Application(
             router: makeRouter(node: node, settings: api),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "incidentd"),
-            services: [NodeService(node: node, notifier: notifier, wire: wire, logger: logger)],
+            services: [NodeService(node: node, notifier: notifier, wire: wire, archiver: archiver, logger: logger)],
             onServerRunning: { _ in
                 logger.info("incidentd \(Self.version) serving http://\(settings.host):\(settings.port) with data in \(settings.dataDir)")
             },

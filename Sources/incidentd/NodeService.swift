@@ -1,3 +1,4 @@
+import Archiver
 import ClusterNode
 import ClusterWire
 import Logging
@@ -12,11 +13,17 @@ struct NodeService: Service {
     let notifier: Notifier
     /// The peer port, when the node is part of a cluster; closed after the node stopped.
     let wire: ClusterWire?
+    /// Archives into PostgreSQL while this node holds the archive lease (`--archive-url`).
+    let archiver: ArchiveRunner?
     let logger: Logger
 
     func run() async throws {
+        let archiving = archiver.map { runner in Task { await runner.run() } }
         try? await gracefulShutdown()
         logger.info("shutting down the node")
+        archiver?.stop()
+        archiving?.cancel()
+        await archiving?.value
         await node.shutdown()
         await wire?.shutdown()
         try? await notifier.shutdown()

@@ -182,6 +182,7 @@ final class RunningArchiver: Sendable {
         settings.idleMilliseconds = 10
         settings.retryMinimumMilliseconds = 20
         settings.retryMaximumMilliseconds = 100
+        settings.quietMillisecondsBeforeWrite = 50
         var logger = Logger(label: "archiver")
         logger.logLevel = .critical
         let runner = ArchiveRunner(node: node, sink: sink, settings: settings, logger: logger)

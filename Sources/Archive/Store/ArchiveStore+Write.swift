@@ -19,18 +19,7 @@ extension ArchiveStore {
         try batch.validate(expectedWatermark: expectedWatermark, maxRows: configuration.maxRowsPerBatch)
         let staged = Self.stage(batch)  // encoded before the transaction, to keep it short
         do {
-            let rows = try database.use { connection in
-                try connection.transaction {
-                    try moveWatermark(from: expectedWatermark, to: batch.lastIndex, on: connection)
-                    var rows = 0
-                    for (table, data) in staged where !data.isEmpty {
-                        try connection.exec(table.createSQL)
-                        try connection.copyIn(table.copySQL, data: data)
-                        rows += try connection.exec(table.insertSQL, params: [clusterID]).affectedRows
-                    }
-                    return rows
-                }
-            }
+            let rows = try commit(staged, movingWatermarkFrom: expectedWatermark, to: batch.lastIndex)
             logger.debug(
                 "archived batch",
                 metadata: ["first": "\(batch.firstIndex)", "last": "\(batch.lastIndex)", "rows": "\(rows)", "staged": "\(batch.rowCount)"])
@@ -40,6 +29,41 @@ extension ArchiveStore {
                 "archive watermark moved by someone else",
                 metadata: ["expected": "\(expectedWatermark)", "actual": "\(moved.actual)", "batch_last": "\(batch.lastIndex)"])
             return .watermarkMoved(actual: moved.actual)
+        }
+    }
+
+    /// Upserts incident rows and timeline entries without moving the watermark (a re-sync from
+    /// state after a gap), in one transaction that first checks the watermark is still
+    /// `expectedWatermark`, so an archiver that lost its lease writes nothing.
+    public func resync(incidents: [ArchivedIncident], timeline: [ArchivedTimelineEntry], expectedWatermark: UInt64) throws -> WriteResult {
+        let page = ArchiveBatch(firstIndex: expectedWatermark + 1, lastIndex: expectedWatermark + 1, incidents: incidents, timeline: timeline)
+        guard page.rowCount <= configuration.maxRowsPerBatch else {
+            throw ArchiveError(code: .invalidBatch, message: "re-sync page: \(page.rowCount) rows exceed the limit of \(configuration.maxRowsPerBatch)")
+        }
+        guard incidents.allSatisfy({ Int32(exactly: $0.escalationLevel) != nil }) else {
+            throw ArchiveError(code: .invalidBatch, message: "re-sync page: an incident's escalation level does not fit")
+        }
+        do {
+            return .written(rows: try commit(Self.stage(page), movingWatermarkFrom: expectedWatermark, to: expectedWatermark))
+        } catch let moved as WatermarkMoved {
+            return .watermarkMoved(actual: moved.actual)
+        }
+    }
+
+    /// One transaction: the watermark compare-and-set, then every staged row kind COPYed and
+    /// inserted set-based. Returns the rows inserted or updated.
+    private func commit(_ staged: [(StagingTable, CopyBuffer)], movingWatermarkFrom expected: UInt64, to last: UInt64) throws -> Int {
+        try database.use { connection in
+            try connection.transaction {
+                try moveWatermark(from: expected, to: last, on: connection)
+                var rows = 0
+                for (table, data) in staged where !data.isEmpty {
+                    try connection.exec(table.createSQL)
+                    try connection.copyIn(table.copySQL, data: data)
+                    rows += try connection.exec(table.insertSQL, params: [clusterID]).affectedRows
+                }
+                return rows
+            }
         }
     }
 
