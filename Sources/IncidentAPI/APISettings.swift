@@ -57,6 +57,9 @@ public struct APISettings: Sendable {
     /// What this node's archiver last saw (`GET /api/v1/cluster`, `archive.this_node`); nil
     /// when the node has no archive URL.
     public var archiverStatus: (@Sendable () -> ArchiverStatus)?
+    /// Historical analytics from the archive (`/api/v1/analytics/history`, `top-sources`,
+    /// `incidents`); nil answers them 501.
+    public var archiveQueries: ArchiveQueries?
     /// Where request failures (5xx) are logged.
     public var logger: Logger
     /// The wall clock used for event timestamps the producer left out, `since`/`until` defaults

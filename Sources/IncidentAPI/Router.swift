@@ -33,6 +33,7 @@ func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: 
     endpoints.addIncidentRoutes(to: routes)
     endpoints.addConfigRoutes(to: routes)
     endpoints.addAnalyticsRoutes(to: routes)
+    endpoints.addHistoryRoutes(to: routes)
     endpoints.addClusterRoutes(to: routes)
     return (router, routes.routes)
 }

@@ -146,12 +146,13 @@ extension Incidentd {
 }
 
 extension Incidentd {
-    /// The archiver when `archive_url` is set: nothing is dialed yet (a database that is down
-    /// at startup only delays archiving, visible as `degraded` in `GET /api/v1/cluster`); a
-    /// malformed URL or an unreadable password file stops startup naming the setting.
-    static func archiveRunner(
+    /// The archiver and the historical queries when `archive_url` is set: nothing is dialed yet
+    /// (a database that is down at startup only delays archiving, visible as `degraded` in `GET
+    /// /api/v1/cluster`); a malformed URL or an unreadable password file stops startup naming
+    /// the setting.
+    static func archive(
         _ settings: Settings, node: IncidentNode, clock: @escaping @Sendable () -> Int64, logger: Logger
-    ) throws -> ArchiveRunner? {
+    ) throws -> (runner: ArchiveRunner, queries: ArchiveQueries)? {
         guard !settings.archiveUrl.isEmpty else { return nil }
         var password: PostgresPassword?
         if !settings.archivePasswordFile.isEmpty {
@@ -165,8 +166,10 @@ extension Incidentd {
         var archiveLogger = logger
         archiveLogger[metadataKey: "component"] = "archive"
         let store: ArchiveStore
+        let queries: ArchiveQueries
         do {
             store = try ArchiveStore(url: settings.archiveUrl, password: password, clusterID: settings.clusterId, logger: archiveLogger)
+            queries = try ArchiveQueries(url: settings.archiveUrl, password: password, clusterID: settings.clusterId, logger: archiveLogger)
         } catch {
             throw SettingsError("archive_url: \(error)")
         }
@@ -175,6 +178,6 @@ extension Incidentd {
         runnerSettings.journalLimitBytes = settings.archiveJournalLimitBytes
         runnerSettings.maxRecordsPerBatch = settings.archiveBatchRecords
         archiveLogger.info("archiving into \(sink.redactedURL) while this node holds the archive lease")
-        return ArchiveRunner(node: node, sink: sink, settings: runnerSettings, logger: archiveLogger)
+        return (ArchiveRunner(node: node, sink: sink, settings: runnerSettings, logger: archiveLogger), queries)
     }
 }

@@ -157,8 +157,8 @@ struct Incidentd: AsyncParsableCommand {
             try await Self.bootstrapAdminKey(node: node, logger: logger)
         }
 
-        let archiver: ArchiveRunner?
-        do { archiver = try Self.archiveRunner(settings, node: node, clock: clock, logger: logger) } catch {
+        let archive: (runner: ArchiveRunner, queries: ArchiveQueries)?
+        do { archive = try Self.archive(settings, node: node, clock: clock, logger: logger) } catch {
             await node.shutdown()
             await wire?.shutdown()
             try? await notifier.shutdown()
@@ -167,7 +167,11 @@ struct Incidentd: AsyncParsableCommand {
         }
 
         var api = APISettings(version: Self.version, logger: logger)
-        if let archiver { api.archiverStatus = { archiver.status } }
+        let archiver = archive?.runner
+        if let archive {
+            api.archiverStatus = { archive.runner.status }
+            api.archiveQueries = archive.queries
+        }
         api.maxBodyBytes = settings.maxBodyBytes
         api.rateLimitRequestsPerSecond = settings.rateLimitRps
         api.rateLimitBurst = settings.rateLimitBurst
