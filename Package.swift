@@ -287,6 +287,7 @@ let package = Package(
         .testTarget(
             name: "IncidentdIntegrationTests",
             dependencies: [
+                "Archive", "PostgresTesting",
                 "IncidentdTesting", "DevCertificates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
