@@ -21,7 +21,9 @@ final class AuthMatrixTests: XCTestCase {
         case "/v2/enqueue": return .requires(.ingest)  // the routing key, checked separately below
         case "/api/v1/events", "/api/v1/events/sentinel", "/api/v1/events/shield", "/api/v1/integrations/alertmanager", "/api/v2/alerts":
             return .requires(.ingest)
-        case "/api/v1/cluster", "/api/v1/analytics/metrics", "/api/v1/schedules/{id}/oncall": return .requires(.read)
+        case "/api/v1/cluster", "/api/v1/analytics/metrics", "/api/v1/schedules/{id}/oncall", "/api/v1/analytics/history",
+            "/api/v1/analytics/top-sources", "/api/v1/analytics/incidents":
+            return .requires(.read)
         default: break
         }
         if path.hasPrefix("/api/v1/cluster/") { return .requires(.configure) }
