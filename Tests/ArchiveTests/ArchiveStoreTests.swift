@@ -182,6 +182,19 @@ final class ArchiveStoreTests: XCTestCase {
             [["11", "500", gap.reason]])
     }
 
+    func testRowsAboveAWatermarkMovedBackByHandAreSkippedNotDuplicated() throws {
+        let cluster = uniqueClusterID()
+        let store = try store(cluster)
+        XCTAssertEqual(try store.write(Fixture.batch(first: 1, count: 10), expectedWatermark: 0), .written(rows: 20))
+        let db = try inspect()
+        try db.exec("UPDATE archive_watermark SET last_index = 4 WHERE cluster_id = $1", params: [cluster])  // an operator's rewind
+        var again = Fixture.batch(first: 5, count: 8)  // 5...10 exist, 11 and 12 are new
+        again.deliveries = [Fixture.delivery(log: 12, notification: 1)]
+        XCTAssertEqual(try store.write(again, expectedWatermark: 4), .written(rows: 2 + 8 + 1))  // incidents: same versions, rewritten
+        XCTAssertEqual(try db.count("archive_events", clusterID: cluster), 12)
+        XCTAssertEqual(try store.watermark(), 12)
+    }
+
     func testClustersSharingADatabaseAreIndependent() throws {
         let (a, b) = (uniqueClusterID(), uniqueClusterID())
         XCTAssertEqual(try store(a).write(Fixture.batch(first: 1, count: 3), expectedWatermark: 0), .written(rows: 6))
