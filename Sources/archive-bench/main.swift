@@ -41,6 +41,9 @@ struct ArchiveBench: ParsableCommand {
     @Option(help: "Runs per batch size; the median is reported.")
     var repeats = 3
 
+    @Flag(help: "Drop the full-text index on incidents before writing (what it costs the writer).")
+    var withoutTextIndex = false
+
     @Option(help: "Rows per log entry: one-to-one (an incident per event) or dedup (an incident per 10 events).")
     var mix: SyntheticBacklog.Mix = .oneToOne
 
@@ -55,7 +58,7 @@ struct ArchiveBench: ParsableCommand {
         let server = startServer ? try PostgresServer.start(options: serverOptions) : nil
         defer { server?.cleanup() }
         let password = passwordEnv.map { PostgresPassword.environmentVariable(name: $0) }
-        print("mix=\(mix.rawValue) entries=\(entries) repeats=\(repeats) server=\(server.map { "started, durable=\($0.options.durable)" } ?? "--url")")
+        print("mix=\(mix.rawValue) text_index=\(!withoutTextIndex) entries=\(entries) repeats=\(repeats) server=\(server.map { "started, durable=\($0.options.durable)" } ?? "--url")")
         print("batch_entries  run_rows_per_s                      median_rows_per_s")
         var runNumber = 0
         for size in sizes {
@@ -63,7 +66,7 @@ struct ArchiveBench: ParsableCommand {
             for _ in 0..<repeats {
                 runNumber += 1
                 let database = try server?.createDatabase("bench_\(runNumber)") ?? url!
-                rates.append(try Self.measure(url: database, password: password, entries: entries, batchSize: size, mix: mix, run: runNumber))
+                rates.append(try Self.measure(url: database, password: password, entries: entries, batchSize: size, mix: mix, withoutTextIndex: withoutTextIndex, run: runNumber))
             }
             let median = rates.sorted()[rates.count / 2]
             let runs = rates.map { String(format: "%.0f", $0) }.joined(separator: " ")
@@ -72,11 +75,14 @@ struct ArchiveBench: ParsableCommand {
     }
 
     /// Writes the whole backlog under a fresh cluster id; returns rows per second.
-    static func measure(url: String, password: PostgresPassword?, entries: Int, batchSize: Int, mix: SyntheticBacklog.Mix, run: Int) throws -> Double {
+    static func measure(url: String, password: PostgresPassword?, entries: Int, batchSize: Int, mix: SyntheticBacklog.Mix, withoutTextIndex: Bool, run: Int) throws -> Double {
         var logger = Logger(label: "archive-bench")
         logger.logLevel = .warning
         let store = try ArchiveStore(url: url, password: password, clusterID: "bench-\(run)-\(UUID().uuidString.prefix(8))", logger: logger)
         try store.migrate()
+        if withoutTextIndex {
+            try PostgresConnection(url: url, password: password).exec("DROP INDEX IF EXISTS archive_incidents_text")
+        }
         var watermark: UInt64 = 0
         var elapsed: Duration = .zero
         var rows = 0
