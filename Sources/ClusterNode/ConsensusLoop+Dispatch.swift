@@ -78,13 +78,22 @@ extension ConsensusLoop {
         let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3
         for scope in desired.keys.sorted() where !leaseGrantsInFlight.contains(scope) {
             let holder = desired[scope]!
+            let expiresAt = Timestamp(millisecondsSinceEpoch: max(now, lastStamp) + config.dispatchLeaseMilliseconds)
+            if scope == Self.archiveScope, let lease = state.dispatchLeases[scope], lease.holder == config.nodeID, holder != config.nodeID {
+                // The leader gives the archive to a follower at once: a batch of its own still
+                // in flight is fenced by the archive's watermark compare-and-set.
+                leaseGrantsInFlight.insert(scope)
+                proposeCluster(.handOverLease(scope: scope, from: config.nodeID, to: holder, expiresAt: expiresAt)) { [self] _ in
+                    leaseGrantsInFlight.remove(scope)
+                }
+                continue
+            }
             if let lease = state.dispatchLeases[scope] {
                 let left = lease.expiresAt.millisecondsSinceEpoch - now
                 // Renew the holder's lease in time; hand it to another only once it ran out.
                 guard lease.holder == holder ? left < renewBelow : left <= 0 else { continue }
             }
             leaseGrantsInFlight.insert(scope)
-            let expiresAt = Timestamp(millisecondsSinceEpoch: max(now, lastStamp) + config.dispatchLeaseMilliseconds)
             proposeCluster(.grantDispatchLease(scope: scope, holder: holder, expiresAt: expiresAt)) { [self] _ in
                 leaseGrantsInFlight.remove(scope)  // answered on the loop thread
             }

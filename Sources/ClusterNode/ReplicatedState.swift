@@ -56,6 +56,11 @@ public struct ReplicatedState: Sendable {
             {
                 dispatchLeases[scope] = DispatchLease(holder: holder, expiresAt: expiresAt)
             }
+            if case .handOverLease(let scope, let from, let to, let expiresAt) = command, scope == ConsensusLoop.archiveScope,
+                dispatchLeases[scope]?.holder == from
+            {
+                dispatchLeases[scope] = DispatchLease(holder: to, expiresAt: expiresAt)
+            }
             if case .archive(let archiveCommand) = command { archive.apply(archiveCommand, at: entry.index) }
             return .success(Applied(outcome: nil, duplicate: false, stamp: envelope.stamp))
         case .incident(let command):

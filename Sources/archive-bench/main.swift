@@ -7,8 +7,13 @@ import PostgresTesting
 /// Catch-up throughput of the archive: writes a synthetic backlog through `ArchiveStore.write`
 /// in batches and prints rows per second (docs/ARCHIVE.md, "Benchmarks").
 ///
-/// Every log index carries one event and opens one incident, so a backlog of N entries is 2N
-/// rows. Generating the rows is not timed; encoding, COPY, the set-based inserts, the watermark
+/// Two mixes of rows per log entry (`--mix`):
+/// - `one-to-one` (worst case): every entry's event opens a new incident: 2 rows per entry,
+///   half of them incidents, whose full-text index makes them the expensive kind.
+/// - `dedup`: one event per entry; every 10th entry opens an incident (with a timeline entry
+///   and a delivery), the others deduplicate into the newest open incident, whose latest
+///   version the batch carries once: about 1.3 rows per entry.
+/// Generating the rows is not timed; encoding, COPY, the set-based inserts, the watermark
 /// compare-and-set and the commit are.
 @main
 struct ArchiveBench: ParsableCommand {
@@ -36,6 +41,12 @@ struct ArchiveBench: ParsableCommand {
     @Option(help: "Runs per batch size; the median is reported.")
     var repeats = 3
 
+    @Flag(help: "Drop the full-text index on incidents before writing (what it costs the writer).")
+    var withoutTextIndex = false
+
+    @Option(help: "Rows per log entry: one-to-one (an incident per event) or dedup (an incident per 10 events).")
+    var mix: SyntheticBacklog.Mix = .oneToOne
+
     mutating func run() throws {
         let sizes = batchSizes.split(separator: ",").compactMap { Int($0) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 && $0 <= entries }), entries > 0, repeats > 0 else {
@@ -47,7 +58,7 @@ struct ArchiveBench: ParsableCommand {
         let server = startServer ? try PostgresServer.start(options: serverOptions) : nil
         defer { server?.cleanup() }
         let password = passwordEnv.map { PostgresPassword.environmentVariable(name: $0) }
-        print("entries=\(entries) rows=\(2 * entries) repeats=\(repeats) server=\(server.map { "started, durable=\($0.options.durable)" } ?? "--url")")
+        print("mix=\(mix.rawValue) text_index=\(!withoutTextIndex) entries=\(entries) repeats=\(repeats) server=\(server.map { "started, durable=\($0.options.durable)" } ?? "--url")")
         print("batch_entries  run_rows_per_s                      median_rows_per_s")
         var runNumber = 0
         for size in sizes {
@@ -55,7 +66,7 @@ struct ArchiveBench: ParsableCommand {
             for _ in 0..<repeats {
                 runNumber += 1
                 let database = try server?.createDatabase("bench_\(runNumber)") ?? url!
-                rates.append(try Self.measure(url: database, password: password, entries: entries, batchSize: size, run: runNumber))
+                rates.append(try Self.measure(url: database, password: password, entries: entries, batchSize: size, mix: mix, withoutTextIndex: withoutTextIndex, run: runNumber))
             }
             let median = rates.sorted()[rates.count / 2]
             let runs = rates.map { String(format: "%.0f", $0) }.joined(separator: " ")
@@ -64,22 +75,25 @@ struct ArchiveBench: ParsableCommand {
     }
 
     /// Writes the whole backlog under a fresh cluster id; returns rows per second.
-    static func measure(url: String, password: PostgresPassword?, entries: Int, batchSize: Int, run: Int) throws -> Double {
+    static func measure(url: String, password: PostgresPassword?, entries: Int, batchSize: Int, mix: SyntheticBacklog.Mix, withoutTextIndex: Bool, run: Int) throws -> Double {
         var logger = Logger(label: "archive-bench")
         logger.logLevel = .warning
         let store = try ArchiveStore(url: url, password: password, clusterID: "bench-\(run)-\(UUID().uuidString.prefix(8))", logger: logger)
         try store.migrate()
+        if withoutTextIndex {
+            try PostgresConnection(url: url, password: password).exec("DROP INDEX IF EXISTS archive_incidents_text")
+        }
         var watermark: UInt64 = 0
         var elapsed: Duration = .zero
         var rows = 0
         while watermark < UInt64(entries) {
             let count = min(batchSize, entries - Int(watermark))
-            let batch = SyntheticBacklog.batch(first: watermark + 1, count: count)
+            let batch = SyntheticBacklog.batch(first: watermark + 1, count: count, mix: mix)
             let started = ContinuousClock.now
             let result = try store.write(batch, expectedWatermark: watermark)
             elapsed += ContinuousClock.now - started
-            guard case .written(let written) = result else { throw ValidationError("unexpected \(result)") }
-            rows += written
+            guard case .written = result else { throw ValidationError("unexpected \(result)") }
+            rows += batch.rowCount
             watermark += UInt64(count)
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -89,41 +103,66 @@ struct ArchiveBench: ParsableCommand {
 
 /// Rows shaped like the incident manager's: realistic field sizes and JSON columns.
 enum SyntheticBacklog {
+    enum Mix: String, ExpressibleByArgument, CaseIterable {
+        case oneToOne = "one-to-one"
+        case dedup
+    }
+
     static let start: Int64 = 1_740_787_200_000
     static let sources = ["llm-sentinel", "llm-shield", "alertmanager", "prometheus"]
     static let severities = ["p0", "p1", "p2", "p3", "p4"]
+    static let title = "p95 latency above SLO on chat-api"
+    static let description = "p95 latency 2.3 s over 5 min on chat-api (threshold 2 s), region eu-west-1"
 
-    static func batch(first: UInt64, count: Int) -> ArchiveBatch {
-        var events: [ArchivedEvent] = []
-        var incidents: [ArchivedIncident] = []
-        events.reserveCapacity(count)
-        incidents.reserveCapacity(count)
-        for index in first..<(first + UInt64(count)) {
-            let time = start + Int64(index) * 250
-            let source = sources[Int(index % 4)]
-            let severity = severities[Int(index % 5)]
-            let incidentID = "inc-\(index)"
-            events.append(
-                ArchivedEvent(
-                    logIndex: index, position: 0, eventID: "evt-\(index)", incidentID: incidentID, outcome: "created", source: source,
-                    sourceVersion: "2.4.1", eventType: "anomaly", category: "performance", title: "p95 latency above SLO on chat-api",
-                    description: "p95 latency 2.3 s over 5 min on chat-api (threshold 2 s), region eu-west-1",
-                    rawSeverity: "critical", severity: severity, action: "trigger", dedupKey: "chat-api/latency/\(index % 1_000)",
-                    environment: "production", occurredAt: time - 1_500, receivedAt: time,
-                    resourceJSON: #"{"id": "chat-api", "type": "service", "region": "eu-west-1"}"#,
-                    tagsJSON: #"{"team": "ml-platform", "tier": "1"}"#, labelsJSON: #"{"model": "gpt-large", "cluster": "a"}"#,
-                    metricsJSON: #"{"p95_ms": 2310.5, "rps": 1840}"#,
-                    payload: #"{"alert":"latency","value":2310.5,"threshold":2000,"window":"5m"}"#))
-            incidents.append(
-                ArchivedIncident(
-                    incidentID: incidentID, title: "p95 latency above SLO on chat-api",
-                    description: "p95 latency 2.3 s over 5 min on chat-api (threshold 2 s), region eu-west-1", severity: severity,
-                    status: "new", category: "performance", source: source, environment: "production", team: "ml-platform",
-                    assignee: nil, escalationPolicy: "default", escalationLevel: 0, occurrenceCount: 1, firstSeen: time - 1_500,
-                    lastSeen: time - 1_500, createdAt: time, updatedAt: time, acknowledgedAt: nil, resolvedAt: nil, closedAt: nil,
-                    acknowledgeSLABreached: false, resolveSLABreached: false, duplicateOf: nil, rootCause: nil,
-                    labelsJSON: #"{"model": "gpt-large"}"#, tagsJSON: #"{"tier": "1"}"#, lastLogIndex: index))
+    static func batch(first: UInt64, count: Int, mix: Mix) -> ArchiveBatch {
+        var batch = ArchiveBatch(firstIndex: first, lastIndex: first + UInt64(count) - 1)
+        batch.events.reserveCapacity(count)
+        var latest: [String: ArchivedIncident] = [:]
+        for index in first...batch.lastIndex {
+            let opener = mix == .oneToOne ? index : index - (index - 1) % 10
+            let incidentID = "inc-\(opener)"
+            batch.events.append(event(index, incidentID: incidentID, outcome: opener == index ? "created" : "deduplicated"))
+            var incident = latest[incidentID] ?? self.incident(opener, id: incidentID)
+            incident.occurrenceCount = Int64(index - opener) + 1
+            incident.lastSeen = time(index)
+            incident.updatedAt = time(index)
+            incident.lastLogIndex = index
+            latest[incidentID] = incident
+            if mix == .dedup && opener == index {
+                batch.timeline.append(
+                    ArchivedTimelineEntry(
+                        incidentID: incidentID, seq: 0, at: time(index), kind: "created", actor: "system",
+                        message: "incident created", detailsJSON: #"{"rule": "default-routing"}"#))
+                batch.deliveries.append(
+                    ArchivedDelivery(
+                        logIndex: index, notificationID: index, incidentID: incidentID, channel: "slack-oncall", kind: "page",
+                        level: 1, result: "delivered", error: nil, at: time(index) + 800))
+            }
         }
-        return ArchiveBatch(firstIndex: first, lastIndex: first + UInt64(count) - 1, events: events, incidents: incidents)
+        batch.incidents = latest.values.sorted { $0.lastLogIndex < $1.lastLogIndex }
+        return batch
+    }
+
+    static func time(_ index: UInt64) -> Int64 { start + Int64(index) * 250 }
+
+    static func event(_ index: UInt64, incidentID: String, outcome: String) -> ArchivedEvent {
+        ArchivedEvent(
+            logIndex: index, position: 0, eventID: "evt-\(index)", incidentID: incidentID, outcome: outcome,
+            source: sources[Int(index % 4)], sourceVersion: "2.4.1", eventType: "anomaly", category: "performance", title: title,
+            description: description, rawSeverity: "critical", severity: severities[Int(index % 5)], action: "trigger",
+            dedupKey: "chat-api/latency/\(index % 1_000)", environment: "production", occurredAt: time(index) - 1_500,
+            receivedAt: time(index), resourceJSON: #"{"id": "chat-api", "type": "service", "region": "eu-west-1"}"#,
+            tagsJSON: #"{"team": "ml-platform", "tier": "1"}"#, labelsJSON: #"{"model": "gpt-large", "cluster": "a"}"#,
+            metricsJSON: #"{"p95_ms": 2310.5, "rps": 1840}"#, payload: #"{"alert":"latency","value":2310.5,"threshold":2000,"window":"5m"}"#)
+    }
+
+    static func incident(_ index: UInt64, id: String) -> ArchivedIncident {
+        ArchivedIncident(
+            incidentID: id, title: title, description: description, severity: severities[Int(index % 5)], status: "new",
+            category: "performance", source: sources[Int(index % 4)], environment: "production", team: "ml-platform", assignee: nil,
+            escalationPolicy: "default", escalationLevel: 0, occurrenceCount: 1, firstSeen: time(index) - 1_500,
+            lastSeen: time(index), createdAt: time(index), updatedAt: time(index), acknowledgedAt: nil, resolvedAt: nil,
+            closedAt: nil, acknowledgeSLABreached: false, resolveSLABreached: false, duplicateOf: nil, rootCause: nil,
+            labelsJSON: #"{"model": "gpt-large"}"#, tagsJSON: #"{"tier": "1"}"#, lastLogIndex: index)
     }
 }

@@ -156,7 +156,6 @@ final class ArchiveStoreTests: XCTestCase {
             (ArchiveBatch(firstIndex: 1, lastIndex: 4), 2),  // overlaps the watermark
             (ArchiveBatch(firstIndex: 5, lastIndex: 4), 4),  // empty range
             (ArchiveBatch(firstIndex: 1, lastIndex: 2, events: [Fixture.event(log: 3)]), 0),
-            (ArchiveBatch(firstIndex: 1, lastIndex: 2, incidents: [Fixture.incident("x", log: 3)]), 0),
             (ArchiveBatch(firstIndex: 4, lastIndex: 9, gaps: [ArchiveGap(firstIndex: 2, lastIndex: 3, recordedAt: 0, reason: "")]), 0),
         ]
         for (batch, expected) in invalid {
@@ -165,6 +164,21 @@ final class ArchiveStoreTests: XCTestCase {
             }
         }
         XCTAssertEqual(try store.watermark(), 0)
+    }
+
+    func testIncidentRowsMayReflectStateReadAfterTheBatchAndAResyncPageMovesNothing() throws {
+        let cluster = uniqueClusterID()
+        let store = try store(cluster)
+        // The archiver reads each changed incident's current row, which may already reflect
+        // entries after the batch; the forward-only upsert keeps the newest.
+        XCTAssertEqual(try store.write(ArchiveBatch(firstIndex: 1, lastIndex: 2, incidents: [Fixture.incident("x", log: 5)]), expectedWatermark: 0), .written(rows: 1))
+        XCTAssertEqual(try store.watermark(), 2)
+        // A re-sync page upserts incidents without moving the watermark, and only from the
+        // expected one.
+        let page = [Fixture.incident("x", log: 7), Fixture.incident("y", log: 7)]
+        XCTAssertEqual(try store.resync(incidents: page, timeline: [], expectedWatermark: 2), .written(rows: 2))
+        XCTAssertEqual(try store.watermark(), 2)
+        XCTAssertEqual(try store.resync(incidents: page, timeline: [], expectedWatermark: 1), .watermarkMoved(actual: 2))
     }
 
     func testGapLetsTheArchiveSkipCompactedIndexes() throws {
@@ -180,6 +194,19 @@ final class ArchiveStoreTests: XCTestCase {
         XCTAssertEqual(
             try inspect().exec("SELECT first_index, last_index, reason FROM archive_gaps WHERE cluster_id = $1", params: [cluster]).rows,
             [["11", "500", gap.reason]])
+    }
+
+    func testRowsAboveAWatermarkMovedBackByHandAreSkippedNotDuplicated() throws {
+        let cluster = uniqueClusterID()
+        let store = try store(cluster)
+        XCTAssertEqual(try store.write(Fixture.batch(first: 1, count: 10), expectedWatermark: 0), .written(rows: 20))
+        let db = try inspect()
+        try db.exec("UPDATE archive_watermark SET last_index = 4 WHERE cluster_id = $1", params: [cluster])  // an operator's rewind
+        var again = Fixture.batch(first: 5, count: 8)  // 5...10 exist, 11 and 12 are new
+        again.deliveries = [Fixture.delivery(log: 12, notification: 1)]
+        XCTAssertEqual(try store.write(again, expectedWatermark: 4), .written(rows: 2 + 8 + 1))  // incidents: same versions, rewritten
+        XCTAssertEqual(try db.count("archive_events", clusterID: cluster), 12)
+        XCTAssertEqual(try store.watermark(), 12)
     }
 
     func testClustersSharingADatabaseAreIndependent() throws {

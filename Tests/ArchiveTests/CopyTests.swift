@@ -31,6 +31,39 @@ final class CopyTests: XCTestCase {
         XCTAssertEqual(buffer.rowCount, 2)
     }
 
+    func testTimestampsAreExactUTCLiterals() {
+        func literal(_ milliseconds: Int64?) -> String {
+            var buffer = CopyBuffer()
+            buffer.appendTimestamp(milliseconds)
+            return String(decoding: buffer.bytes, as: UTF8.self)
+        }
+        XCTAssertEqual(literal(0), "1970-01-01 00:00:00.000+00")
+        XCTAssertEqual(literal(-1), "1969-12-31 23:59:59.999+00")
+        XCTAssertEqual(literal(Fixture.t0 + 45_296_789), "2025-03-01 12:34:56.789+00")
+        XCTAssertEqual(literal(951_782_400_000), "2000-02-29 00:00:00.000+00")  // a leap day of a leap century
+        XCTAssertEqual(literal(4_107_542_399_999), "2100-02-28 23:59:59.999+00")  // 2100 is not a leap year
+        XCTAssertEqual(literal(Int64.min), "0001-01-01 00:00:00.000+00")  // clamped
+        XCTAssertEqual(literal(Int64.max), "9999-12-31 23:59:59.999+00")
+        XCTAssertEqual(literal(nil), "\\N")
+    }
+
+    func testTimestampsRoundTripThroughARealServer() throws {
+        let connection = try PostgresConnection(url: try Self.postgres.get().url())
+        try connection.exec("CREATE TEMP TABLE times (ms bigint, at timestamptz)")
+        var samples: [Int64] = [0, -1, 1, Fixture.t0, -62_135_596_800_000, 253_402_300_799_999]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 { samples.append(Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &generator)) }
+        var buffer = CopyBuffer()
+        for sample in samples {
+            buffer.append(sample)
+            buffer.appendTimestamp(sample)
+            buffer.endRow()
+        }
+        try connection.copyIn("COPY times FROM STDIN", data: buffer)
+        let mismatches = try connection.exec("SELECT ms, at FROM times WHERE (extract(epoch FROM at) * 1000)::bigint <> ms").rows
+        XCTAssertEqual(mismatches, [])
+    }
+
     func testNULBecomesReplacementCharacter() {
         var buffer = CopyBuffer()
         buffer.append("a\u{0}b")

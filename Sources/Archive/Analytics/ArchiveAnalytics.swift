@@ -22,6 +22,14 @@ public final class ArchiveAnalytics {
         public init() {}
 
         public static let `default` = Limits()
+
+        public func validate() throws {
+            func refuse(_ message: String) -> ArchiveError { ArchiveError(code: .invalidConfiguration, message: message) }
+            guard (1...3_660).contains(maxRangeDays) else { throw refuse("maxRangeDays must be in 1...3660") }
+            guard (1...maxRangeDays).contains(maxHourBucketRangeDays) else { throw refuse("maxHourBucketRangeDays must be in 1...maxRangeDays") }
+            guard (1...100_000).contains(maxRows) else { throw refuse("maxRows must be in 1...100000") }
+            guard (1...10_000).contains(maxQueryCharacters) else { throw refuse("maxQueryCharacters must be in 1...10000") }
+        }
     }
 
     public let clusterID: String
@@ -33,7 +41,10 @@ public final class ArchiveAnalytics {
         url: String, password: PostgresPassword? = nil, clusterID: String, options: PostgresConnection.Options = .default,
         limits: Limits = .default, logger: Logger = Logger(label: "archive.analytics")
     ) throws {
-        guard !clusterID.isEmpty else { throw ArchiveError.invalidQuery("cluster_id", "must not be empty") }
+        guard !clusterID.isEmpty, clusterID.utf8.count <= 200 else {
+            throw ArchiveError(code: .invalidConfiguration, message: "the cluster id must be 1 to 200 bytes long")
+        }
+        try limits.validate()
         self.clusterID = clusterID
         self.limits = limits
         database = try ReconnectingConnection(url: url, password: password, options: options, logger: logger)

@@ -43,6 +43,66 @@ public struct CopyBuffer: Sendable {
 
     public mutating func append(_ value: Int) { append(Int64(value)) }
 
+    /// Milliseconds since the epoch as a timestamptz literal (`2025-03-01 12:34:56.789+00`).
+    /// Times outside the years 1–9999 are clamped to them: no real incident time lies there,
+    /// and one absurd source timestamp must not make a whole batch unwritable.
+    public mutating func appendTimestamp(_ milliseconds: Int64?) {
+        guard let milliseconds else { return appendNull() }
+        separate()
+        let clamped = min(max(milliseconds, Self.earliestTimestamp), Self.latestTimestamp)
+        let (days, millisecondOfDay) = Self.floorDivision(clamped, 86_400_000)
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        appendDigits(year, count: 4)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(month, count: 2)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(day, count: 2)
+        bytes.append(UInt8(ascii: " "))
+        appendDigits(millisecondOfDay / 3_600_000, count: 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(millisecondOfDay / 60_000 % 60, count: 2)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(millisecondOfDay / 1_000 % 60, count: 2)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(millisecondOfDay % 1_000, count: 3)
+        bytes.append(UInt8(ascii: "+"))
+        bytes.append(UInt8(ascii: "0"))
+        bytes.append(UInt8(ascii: "0"))
+    }
+
+    /// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.
+    static let earliestTimestamp: Int64 = -62_135_596_800_000
+    static let latestTimestamp: Int64 = 253_402_300_799_999
+
+    private static func floorDivision(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
+        let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
+        return (quotient, value - quotient * divisor)
+    }
+
+    /// Proleptic Gregorian date of a day count (Howard Hinnant's `civil_from_days`).
+    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private mutating func appendDigits(_ value: Int64, count: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<count { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
     public mutating func append(_ value: Bool) {
         separate()
         bytes.append(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))

@@ -10,7 +10,7 @@ extension PostgresConnection {
     public func copyIn(_ sql: String, data: CopyBuffer) throws -> Int {
         let handle = try openHandle()
         let deadline = makeDeadline()
-        guard PQsendQuery(handle, sql) == 1 else { throw failure(.connectionLost) }
+        guard PQsendQuery(handle, sql) == 1 else { throw failure(.unexpectedResponse) }
         try flush(handle, deadline: deadline)
         try enterCopyMode(handle, deadline: deadline)
         try data.bytes.withUnsafeBufferPointer { buffer in

@@ -150,7 +150,7 @@ public final class PostgresConnection {
     private func run(_ send: (OpaquePointer) -> Int32) throws -> PostgresResult {
         let handle = try openHandle()
         let deadline = makeDeadline()
-        guard send(handle) == 1 else { throw failure(.connectionLost) }
+        guard send(handle) == 1 else { throw failure(.unexpectedResponse) }
         try flush(handle, deadline: deadline)
         var last = PostgresResult()
         var firstError: PostgresError?

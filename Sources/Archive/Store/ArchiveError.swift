@@ -15,6 +15,8 @@ public struct ArchiveError: Error, CustomStringConvertible, Sendable, Equatable 
         /// The batch does not start right after the expected watermark (and no gap covers the
         /// hole), or its indexes are inconsistent. A bug of the caller; nothing was written.
         public static let invalidBatch = Code("invalid_batch")
+        /// A configuration value out of its documented range.
+        public static let invalidConfiguration = Code("invalid_configuration")
         /// An analytics request out of bounds (limit, time range, cursor, query text).
         public static let invalidQuery = Code("invalid_query")
         /// The database returned something the archive cannot read (a value of the wrong shape).

@@ -6,9 +6,10 @@ extension ArchiveStore {
     ///    It locks the watermark row, so a second archiver with the same expectation waits,
     ///    then finds the row moved and gets `.watermarkMoved` without writing anything. This
     ///    fences an archiver that still believes it holds the lease.
-    /// 2. Each non-empty row kind is COPYed into a staging table and inserted set-based:
-    ///    rows already archived are skipped (`ON CONFLICT DO NOTHING`), incidents are
-    ///    upserted forward-only (see `StagingTable.incidents`).
+    /// 2. Each non-empty row kind is COPYed in (see `ArchiveTable`): rows keyed by log index
+    ///    straight into their table, the others through a staging table and a set-based
+    ///    INSERT that skips rows already archived (`ON CONFLICT DO NOTHING`) or, for incidents,
+    ///    upserts forward-only.
     ///
     /// Throws `ArchiveError.invalidBatch` before touching the database when the batch does not
     /// continue `expectedWatermark` (see `ArchiveBatch.validate`), and `PostgresError` when the
@@ -17,9 +18,9 @@ extension ArchiveStore {
     /// answers `.watermarkMoved(actual: batch.lastIndex)` because the first attempt committed).
     public func write(_ batch: ArchiveBatch, expectedWatermark: UInt64) throws -> WriteResult {
         try batch.validate(expectedWatermark: expectedWatermark, maxRows: configuration.maxRowsPerBatch)
-        let staged = Self.stage(batch)  // encoded before the transaction, to keep it short
+        let encoded = encode(batch)  // before the transaction, to keep it short
         do {
-            let rows = try commit(staged, movingWatermarkFrom: expectedWatermark, to: batch.lastIndex)
+            let rows = try commit(encoded, movingWatermarkFrom: expectedWatermark, to: batch.lastIndex)
             logger.debug(
                 "archived batch",
                 metadata: ["first": "\(batch.firstIndex)", "last": "\(batch.lastIndex)", "rows": "\(rows)", "staged": "\(batch.rowCount)"])
@@ -44,23 +45,21 @@ extension ArchiveStore {
             throw ArchiveError(code: .invalidBatch, message: "re-sync page: an incident's escalation level does not fit")
         }
         do {
-            return .written(rows: try commit(Self.stage(page), movingWatermarkFrom: expectedWatermark, to: expectedWatermark))
+            return .written(rows: try commit(encode(page), movingWatermarkFrom: expectedWatermark, to: expectedWatermark))
         } catch let moved as WatermarkMoved {
             return .watermarkMoved(actual: moved.actual)
         }
     }
 
-    /// One transaction: the watermark compare-and-set, then every staged row kind COPYed and
-    /// inserted set-based. Returns the rows inserted or updated.
-    private func commit(_ staged: [(StagingTable, CopyBuffer)], movingWatermarkFrom expected: UInt64, to last: UInt64) throws -> Int {
+    /// One transaction: the watermark compare-and-set, then every non-empty row kind COPYed
+    /// in. Returns the rows inserted or updated.
+    private func commit(_ encoded: [(ArchiveTable, CopyBuffer)], movingWatermarkFrom expected: UInt64, to last: UInt64) throws -> Int {
         try database.use { connection in
             try connection.transaction {
                 try moveWatermark(from: expected, to: last, on: connection)
                 var rows = 0
-                for (table, data) in staged where !data.isEmpty {
-                    try connection.exec(table.createSQL)
-                    try connection.copyIn(table.copySQL, data: data)
-                    rows += try connection.exec(table.insertSQL, params: [clusterID]).affectedRows
+                for (table, data) in encoded where !data.isEmpty {
+                    rows += try copy(data, into: table, on: connection)
                 }
                 return rows
             }
@@ -90,24 +89,43 @@ extension ArchiveStore {
         }
     }
 
-    /// Every row kind encoded in COPY text format, in a fixed order.
-    static func stage(_ batch: ArchiveBatch) -> [(StagingTable, CopyBuffer)] {
-        [
-            (.events, encode(batch.events, bytesPerRow: 512, StagingTable.encode)),
-            (.incidents, encode(batch.incidents, bytesPerRow: 512, StagingTable.encode)),
-            (.timeline, encode(batch.timeline, bytesPerRow: 160, StagingTable.encode)),
-            (.deliveries, encode(batch.deliveries, bytesPerRow: 128, StagingTable.encode)),
-            (.configChanges, encode(batch.configChanges, bytesPerRow: 256, StagingTable.encode)),
-            (.gaps, encode(batch.gaps, bytesPerRow: 64, StagingTable.encode)),
-        ]
+    /// Rows inserted or updated from `data`, by the direct or the staged way (see ArchiveTable).
+    private func copy(_ data: CopyBuffer, into table: ArchiveTable, on connection: PostgresConnection) throws -> Int {
+        if table.isKeyedByLogIndex {
+            try connection.exec("SAVEPOINT archive_direct_copy")
+            do {
+                let rows = try connection.copyIn(table.directCopySQL, data: data)
+                try connection.exec("RELEASE SAVEPOINT archive_direct_copy")
+                return rows
+            } catch let error as PostgresError where error.sqlState == "23505" && !error.isConnectionBroken {
+                try connection.exec("ROLLBACK TO SAVEPOINT archive_direct_copy")
+                logger.notice("archive rows above the watermark already exist; skipping them", metadata: ["table": "\(table.name)"])
+            }
+        }
+        try connection.exec(table.createStagingSQL)
+        try connection.copyIn(table.stagingCopySQL, data: data)
+        return try connection.exec(table.insertFromStagingSQL).affectedRows
     }
 
-    private static func encode<Row>(_ rows: [Row], bytesPerRow: Int, _ encode: (Row, inout CopyBuffer) -> Void) -> CopyBuffer {
-        var buffer = CopyBuffer(reservingCapacity: rows.count * bytesPerRow)
-        for row in rows {
-            encode(row, &buffer)
-            buffer.endRow()
+    /// Every row kind in COPY text format, cluster id first, in a fixed order.
+    func encode(_ batch: ArchiveBatch) -> [(ArchiveTable, CopyBuffer)] {
+        let cluster = clusterID
+        func encode<Row>(_ rows: [Row], bytesPerRow: Int, _ encodeRow: (Row, inout CopyBuffer) -> Void) -> CopyBuffer {
+            var buffer = CopyBuffer(reservingCapacity: rows.count * bytesPerRow)
+            for row in rows {
+                buffer.append(cluster)
+                encodeRow(row, &buffer)
+                buffer.endRow()
+            }
+            return buffer
         }
-        return buffer
+        return [
+            (.events, encode(batch.events, bytesPerRow: 640, ArchiveTable.encode)),
+            (.incidents, encode(batch.incidents, bytesPerRow: 512, ArchiveTable.encode)),
+            (.timeline, encode(batch.timeline, bytesPerRow: 192, ArchiveTable.encode)),
+            (.deliveries, encode(batch.deliveries, bytesPerRow: 192, ArchiveTable.encode)),
+            (.configChanges, encode(batch.configChanges, bytesPerRow: 320, ArchiveTable.encode)),
+            (.gaps, encode(batch.gaps, bytesPerRow: 128, ArchiveTable.encode)),
+        ]
     }
 }

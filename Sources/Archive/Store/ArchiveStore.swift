@@ -23,7 +23,7 @@ public final class ArchiveStore {
         public func validate() throws {
             try connection.validate()
             guard (1...5_000_000).contains(maxRowsPerBatch) else {
-                throw ArchiveError(code: .invalidBatch, message: "maxRowsPerBatch must be in 1...5000000")
+                throw ArchiveError(code: .invalidConfiguration, message: "maxRowsPerBatch must be in 1...5000000")
             }
         }
     }
@@ -41,7 +41,7 @@ public final class ArchiveStore {
     ) throws {
         try configuration.validate()
         guard !clusterID.isEmpty, clusterID.utf8.count <= 200 else {
-            throw ArchiveError(code: .invalidBatch, message: "the cluster id must be 1 to 200 bytes long")
+            throw ArchiveError(code: .invalidConfiguration, message: "the cluster id must be 1 to 200 bytes long")
         }
         self.clusterID = clusterID
         self.configuration = configuration

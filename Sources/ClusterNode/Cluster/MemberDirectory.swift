@@ -20,7 +20,7 @@ public struct MemberDirectory: Sendable, Equatable {
         switch command {
         case .setMember(let info): members[info.id] = info
         case .forgetMember(let id): members[id] = nil
-        case .grantDispatchLease, .archive: break  // ReplicatedState keeps leases and the archive journal
+        case .grantDispatchLease, .handOverLease, .archive: break  // ReplicatedState keeps leases and the archive journal
         }
     }
 
@@ -61,6 +61,10 @@ enum ClusterCommand: Sendable, Equatable {
     case grantDispatchLease(scope: String, holder: NodeID, expiresAt: Timestamp)
     /// Archive journal switches and progress (`ArchiveJournal`).
     case archive(ArchiveCommand)
+    /// Moves the lease of `scope` from `from` to `to` before it expired; a no-op unless `from`
+    /// holds it. Only for scopes whose work is fenced elsewhere (the archive's watermark
+    /// compare-and-set), never for notification dispatch.
+    case handOverLease(scope: String, from: NodeID, to: NodeID, expiresAt: Timestamp)
 
     func encode(to writer: inout BinaryWriter) {
         switch self {
@@ -78,6 +82,12 @@ enum ClusterCommand: Sendable, Equatable {
         case .archive(let command):
             writer.write(UInt8(3))
             command.encode(to: &writer)
+        case .handOverLease(let scope, let from, let to, let expiresAt):
+            writer.write(UInt8(4))
+            writer.write(string: scope)
+            writer.write(varint: from)
+            writer.write(varint: to)
+            writer.write(zigzag: expiresAt.millisecondsSinceEpoch)
         }
     }
 
@@ -91,6 +101,10 @@ enum ClusterCommand: Sendable, Equatable {
                 scope: try reader.readString(), holder: try reader.readVarint(),
                 expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
         case 3: self = .archive(try ArchiveCommand(from: &reader))
+        case 4:
+            self = .handOverLease(
+                scope: try reader.readString(), from: try reader.readVarint(), to: try reader.readVarint(),
+                expiresAt: Timestamp(millisecondsSinceEpoch: try reader.readZigzag()))
         case let tag: throw DecodingError(.invalidTag, at: offset, "cluster command \(tag)")
         }
     }
