@@ -19,6 +19,7 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-5000}
 DURATION=${DURATION:-30}
 BACKLOG=${BACKLOG:-200000}
+DISTINCT=${DISTINCT:-0}  # incidents per backlog run (0: every event opens its own, the heaviest mix)
 TOPOLOGY="$(topology_file local-3)"
 export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-archive.XXXXXX)"
 WORK="$(mktemp -d /var/tmp/bench-archive.XXXXXX)"
@@ -43,6 +44,11 @@ pg_stop() {
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 }
 cleanup() {
+    if [[ -n "${KEEP_LOGS:-}" ]]; then
+        mkdir -p "$KEEP_LOGS"
+        for f in "$CLUSTER_DIR"/*/node-*/incidentd.log; do cp "$f" "$KEEP_LOGS/$(basename "$(dirname "$f")").log" 2>/dev/null || true; done
+        cp "$PGROOT/postgres.log" "$KEEP_LOGS/" 2>/dev/null || true
+    fi
     cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true
     pg_stop
     rm -rf "$CLUSTER_DIR" "$WORK" "$PGROOT"
@@ -95,7 +101,7 @@ for run in $(seq 1 "$RUNS"); do
 
     # 2. Catch-up from a backlog.
     pg_stop
-    bench --endpoints "$ALL" --connections 64 --requests $((BACKLOG / 10)) --batch 10 --distinct 0 --max-failures 1000000 >"$WORK/backlog-$run.json" || true
+    bench --endpoints "$ALL" --connections 64 --requests $((BACKLOG / 10)) --batch 10 --distinct "$DISTINCT" --max-failures 1000000 >"$WORK/backlog-$run.json" || true
     journal=$(archive | jq -r '"\(.journal_records) records, \(.journal_bytes) bytes"')
     stalled=$(rows_written)
     pg_start

@@ -166,25 +166,12 @@ public final class ArchiveRunner: Sendable {
         }
     }
 
-    /// One batch (plus re-sync pages before it when the range has a gap); whether it moved.
+    /// One batch (plus re-sync pages before it when the range has a gap), and while the backlog
+    /// fills whole batches, the next ones pipelined: batch n+1 is read from the journal and
+    /// turned into rows while PostgreSQL commits batch n (it expects n's watermark, so should n
+    /// fail it writes nothing). Whether the watermark moved.
     private func pass(from watermark: LogIndex, known: inout LogIndex?, lastWrite: inout ContinuousClock.Instant) async throws -> Bool {
-        let limit = settings.maxRecordsPerBatch
-        let view = try await node.read(.local) { context -> JournalView in
-            let journal = context.state.archive
-            let applied = context.status.appliedIndex
-            let records = Array(journal.records(after: watermark, through: applied, limit: limit))
-            var through = applied
-            if records.count == limit, let last = records.last { through = last.index }
-            var changed: [UInt64] = []
-            var seen = Set<UInt64>()
-            for record in records {
-                for id in record.incidents where seen.insert(id.number).inserted { changed.append(id.number) }
-            }
-            let incidents = changed.compactMap { context.state.machine.incident(number: $0) }
-            return JournalView(
-                records: records, incidents: incidents, through: through, applied: applied, enabledAt: journal.enabledAt,
-                gapThrough: journal.gapThrough, replicatedWatermark: journal.watermark)
-        }
+        let view = try await readJournal(after: watermark)
         guard view.through > watermark else {
             // Nothing new; a progress report the last writer could not make is made up here.
             if view.replicatedWatermark < watermark { try await node.archive(.progress(watermark)) }
@@ -205,32 +192,80 @@ public final class ArchiveRunner: Sendable {
             gap = .init(from: watermark + 1, through: min(view.enabledAt, view.through), reason: "before archival was enabled")
         }
         if gap != nil { try await resyncIncidents(watermark: watermark) }
-        let slice = ArchiveSlice(
-            firstIndex: watermark + 1, lastIndex: view.through, records: view.records, incidents: view.incidents,
-            stateIndex: view.applied, gap: gap)
-        switch try await sink.write(slice, expected: watermark) {
-        case .moved(let actual):
-            logger.info("archive watermark moved under this archiver", metadata: ["expected": "\(watermark)", "actual": "\(actual)"])
-            known = actual
-            return true
-        case .written(let rows):
-            known = view.through
-            lastWrite = ContinuousClock.now
-            Counter(label: "incidentd_archive_rows_total").increment(by: rows)
-            Counter(label: "incidentd_archive_batches_total").increment()
-            update {
-                $0.rowsWritten += UInt64(rows)
-                $0.batchesWritten += 1
-                if gap != nil { $0.gapsRecorded += 1 }
+        var slice = view.slice(after: watermark, gap: gap)
+        var writing = startWrite(slice, expected: watermark)
+        while true {
+            var next: (slice: ArchiveSlice, write: Task<ArchiveWriteOutcome, any Error>)?
+            if slice.records.count == settings.maxRecordsPerBatch {
+                let ahead = try? await readJournal(after: slice.lastIndex)
+                if let ahead, !ahead.records.isEmpty, ahead.gapThrough <= slice.lastIndex {
+                    let nextSlice = ahead.slice(after: slice.lastIndex, gap: nil)
+                    next = (nextSlice, startWrite(nextSlice, expected: slice.lastIndex))
+                }
             }
-            if let gap {
-                logger.warning("archive gap recorded; incidents re-synced from state", metadata: [
-                    "from": "\(gap.from)", "through": "\(gap.through)", "reason": "\(gap.reason)",
-                ])
+            let outcome: ArchiveWriteOutcome
+            do { outcome = try await writing.value } catch {
+                _ = try? await next?.write.value  // fenced: it expected this batch's watermark
+                throw error
             }
-            // Trims every replica's journal; losing this report is harmless (made up later).
-            _ = try? await node.archive(.progress(view.through))
-            return true
+            switch outcome {
+            case .moved(let actual):
+                logger.info("archive watermark moved under this archiver", metadata: ["expected": "\(slice.firstIndex - 1)", "actual": "\(actual)"])
+                known = actual
+                _ = try? await next?.write.value
+                return true
+            case .written(let rows):
+                known = slice.lastIndex
+                lastWrite = ContinuousClock.now
+                recordWritten(rows: rows, gap: slice.gap)
+                // Trims every replica's journal; losing this report is harmless (made up later).
+                let through = slice.lastIndex
+                Task { [node] in _ = try? await node.archive(.progress(through)) }
+            }
+            guard let next else { return true }
+            (slice, writing) = next
+        }
+    }
+
+    private func startWrite(_ slice: ArchiveSlice, expected: LogIndex) -> Task<ArchiveWriteOutcome, any Error> {
+        let sink = self.sink
+        return Task { try await sink.write(slice, expected: expected) }
+    }
+
+    /// The journal after `watermark` as of now (copies only: records and the current rows of
+    /// the incidents they changed), at most one batch of it.
+    private func readJournal(after watermark: LogIndex) async throws -> JournalView {
+        let limit = settings.maxRecordsPerBatch
+        return try await node.read(.local) { context -> JournalView in
+            let journal = context.state.archive
+            let applied = context.status.appliedIndex
+            let records = Array(journal.records(after: watermark, through: applied, limit: limit))
+            var through = applied
+            if records.count == limit, let last = records.last { through = last.index }
+            var changed: [UInt64] = []
+            var seen = Set<UInt64>()
+            for record in records {
+                for id in record.incidents where seen.insert(id.number).inserted { changed.append(id.number) }
+            }
+            let incidents = changed.compactMap { context.state.machine.incident(number: $0) }
+            return JournalView(
+                records: records, incidents: incidents, through: through, applied: applied, enabledAt: journal.enabledAt,
+                gapThrough: journal.gapThrough, replicatedWatermark: journal.watermark)
+        }
+    }
+
+    private func recordWritten(rows: Int, gap: ArchiveSlice.Gap?) {
+        Counter(label: "incidentd_archive_rows_total").increment(by: rows)
+        Counter(label: "incidentd_archive_batches_total").increment()
+        update {
+            $0.rowsWritten += UInt64(rows)
+            $0.batchesWritten += 1
+            if gap != nil { $0.gapsRecorded += 1 }
+        }
+        if let gap {
+            logger.warning("archive gap recorded; incidents re-synced from state", metadata: [
+                "from": "\(gap.from)", "through": "\(gap.through)", "reason": "\(gap.reason)",
+            ])
         }
     }
 
@@ -282,4 +317,8 @@ private struct JournalView: Sendable {
     var enabledAt: LogIndex
     var gapThrough: LogIndex
     var replicatedWatermark: LogIndex
+
+    func slice(after watermark: LogIndex, gap: ArchiveSlice.Gap?) -> ArchiveSlice {
+        ArchiveSlice(firstIndex: watermark + 1, lastIndex: through, records: records, incidents: incidents, stateIndex: applied, gap: gap)
+    }
 }

@@ -95,6 +95,31 @@ final class ArchiveJournalTests: XCTestCase {
         await node.shutdown()
     }
 
+    func testPipelinedCatchUpWithFailingWritesArchivesEveryEventOnce() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory)
+        let sink = MemorySink()
+        var settings = ArchiveRunner.Settings()
+        settings.maxRecordsPerBatch = 4
+        let runner = RunningArchiver(node: node, sink: sink, settings: settings)
+        try await runner.announced()
+        sink.failing = true
+        for i in 0..<60 { _ = try await node.submit(.ingest(events: [event("backlog \(i)", dedupKey: "b\(i % 9)")], actor: .user("test"))) }
+        // Catching up in whole batches, pipelined, while every third write fails (after the
+        // batch before it may or may not have committed) and each takes a few milliseconds.
+        sink.writeDelayMilliseconds = 3
+        sink.failEvery = 3
+        sink.failing = false
+        let applied = try await node.status().appliedIndex
+        let drained = await eventually(20) { sink.watermark >= applied }
+        XCTAssertTrue(drained)
+        XCTAssertEqual(sink.eventCount, 60)
+        XCTAssertEqual(sink.duplicateWrites, 0)
+        XCTAssertGreaterThan(sink.writes, 15, "many small batches")
+        await runner.stop()
+        await node.shutdown()
+    }
+
     func testTheJournalSurvivesSnapshotsAndARestart() async throws {
         let directory = TemporaryDirectory()
         let configure: (inout NodeConfig) -> Void = {
@@ -228,6 +253,22 @@ final class MemorySink: ArchiveSink {
 
     private let contents = Mutex(Contents())
     private let down = Atomic<Bool>(false)
+    private let delay = Atomic<Int>(0)
+    private let failPeriod = Atomic<Int>(0)
+    private let writeCount = Atomic<Int>(0)
+
+    var writeDelayMilliseconds: Int {
+        get { delay.load(ordering: .relaxed) }
+        set { delay.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Every n-th write throws (0: none).
+    var failEvery: Int {
+        get { failPeriod.load(ordering: .relaxed) }
+        set { failPeriod.store(newValue, ordering: .relaxed) }
+    }
+
+    var writes: Int { writeCount.load(ordering: .relaxed) }
 
     var failing: Bool {
         get { down.load(ordering: .relaxed) }
@@ -248,6 +289,9 @@ final class MemorySink: ArchiveSink {
 
     func write(_ slice: ArchiveSlice, expected: LogIndex) async throws -> ArchiveWriteOutcome {
         if failing { throw Down() }
+        let n = writeCount.wrappingAdd(1, ordering: .relaxed).newValue
+        if writeDelayMilliseconds > 0 { try await Task.sleep(nanoseconds: UInt64(writeDelayMilliseconds) * 1_000_000) }
+        if failEvery > 0, n.isMultiple(of: failEvery) { throw Down() }
         return contents.withLock { contents in
             guard contents.watermark == expected else { return .moved(actual: contents.watermark) }
             var rows = 0

@@ -17,10 +17,31 @@ extension ArchiveStore {
     /// and retrying the same batch with the same expectation is safe (it either writes, or
     /// answers `.watermarkMoved(actual: batch.lastIndex)` because the first attempt committed).
     public func write(_ batch: ArchiveBatch, expectedWatermark: UInt64) throws -> WriteResult {
-        try batch.validate(expectedWatermark: expectedWatermark, maxRows: configuration.maxRowsPerBatch)
-        let encoded = encode(batch)  // before the transaction, to keep it short
+        try write(prepare(batch, expectedWatermark: expectedWatermark))
+    }
+
+    /// Validates and encodes `batch` without touching the database (see `PreparedBatch`).
+    public func prepare(_ batch: ArchiveBatch, expectedWatermark: UInt64) throws -> PreparedBatch {
+        try Self.prepare(batch, expectedWatermark: expectedWatermark, clusterID: clusterID, maxRows: configuration.maxRowsPerBatch)
+    }
+
+    /// `prepare` on any thread: a writer can encode its next batch while the database commits
+    /// the previous one.
+    public static func prepare(_ batch: ArchiveBatch, expectedWatermark: UInt64, clusterID: String, maxRows: Int) throws -> PreparedBatch {
+        try batch.validate(expectedWatermark: expectedWatermark, maxRows: maxRows)
+        return PreparedBatch(
+            firstIndex: batch.firstIndex, lastIndex: batch.lastIndex, expectedWatermark: expectedWatermark, clusterID: clusterID,
+            rowCount: batch.rowCount, encoded: encode(batch, clusterID: clusterID))
+    }
+
+    /// Writes a prepared batch (see `write(_:expectedWatermark:)`).
+    public func write(_ prepared: PreparedBatch) throws -> WriteResult {
+        guard prepared.clusterID == clusterID else {
+            throw ArchiveError(code: .invalidBatch, message: "the batch was prepared for cluster \(prepared.clusterID), not \(clusterID)")
+        }
+        let (batch, expectedWatermark) = (prepared, prepared.expectedWatermark)
         do {
-            let rows = try commit(encoded, movingWatermarkFrom: expectedWatermark, to: batch.lastIndex)
+            let rows = try commit(prepared.encoded, movingWatermarkFrom: expectedWatermark, to: batch.lastIndex)
             logger.debug(
                 "archived batch",
                 metadata: ["first": "\(batch.firstIndex)", "last": "\(batch.lastIndex)", "rows": "\(rows)", "staged": "\(batch.rowCount)"])
@@ -45,7 +66,7 @@ extension ArchiveStore {
             throw ArchiveError(code: .invalidBatch, message: "re-sync page: an incident's escalation level does not fit")
         }
         do {
-            return .written(rows: try commit(encode(page), movingWatermarkFrom: expectedWatermark, to: expectedWatermark))
+            return .written(rows: try commit(Self.encode(page, clusterID: clusterID), movingWatermarkFrom: expectedWatermark, to: expectedWatermark))
         } catch let moved as WatermarkMoved {
             return .watermarkMoved(actual: moved.actual)
         }
@@ -108,8 +129,7 @@ extension ArchiveStore {
     }
 
     /// Every row kind in COPY text format, cluster id first, in a fixed order.
-    func encode(_ batch: ArchiveBatch) -> [(ArchiveTable, CopyBuffer)] {
-        let cluster = clusterID
+    static func encode(_ batch: ArchiveBatch, clusterID cluster: String) -> [(ArchiveTable, CopyBuffer)] {
         func encode<Row>(_ rows: [Row], bytesPerRow: Int, _ encodeRow: (Row, inout CopyBuffer) -> Void) -> CopyBuffer {
             var buffer = CopyBuffer(reservingCapacity: rows.count * bytesPerRow)
             for row in rows {
@@ -128,4 +148,15 @@ extension ArchiveStore {
             (.gaps, encode(batch.gaps, bytesPerRow: 128, ArchiveTable.encode)),
         ]
     }
+}
+
+/// A batch validated and encoded in COPY format, ready for `ArchiveStore.write(_:)`; made by
+/// `ArchiveStore.prepare` on any thread.
+public struct PreparedBatch: Sendable {
+    public let firstIndex: UInt64
+    public let lastIndex: UInt64
+    public let expectedWatermark: UInt64
+    let clusterID: String
+    public let rowCount: Int
+    let encoded: [(ArchiveTable, CopyBuffer)]
 }

@@ -10,7 +10,7 @@
 /// - **Staged**: COPY into a session temporary table, then one set-based
 ///   `INSERT ... SELECT ... ON CONFLICT` that skips rows already archived (or, for incidents,
 ///   updates forward-only).
-struct ArchiveTable {
+struct ArchiveTable: Sendable {
     let name: String
     /// Every column after `cluster_id`, in the table's order.
     let columns: [String]

@@ -15,9 +15,13 @@ public final class PostgresArchiveSink: ArchiveSink {
     private let migrated = Atomic<Bool>(false)
     private let clock: @Sendable () -> Int64
     public let redactedURL: String
+    private let clusterID: String
+    private let maxRows: Int
 
     public init(store: sending ArchiveStore, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1_000) }) {
         redactedURL = store.redactedURL
+        clusterID = store.clusterID
+        maxRows = store.configuration.maxRowsPerBatch
         self.store = Mutex(store)
         self.clock = clock
     }
@@ -26,15 +30,19 @@ public final class PostgresArchiveSink: ArchiveSink {
         try await run { store in try store.watermark() }
     }
 
+    /// Rows are made and encoded in the calling task; only the transaction runs on the queue, so
+    /// the runner can prepare its next batch while this one commits.
     public func write(_ slice: ArchiveSlice, expected: UInt64) async throws -> ArchiveWriteOutcome {
-        let now = clock()
-        let result: WriteResult = try await run { store in
-            if slice.isResyncPage {
-                var page = ArchiveBatch(firstIndex: slice.firstIndex, lastIndex: slice.lastIndex)
-                ArchiveRowMapping.appendIncidents(slice.incidents, stateIndex: slice.stateIndex, to: &page)
-                return try store.resync(incidents: page.incidents, timeline: page.timeline, expectedWatermark: expected)
-            }
-            return try store.write(ArchiveRowMapping.batch(slice, now: now), expectedWatermark: expected)
+        let result: WriteResult
+        if slice.isResyncPage {
+            var page = ArchiveBatch(firstIndex: slice.firstIndex, lastIndex: slice.lastIndex)
+            ArchiveRowMapping.appendIncidents(slice.incidents, stateIndex: slice.stateIndex, to: &page)
+            let (incidents, timeline) = (page.incidents, page.timeline)
+            result = try await run { store in try store.resync(incidents: incidents, timeline: timeline, expectedWatermark: expected) }
+        } else {
+            let prepared = try ArchiveStore.prepare(
+                ArchiveRowMapping.batch(slice, now: clock()), expectedWatermark: expected, clusterID: clusterID, maxRows: maxRows)
+            result = try await run { store in try store.write(prepared) }
         }
         switch result {
         case .written(let rows): return .written(rows: rows)
