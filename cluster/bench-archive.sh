@@ -98,7 +98,9 @@ for run in $(seq 1 "$RUNS"); do
         '"  steady run \($run): \(.events_per_second | floor) events/s acknowledged (p99 \(.latency.p99_ms) ms, failures \(.failures)); archive lag median \($m) s, p99 \($p) s, max \($x) s (p99 \($e) entries)"' \
         "$WORK/steady-$run.json"
     for _ in $(seq 1 600); do drained && break; sleep 0.1; done
-
+done
+# The catch-up runs after all steady runs: each leaves BACKLOG more incidents in state.
+for run in $(seq 1 "$RUNS"); do
     # 2. Catch-up from a backlog.
     pg_stop
     bench --endpoints "$ALL" --connections 64 --requests $((BACKLOG / 10)) --batch 10 --distinct "$DISTINCT" --max-failures 1000000 >"$WORK/backlog-$run.json" || true
