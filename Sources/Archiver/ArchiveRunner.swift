@@ -172,6 +172,10 @@ public final class ArchiveRunner: Sendable {
     /// fail it writes nothing). Whether the watermark moved.
     private func pass(from watermark: LogIndex, known: inout LogIndex?, lastWrite: inout ContinuousClock.Instant) async throws -> Bool {
         let view = try await readJournal(after: watermark)
+        // The archive holds changes this node has not applied: a new holder still catching up
+        // (retried shortly), or another cluster's history under the same cluster id (retried
+        // with backoff, and reported, until an operator points this cluster elsewhere).
+        guard view.applied >= watermark else { throw ArchiveRunnerError.archiveAhead(watermark: watermark, applied: view.applied) }
         guard view.through > watermark else {
             // Nothing new; a progress report the last writer could not make is made up here.
             if view.replicatedWatermark < watermark { try await node.archive(.progress(watermark)) }
@@ -301,10 +305,13 @@ public final class ArchiveRunner: Sendable {
 
 enum ArchiveRunnerError: Error, CustomStringConvertible {
     case watermarkMoved(expected: LogIndex, actual: LogIndex)
+    case archiveAhead(watermark: LogIndex, applied: LogIndex)
 
     var description: String {
         switch self {
         case .watermarkMoved(let expected, let actual): "another archiver moved the watermark (expected \(expected), found \(actual))"
+        case .archiveAhead(let watermark, let applied):
+            "the archive's watermark (\(watermark)) is ahead of this node's applied index (\(applied)): it is catching up, or the database holds another cluster's history under the same cluster_id (then use another cluster_id or database)"
         }
     }
 }

@@ -120,6 +120,25 @@ final class ArchiveJournalTests: XCTestCase {
         await node.shutdown()
     }
 
+    func testAnArchiveAheadOfTheLogIsReportedAndNotTrustedOrTrimmedTo() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory)
+        let sink = MemorySink()
+        sink.setWatermark(1_000)  // another cluster's history under the same cluster id
+        let runner = RunningArchiver(node: node, sink: sink)
+        try await runner.announced()
+        _ = try await node.submit(.ingest(events: [event("not lost")], actor: .user("test")))
+        let reported = await eventually { runner.runner.status.lastError?.contains("ahead of this node's applied index") == true }
+        XCTAssertTrue(reported, "\(runner.runner.status)")
+        XCTAssertEqual(runner.runner.status.state, .degraded)
+        let journal = try await node.read(.local) { $0.state.archive }
+        XCTAssertEqual(journal.watermark, 0, "no progress beyond the log is reported")
+        XCTAssertEqual(journal.records.count, 1, "the event waits in the journal")
+        XCTAssertEqual(sink.eventCount, 0)
+        await runner.stop()
+        await node.shutdown()
+    }
+
     func testTheJournalSurvivesSnapshotsAndARestart() async throws {
         let directory = TemporaryDirectory()
         let configure: (inout NodeConfig) -> Void = {
@@ -276,6 +295,7 @@ final class MemorySink: ArchiveSink {
     }
 
     var watermark: LogIndex { contents.withLock { $0.watermark } }
+    func setWatermark(_ index: LogIndex) { contents.withLock { $0.watermark = index } }
     var eventCount: Int { contents.withLock { $0.events.count } }
     var duplicateWrites: Int { contents.withLock { $0.duplicateWrites } }
     var incidentNumbers: [UInt64] { contents.withLock { Array($0.incidents.keys) } }
