@@ -82,25 +82,7 @@ final class ArchiveClusterTests: IncidentdTestCase {
         let cluster = try IncidentdCluster(cleanup: cleanup, count: 3, extra: ["--archive-url", url, "--archive-batch-records", "50"])
         try await cluster.startAll()
         let holder = try await waitForArchiveHolder(cluster)
-        let acknowledged = Locked<Set<String>>([])
-        let stop = Locked(false)
-        let writers = (1...3).map { id in
-            let client = cluster.nodes[id]!.admin
-            return Task {
-                var n = 0
-                while !stop.value {
-                    n += 1
-                    let title = "kill \(id)-\(n)"
-                    if let answer = try? await client.send(.POST, "/api/v1/events", body: Array(eventBody(title, service: "k-\(id)-\(n)").utf8), timeoutSeconds: 5),
-                        answer.status == 202
-                    {
-                        acknowledged.withLock { _ = $0.insert(title) }
-                    } else {
-                        try? await Task.sleep(nanoseconds: 20_000_000)
-                    }
-                }
-            }
-        }
+        let writers = LoadWriters(cluster, prefix: "kill")
         try await Task.sleep(nanoseconds: 1_000_000_000)
         await cluster.nodes[holder]!.crash()
         // Under load the whole time: another node takes the lease once it ran out (12 s).
@@ -109,17 +91,16 @@ final class ArchiveClusterTests: IncidentdTestCase {
         try await Task.sleep(nanoseconds: 1_000_000_000)
         try await cluster.nodes[holder]!.start()
         try await Task.sleep(nanoseconds: 500_000_000)
-        stop.withLock { $0 = true }
-        for writer in writers { await writer.value }
+        let acknowledged = await writers.stop()
         let leader = try await cluster.leader()
         let commit = try await cluster.commitIndex(of: leader)
         try await waitArchived(cluster, through: commit, within: 60)
         let db = try PostgresConnection(url: url)
         let rows = try db.exec("SELECT title FROM archive_events").rows.compactMap { $0.first ?? nil }
         XCTAssertEqual(rows.count, Set(rows).count, "no event archived twice")
-        let missing = acknowledged.value.subtracting(rows)
+        let missing = acknowledged.subtracting(rows)
         XCTAssertEqual(missing, [], "every acknowledged event is archived")
-        XCTAssertGreaterThan(acknowledged.value.count, 50)
+        XCTAssertGreaterThan(acknowledged.count, 50)
         XCTAssertEqual(try count(db, "SELECT count(*) FROM archive_gaps WHERE reason <> 'before archival was enabled'"), 0)
     }
 

@@ -44,28 +44,7 @@ final class ClusterTests: IncidentdTestCase {
         let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
         try await cluster.startAll()
         let first = try await cluster.leader()
-        let acknowledged = Locked<Set<String>>([])
-        let stop = Locked(false)
-        // One writer per node, each posting events one after another; failures during the
-        // failover are fine, but every 202 must survive.
-        let clients = (1...3).map { cluster.nodes[$0]!.admin }
-        let writers = (1...3).map { id in
-            let client = clients[id - 1]
-            return Task {
-                var n = 0
-                while !stop.value {
-                    n += 1
-                    let title = "load \(id)-\(n)"
-                    if let answer = try? await client.send(.POST, "/api/v1/events", body: Array(eventBody(title, service: "load-\(id)-\(n)").utf8), timeoutSeconds: 5),
-                        answer.status == 202
-                    {
-                        acknowledged.withLock { _ = $0.insert(title) }
-                    } else {
-                        try? await Task.sleep(nanoseconds: 20_000_000)
-                    }
-                }
-            }
-        }
+        let writers = LoadWriters(cluster, prefix: "load")
         try await Task.sleep(nanoseconds: 700_000_000)
         await cluster.nodes[first]!.crash()
         let second = try await cluster.leader(among: Set(1...3).subtracting([first]))
@@ -73,11 +52,9 @@ final class ClusterTests: IncidentdTestCase {
         try await Task.sleep(nanoseconds: 700_000_000)
         try await cluster.nodes[first]!.start()
         try await Task.sleep(nanoseconds: 500_000_000)
-        stop.withLock { $0 = true }
-        for writer in writers { await writer.value }
+        let expected = await writers.stop()
         let leader = try await cluster.leader()
         let commit = try await cluster.commitIndex(of: leader)
-        let expected = acknowledged.value
         XCTAssertGreaterThan(expected.count, 30)
         for id in 1...3 {
             let titles = try await cluster.titles(on: id, appliedAtLeast: commit)
