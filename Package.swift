@@ -170,7 +170,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // HTTP load generator for incidentd, closed or open loop (docs/BENCHMARKS.md):
+        // HTTP load generator for incidentd (or, with `--target etcd`, etcd's v3 JSON gateway, for
+        // cluster/bench.sh), closed or open loop (docs/BENCHMARKS.md):
         // `swift run -c release incident-bench --endpoints http://127.0.0.1:8080 --api-key ...`.
         .executableTarget(
             name: "incident-bench",

@@ -3,27 +3,30 @@ import NIOHTTP1
 
 /// One keep-alive HTTP/1.1 connection with at most one request in flight.
 ///
-/// It writes the request the driver gives it, checks the answer (status and the word
-/// `accepted` in the body) and hands the verdict back; the driver owns the schedule, the
-/// clock and the tallies. Lives on its channel's event loop, like the driver.
+/// It writes the request the driver gives it, looks for the target's marker in the answer's
+/// body (`accepted` for incidentd, `"header"` for etcd) and hands the status and that verdict
+/// back; the driver owns the schedule, the clock and the tallies. Lives on its channel's event
+/// loop, like the driver.
 final class BenchConnection: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
-    /// Only this many body bytes are searched for the marker; the native answer is ~300 bytes.
+    /// Only this many body bytes are searched for the marker; the native answer is ~300 bytes,
+    /// etcd's put answer ~130.
     static let maxInspectedBodyBytes = 64 * 1_024
-    static let marker = Array("accepted".utf8)
 
     private let driver: LoadDriver
     private let slot: Int
+    private let marker: [UInt8]
     private var context: ChannelHandlerContext?
     private var status: UInt = 0
     private var body: ByteBuffer?
     private var awaitingResponse = false
 
-    init(driver: LoadDriver, slot: Int) {
+    init(driver: LoadDriver, slot: Int, marker: [UInt8]) {
         self.driver = driver
         self.slot = slot
+        self.marker = marker
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -54,7 +57,7 @@ final class BenchConnection: ChannelInboundHandler {
         case .end:
             guard awaitingResponse else { return }
             awaitingResponse = false
-            let hasMarker = body.map { Self.contains($0.readableBytesView, Self.marker) } ?? false
+            let hasMarker = body.map { Self.contains($0.readableBytesView, marker) } ?? false
             body = nil
             driver.answered(slot: slot, status: status, hasMarker: hasMarker)
         }

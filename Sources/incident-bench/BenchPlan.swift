@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What one invocation does, checked before any connection is opened. Every quantity has a
 /// limit so that a typo cannot start an unbounded run.
 struct BenchPlan: Sendable {
@@ -16,13 +18,16 @@ struct BenchPlan: Sendable {
         case afterRequests(Int)
     }
 
+    var target: BenchTarget = .incidentd
     var pace: Pace
     var stop: Stop
     var connections: Int
     var threads: Int
     var endpoints: [Endpoint]
     var path: String
+    /// Sent as `X-API-Key` to incidentd; unused (and not required) for etcd.
     var apiKey: String
+    /// incidentd's events; with `--target etcd` only its run tag and `batch == 1` matter.
     var bodies: EventBodies
     var timeoutNanoseconds: UInt64
     var maxReconnects: Int
@@ -53,7 +58,13 @@ struct BenchPlan: Sendable {
         try check(threads <= connections, "--threads must not exceed --connections")
         try check((1...Self.maxEndpoints).contains(endpoints.count), "1–\(Self.maxEndpoints) endpoints")
         try check(path.hasPrefix("/") && !path.contains(" "), "--path must start with / and hold no spaces")
-        try check(!apiKey.isEmpty && !apiKey.contains(where: \.isNewline), "--api-key (or INCIDENT_BENCH_API_KEY) is required")
+        switch target {
+        case .incidentd:
+            try check(!apiKey.isEmpty && !apiKey.contains(where: \.isNewline), "--api-key (or INCIDENT_BENCH_API_KEY) is required")
+        case .etcd:
+            try check(bodies.batch == 1, "--batch applies to --target incidentd only (one put per request)")
+            try check(webhookListen == nil && ackedFile == nil, "--webhook-listen and --acked-file apply to --target incidentd only")
+        }
         try check((1...EventBodies.maxBatch).contains(bodies.batch), "--batch must be 1–\(EventBodies.maxBatch)")
         try check((0...Self.maxDistinct).contains(bodies.distinct), "--distinct must be 0–\(Self.maxDistinct)")
         try check(timeoutNanoseconds >= 1_000_000 && timeoutNanoseconds <= UInt64(Self.maxTimeoutMilliseconds) * 1_000_000,
@@ -72,6 +83,22 @@ struct BenchPlan: Sendable {
         switch stop {
         case .afterSeconds(let seconds): try check(seconds > 0 && seconds <= Self.maxSeconds, "--duration must be in (0, \(Int(Self.maxSeconds))] seconds")
         case .afterRequests(let count): try check((1...Self.maxRequests).contains(count), "--requests must be 1–\(Self.maxRequests)")
+        }
+    }
+
+    /// The body of request `requestIndex` (global) for this plan's target, appended to `buffer`.
+    func writeBody(request requestIndex: Int, into buffer: inout ByteBuffer) {
+        switch target {
+        case .incidentd: bodies.write(request: requestIndex, into: &buffer)
+        case .etcd(let puts): puts.write(request: requestIndex, into: &buffer)
+        }
+    }
+
+    /// Upper bound of one request body in bytes, for sizing buffers.
+    var maxRequestBytes: Int {
+        switch target {
+        case .incidentd: bodies.maxRequestBytes
+        case .etcd(let puts): puts.maxRequestBytes
         }
     }
 

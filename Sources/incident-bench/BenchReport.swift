@@ -22,6 +22,12 @@ struct BenchReport: Codable, Sendable {
         }
     }
 
+    /// `incidentd` or `etcd`.
+    var target: String
+    /// What a valid answer's body contained besides the success status.
+    var marker: String
+    /// etcd only: bytes of every put's value before base64.
+    var valueBytes: Int?
     var mode: String
     var targetRatePerSecond: Double?
     var connections: Int
@@ -65,6 +71,9 @@ struct BenchReport: Codable, Sendable {
     }
 
     init(plan: BenchPlan, tally: LoadTally, clientCPUSeconds: Double) {
+        target = plan.target.kind.rawValue
+        marker = plan.target.marker
+        if case .etcd(let puts) = plan.target { valueBytes = puts.valueBytes }
         switch plan.pace {
         case .closedLoop: mode = "closed_loop"
         case .fixedRate(let rate):
@@ -121,13 +130,14 @@ struct BenchReport: Codable, Sendable {
     var text: String {
         let rate = targetRatePerSecond.map { "fixed rate \(Self.grouped($0)) requests/s" } ?? "closed loop"
         var failureParts = wrongStatus.sorted { $0.key < $1.key }.map { "status \($0.key): \($0.value)" }
-        for (name, count) in [("no \"accepted\"", missingMarker), ("transport", transportErrors), ("timeout", timeouts), ("unsent", unsent)] where count > 0 {
+        for (name, count) in [("without \(marker)", missingMarker), ("transport", transportErrors), ("timeout", timeouts), ("unsent", unsent)] where count > 0 {
             failureParts.append("\(name): \(count)")
         }
         let failureText = failureParts.isEmpty ? "" : " (\(failureParts.joined(separator: ", ")))"
         let from = mode == "fixed_rate" ? "from the intended send time" : "from the write"
+        let bodyText = valueBytes.map { "one put of \($0) value bytes" } ?? "batch \(batch), distinct \(distinct)"
         var lines = [
-            "incident-bench: \(rate), \(connections) connections, \(threads) thread(s), batch \(batch), distinct \(distinct), run tag \(runTag)",
+            "incident-bench → \(target): \(rate), \(connections) connections, \(threads) thread(s), \(bodyText), run tag \(runTag)",
             "endpoints: \(endpoints.joined(separator: ", "))",
             "requests: sent \(Self.grouped(sent)), valid \(Self.grouped(valid)), failures \(Self.grouped(failures))\(failureText), reconnects \(reconnects)",
             String(format: "throughput: %@ requests/s (%@ events/s) over %.3f s", Self.grouped(requestsPerSecond), Self.grouped(eventsPerSecond), elapsedSeconds),

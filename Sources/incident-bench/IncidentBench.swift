@@ -3,15 +3,15 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// `incident-bench`: HTTP load for `incidentd` on this machine. Posts native events over
-/// keep-alive HTTP/1.1 connections, closed loop (`--connections N`) or at a fixed rate
-/// (`--rate R`, latency from each request's intended send time), checks every answer and prints
-/// throughput and latency percentiles.
+/// `incident-bench`: HTTP load for `incidentd` (or, `--target etcd`, etcd's v3 JSON gateway, for
+/// a side-by-side comparison) on this machine. Posts requests over keep-alive HTTP/1.1
+/// connections, closed loop (`--connections N`) or at a fixed rate (`--rate R`, latency from each
+/// request's intended send time), checks every answer and prints throughput and latency percentiles.
 @main
 struct IncidentBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident-bench",
-        abstract: "Load generator for incidentd: closed loop or fixed rate, every answer checked.",
+        abstract: "Load generator for incidentd (or etcd): closed loop or fixed rate, every answer checked.",
         discussion: """
             Every request is POST <endpoint><path> with a native event (or, with --batch, an array of events). An \
             answer counts as valid when its status is 202 and its body contains "accepted"; anything else, a lost \
@@ -20,11 +20,17 @@ struct IncidentBench: AsyncParsableCommand {
 
             Event i has key i % --distinct (in its title and resource id, with the run tag), so the first --distinct \
             events of a run open incidents and the rest repeat them (dedup); --distinct 0 makes every event new.
+
+            --target etcd: every request is POST <endpoint>/v3/kv/put with {"key": base64("bench/<run-tag>/<i>"), \
+            "value": base64(<--value-bytes bytes>)} and no API key; an answer is valid when its status is 200 and its \
+            body contains "header". Every put writes a new key.
             """)
 
+    @Option(help: "What the endpoints are: incidentd (native events) or etcd (v3 JSON gateway puts).")
+    var target = BenchTarget.Kind.incidentd
     @Option(help: "Comma-separated loopback endpoints; connections are spread over them round-robin.")
     var endpoints = "http://127.0.0.1:8080"
-    @Option(help: "Request path.") var path = "/api/v1/events"
+    @Option(help: "Request path (default /api/v1/events; /v3/kv/put with --target etcd).") var path: String?
     @Option(name: .customLong("api-key"), help: "API key with the ingest role, sent as X-API-Key (env INCIDENT_BENCH_API_KEY).")
     var apiKey: String?
     @Option(name: [.customLong("connections"), .customLong("concurrency")], help: "Connections, each with at most one request in flight.")
@@ -32,8 +38,10 @@ struct IncidentBench: AsyncParsableCommand {
     @Option(help: "Fixed rate in requests per second (open loop). Without it: closed loop.") var rate: Double?
     @Option(help: "Seconds to issue requests for (default 10 unless --requests is given).") var duration: Double?
     @Option(help: "Number of requests to send instead of a duration.") var requests: Int?
-    @Option(help: "Events per request (1 sends an object, more an array; at most 1000).") var batch = 1
-    @Option(help: "Distinct incident keys per run (0: every event opens an incident).") var distinct = 1_000
+    @Option(help: "Events per request (1 sends an object, more an array; at most 1000; incidentd only).") var batch = 1
+    @Option(help: "Distinct incident keys per run (0: every event opens an incident; incidentd only).") var distinct = 1_000
+    @Option(name: .customLong("value-bytes"), help: "Bytes of every put's value before base64 (--target etcd only; default 256).")
+    var valueBytes: Int?
     @Option(name: .customLong("run-tag"), help: "Tag in every key, [a-z0-9-] (default: random, so each run opens new incidents).")
     var runTag: String?
     @Option(name: .customLong("timeout-ms"), help: "Per-request timeout; a timed-out connection is closed and reopened.")
@@ -58,12 +66,22 @@ struct IncidentBench: AsyncParsableCommand {
             throw BenchError(.badArgument, "--run-tag must be 1–32 characters of [a-z0-9-]")
         }
         let key = apiKey ?? ProcessInfo.processInfo.environment["INCIDENT_BENCH_API_KEY"] ?? ""
+        let benchTarget: BenchTarget
+        switch target {
+        case .incidentd:
+            guard valueBytes == nil else { throw BenchError(.badArgument, "--value-bytes applies to --target etcd only") }
+            benchTarget = .incidentd
+        case .etcd:
+            benchTarget = .etcd(try EtcdPutBodies(runTag: tag, valueBytes: valueBytes ?? 256))
+        }
         let plan = BenchPlan(
+            target: benchTarget,
             pace: rate.map { .fixedRate(perSecond: $0) } ?? .closedLoop,
             stop: requests.map { .afterRequests($0) } ?? .afterSeconds(duration ?? 10),
             connections: connections, threads: threads,
-            endpoints: try Endpoint.list(endpoints, maxCount: BenchPlan.maxEndpoints), path: path, apiKey: key,
-            bodies: EventBodies(distinct: distinct, batch: batch, runTag: tag),
+            endpoints: try Endpoint.list(endpoints, maxCount: BenchPlan.maxEndpoints), path: path ?? benchTarget.defaultPath, apiKey: key,
+            // etcd: every put has its own key, which the report shows as --distinct 0.
+            bodies: EventBodies(distinct: target == .etcd ? 0 : distinct, batch: batch, runTag: tag),
             timeoutNanoseconds: UInt64(max(0, timeoutMs)) * 1_000_000, maxReconnects: maxReconnects)
         var checked = plan
         if let webhookListen { checked.webhookListen = try Endpoint(parsing: webhookListen) }
@@ -140,3 +158,5 @@ struct IncidentBench: AsyncParsableCommand {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
+
+extension BenchTarget.Kind: ExpressibleByArgument {}

@@ -38,6 +38,8 @@ final class LoadDriver {
     private let plan: BenchPlan
     private let share: DriverShare
     private let allocator = ByteBufferAllocator()
+    /// What a valid answer's body contains, as bytes for the connections' search.
+    private let marker: [UInt8]
     private var heads: [HTTPRequestHead] = []
     private var slots: [Slot]
     private var idle: [Int] = []
@@ -61,9 +63,10 @@ final class LoadDriver {
         self.share = share
         self.slots = share.connections.map { Slot(endpoint: $0) }
         self.reconnectsLeft = plan.maxReconnects
+        self.marker = Array(plan.target.marker.utf8)
         var base = HTTPHeaders()
         base.add(name: "Content-Type", value: "application/json")
-        base.add(name: "X-API-Key", value: plan.apiKey)
+        if plan.target.sendsAPIKey { base.add(name: "X-API-Key", value: plan.apiKey) }
         base.add(name: "Connection", value: "keep-alive")
         self.heads = slots.map { slot in
             var headers = base
@@ -84,12 +87,13 @@ final class LoadDriver {
         let bound = NIOLoopBound(self, eventLoop: loop)
         let endpoint = slots[slot].endpoint
         let loop = self.loop
+        let marker = self.marker
         return ClientBootstrap(group: loop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(2))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let connection = BenchConnection(driver: bound.value, slot: slot)
+                    let connection = BenchConnection(driver: bound.value, slot: slot, marker: marker)
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(connection)
                     bound.value.slots[slot].connection = connection
@@ -190,7 +194,7 @@ final class LoadDriver {
         let now = NIODeadline.now().uptimeNanoseconds
         slots[slot].request = nil
         tally.lastAnswerNanos = now
-        if status != 202 {
+        if status != plan.target.successStatus {
             tally.wrongStatus[status, default: 0] += 1
         } else if !hasMarker {
             tally.missingMarker += 1
@@ -250,9 +254,9 @@ final class LoadDriver {
 
     private func send(slot: Int, local: Int, intendedNanos: UInt64, now: UInt64) {
         guard let connection = slots[slot].connection else { preconditionFailure("pump sends on open connections only") }
-        var body = allocator.buffer(capacity: plan.bodies.maxRequestBytes)
+        var body = allocator.buffer(capacity: plan.maxRequestBytes)
         let global = share.globalIndex(local)
-        plan.bodies.write(request: global, into: &body)
+        plan.writeBody(request: global, into: &body)
         var head = heads[slot]
         head.headers.add(name: "Content-Length", value: String(body.readableBytes))
         slots[slot].request = InFlight(intendedNanos: intendedNanos, sentNanos: now, request: global)

@@ -10,9 +10,9 @@ struct LoadTally: Sendable {
 
     var sent = 0
     var valid = 0
-    /// Answers with a status other than 202, by status code.
+    /// Answers with a status other than the target's success status (202 incidentd, 200 etcd), by status code.
     var wrongStatus: [UInt: Int] = [:]
-    /// 202 answers whose body lacked "accepted".
+    /// Success-status answers whose body lacked the target's marker ("accepted", "header").
     var missingMarker = 0
     /// Requests in flight on a connection that closed or failed.
     var transportErrors = 0
@@ -32,7 +32,7 @@ struct LoadTally: Sendable {
     var latency = LoadTally.makeHistogram()
     /// From the write to the answer: the server's share, without time spent queued in the client.
     var service = LoadTally.makeHistogram()
-    /// End-to-end mode: event key → intended send time (monotonic ns) of each 202-answered event.
+    /// End-to-end mode: event key → intended send time (monotonic ns) of each validly answered event.
     var acknowledged: [Int: UInt64] = [:]
 
     static func makeHistogram() -> Histogram<UInt64> {
