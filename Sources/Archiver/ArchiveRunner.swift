@@ -31,6 +31,9 @@ public struct ArchiveSlice: Sendable {
 
 /// Where batches go: PostgreSQL in production (`PostgresArchiveSink`), memory in tests.
 public protocol ArchiveSink: AnyObject, Sendable {
+    /// Readies the archive (PostgreSQL: applies the schema migrations); called at start by
+    /// every node with an archive, retried until it succeeds.
+    func prepare() async throws
     /// The archive's watermark: the last log index whose changes it holds (0: none).
     func watermark() async throws -> LogIndex
     /// Writes the slice and moves the watermark from `expected` to `slice.lastIndex` in one
@@ -100,6 +103,22 @@ public final class ArchiveRunner: Sendable {
 
     /// Runs until `stop()` or cancellation.
     public func run() async {
+        let sink = self.sink
+        let logger = self.logger
+        let preparing = Task {
+            var delay = settings.retryMinimumMilliseconds
+            while !Task.isCancelled {
+                do {
+                    try await sink.prepare()
+                    return
+                } catch {
+                    logger.warning("archive not ready; retrying", metadata: ["error": "\(error)", "retry_ms": "\(delay)"])
+                    try? await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
+                    delay = min(settings.retryMaximumMilliseconds, delay * 2)
+                }
+            }
+        }
+        defer { preparing.cancel() }
         await announce()
         var knownWatermark: LogIndex?
         var failures = 0

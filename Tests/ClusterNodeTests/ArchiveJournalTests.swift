@@ -302,6 +302,10 @@ final class MemorySink: ArchiveSink {
     var gaps: [ArchiveSlice.Gap] { contents.withLock { $0.gaps } }
     func incident(_ number: UInt64) -> Incident? { contents.withLock { $0.incidents[number] } }
 
+    func prepare() async throws {
+        if failing { throw Down() }
+    }
+
     func watermark() async throws -> LogIndex {
         if failing { throw Down() }
         return watermark

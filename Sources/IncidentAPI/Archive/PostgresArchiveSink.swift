@@ -26,6 +26,11 @@ public final class PostgresArchiveSink: ArchiveSink {
         self.clock = clock
     }
 
+    /// Applies the schema migrations now (they also run before the first write otherwise).
+    public func prepare() async throws {
+        try await run { _ in }
+    }
+
     public func watermark() async throws -> UInt64 {
         try await run { store in try store.watermark() }
     }
