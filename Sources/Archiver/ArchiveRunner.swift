@@ -206,13 +206,18 @@ public final class ArchiveRunner: Sendable {
         {
             return false
         }
+        // The journal holds records only after all three of: the entry that switched archival
+        // on, the last progress reported (by whichever archiver, into whichever database), and
+        // the records dropped over the bound. An archive behind that point gets a gap for the
+        // rest (and every incident re-synced), never a silent hole.
         var gap: ArchiveSlice.Gap?
-        if view.gapThrough > watermark {
-            gap = .init(
-                from: watermark + 1, through: min(max(view.gapThrough, view.enabledAt), view.through),
-                reason: "journal limit exceeded while the archive was behind")
-        } else if watermark < view.enabledAt {
-            gap = .init(from: watermark + 1, through: min(view.enabledAt, view.through), reason: "before archival was enabled")
+        let journalFrom = max(view.enabledAt, view.replicatedWatermark, view.gapThrough)
+        if watermark < journalFrom {
+            let reason =
+                view.gapThrough == journalFrom ? "journal limit exceeded while the archive was behind"
+                : view.replicatedWatermark == journalFrom ? "archived into another database (this archive was replaced or reset)"
+                : "before archival was enabled"
+            gap = .init(from: watermark + 1, through: min(journalFrom, view.through), reason: reason)
         }
         if gap != nil { try await resyncIncidents(watermark: watermark) }
         var slice = view.slice(after: watermark, gap: gap)

@@ -139,6 +139,36 @@ final class ArchiveJournalTests: XCTestCase {
         await node.shutdown()
     }
 
+    func testAnEmptyReplacementArchiveGetsAGapForWhatWentElsewhereAndEveryIncident() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory)
+        let first = MemorySink()
+        var runner = RunningArchiver(node: node, sink: first)
+        try await runner.announced()
+        for i in 0..<10 { _ = try await node.submit(.ingest(events: [event("first archive \(i)", dedupKey: "f\(i)")], actor: .user("test"))) }
+        let applied = try await node.status().appliedIndex
+        let drained = await eventually { first.watermark >= applied }
+        XCTAssertTrue(drained)
+        let trimmed = await eventually { ((try? await node.read(.local) { $0.state.archive.watermark }) ?? 0) >= applied }
+        XCTAssertTrue(trimmed)
+        await runner.stop()
+        // The operator points the cluster at a new, empty database.
+        let second = MemorySink()
+        runner = RunningArchiver(node: node, sink: second)
+        _ = try await node.submit(.ingest(events: [event("second archive")], actor: .user("test")))
+        let now = try await node.status().appliedIndex
+        let caughtUp = await eventually { second.watermark >= now }
+        XCTAssertTrue(caughtUp)
+        XCTAssertEqual(second.eventCount, 1, "only what the journal still held")
+        XCTAssertEqual(Set(second.incidentNumbers).count, 11, "every incident re-synced from state")
+        let gap = second.gaps.first { $0.reason.contains("another database") }
+        XCTAssertNotNil(gap, "\(second.gaps)")
+        XCTAssertEqual(gap?.from, 1)
+        XCTAssertGreaterThanOrEqual(gap?.through ?? 0, applied, "the gap covers everything archived elsewhere")
+        await runner.stop()
+        await node.shutdown()
+    }
+
     func testTheJournalSurvivesSnapshotsAndARestart() async throws {
         let directory = TemporaryDirectory()
         let configure: (inout NodeConfig) -> Void = {
