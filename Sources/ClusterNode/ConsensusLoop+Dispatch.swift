@@ -74,7 +74,7 @@ extension ConsensusLoop {
                 desired[scope] = healthy.min() ?? config.nodeID
             }
         }
-        if let archiver = desiredArchiver() { desired[Self.archiveScope] = archiver }
+        if let archiver = desiredArchiver(members: members) { desired[Self.archiveScope] = archiver }
         let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3
         for scope in desired.keys.sorted() where !leaseGrantsInFlight.contains(scope) {
             let holder = desired[scope]!
@@ -103,11 +103,11 @@ extension ConsensusLoop {
     /// Who should archive: the current holder while it stays healthy and able (unless it is the
     /// leader and a follower could: then its lease runs out unrenewed), else a healthy follower
     /// that can (sparing the leader's CPU), else the leader if it can; nil if nobody can.
-    func desiredArchiver() -> NodeID? {
+    func desiredArchiver(members: [MemberInfo]) -> NodeID? {
         let journal = state.archive
         guard journal.isEnabled, !journal.archivers.isEmpty else { return nil }
-        let members = Set(currentMembers.map(\.id))
-        let able = journal.archivers.filter { members.contains($0) && isHealthy($0) }
+        let ids = Set(members.map(\.id))
+        let able = journal.archivers.filter { ids.contains($0) && isHealthy($0) }
         if let current = state.dispatchLeases[Self.archiveScope]?.holder, able.contains(current), current != config.nodeID || able.count == 1 {
             return current
         }

@@ -2,7 +2,6 @@ import Archive
 import Foundation
 import IncidentdTesting
 import PostgresTesting
-import Synchronization
 import XCTest
 
 /// Real `incidentd` processes archiving into a real PostgreSQL that the test starts itself
@@ -10,31 +9,21 @@ import XCTest
 /// acknowledged event lands exactly once, across a kill -9 of the archiving node and a minute
 /// without the database.
 final class ArchiveClusterTests: IncidentdTestCase {
-    private static let postgres = Mutex<PostgresServer?>(nil)
-    private static let databases = Atomic<Int>(0)
+    private static let postgres = SharedPostgresServer()
 
     override class func tearDown() {
-        postgres.withLock { server in
-            server?.cleanup()
-            server = nil
-        }
+        postgres.stop()
         super.tearDown()
     }
 
-    /// A fresh database on the class's server (started on first use; CI=true fails without one).
+    /// A fresh database on the class's server (started on first use; under CI=true a missing
+    /// PostgreSQL fails the test, elsewhere it is skipped).
     private func database() throws -> (server: PostgresServer, url: String) {
-        let server: PostgresServer = try Self.postgres.withLock { server in
-            if let server { return server }
-            do {
-                let started = try PostgresServer.start()
-                server = started
-                return started
-            } catch let error as PostgresServerError where error.binariesMissing && ProcessInfo.processInfo.environment["CI"] != "true" {
-                throw XCTSkip("PostgreSQL is not installed: \(error)")
-            }
+        do {
+            return (try Self.postgres.get(), try Self.postgres.freshDatabase(prefix: "itest"))
+        } catch let error as PostgresServerError where error.binariesMissing && !SharedPostgresServer.isRequired {
+            throw XCTSkip("PostgreSQL is not installed: \(error)")
         }
-        let number = Self.databases.wrappingAdd(1, ordering: .relaxed).newValue
-        return (server, try server.createDatabase("itest_\(ProcessInfo.processInfo.processIdentifier)_\(number)"))
     }
 
     func testEventsThroughAThreeNodeClusterAreArchivedExactlyOnceWithTheirIncidents() async throws {

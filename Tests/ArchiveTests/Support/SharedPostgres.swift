@@ -4,49 +4,28 @@ import PostgresTesting
 import Synchronization
 import XCTest
 
-/// One PostgreSQL server for all the tests of a class, started on first use and stopped by
-/// the class's `tearDown()`. Tests share it through separate databases or cluster ids.
-///
-/// When the PostgreSQL binaries are missing, a test fails under `CI=true` (CI must run these
-/// tests; scripts/install-deps.sh installs the server) and is skipped elsewhere.
+/// The class's shared server (`SharedPostgresServer`); a missing PostgreSQL fails the test
+/// under `CI=true` and skips it elsewhere.
 final class SharedPostgres: Sendable {
-    private let options: PostgresServer.Options
-    private let server = Mutex<PostgresServer?>(nil)
-    private let databaseCounter = Atomic<Int>(0)
+    private let shared: SharedPostgresServer
 
     init(options: PostgresServer.Options = PostgresServer.Options()) {
-        self.options = options
+        shared = SharedPostgresServer(options: options)
     }
 
     func get() throws -> PostgresServer {
-        try server.withLock { server in
-            if let server { return server }
-            do {
-                let started = try PostgresServer.start(options: options)
-                server = started
-                return started
-            } catch let error as PostgresServerError where error.binariesMissing {
-                if ProcessInfo.processInfo.environment["CI"] == "true" {
-                    XCTFail("PostgreSQL is required in CI: \(error)")
-                    throw error
-                }
-                throw XCTSkip("PostgreSQL is not installed: \(error)")
-            }
+        do { return try shared.get() } catch let error as PostgresServerError where error.binariesMissing && !SharedPostgresServer.isRequired {
+            throw XCTSkip("PostgreSQL is not installed: \(error)")
         }
     }
 
     /// A new, empty database on the shared server; returns its URL.
     func freshDatabase() throws -> String {
-        let number = databaseCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        return try get().createDatabase("test_\(ProcessInfo.processInfo.processIdentifier)_\(number)")
+        _ = try get()
+        return try shared.freshDatabase()
     }
 
-    func stop() {
-        server.withLock { server in
-            server?.cleanup()
-            server = nil
-        }
-    }
+    func stop() { shared.stop() }
 }
 
 /// A cluster id of its own for each test, so tests sharing a database never see each other's rows.
