@@ -65,6 +65,8 @@ let package = Package(
         ),
         // liblz4 (Debian liblz4-dev), used for snapshot and wire compression.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        // glibc's malloc_trim (malloc.h), which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
         // libpq (Debian libpq-dev), the PostgreSQL client library the archive writes through.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // PostgreSQL archival and historical analytics (docs/ARCHIVE.md): a blocking libpq
@@ -124,7 +126,7 @@ let package = Package(
         .target(
             name: "ClusterNode",
             dependencies: [
-                "IncidentCore", "RaftCore", "RaftStorage",
+                "IncidentCore", "RaftCore", "RaftStorage", "CMalloc",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

@@ -31,6 +31,8 @@ final class ConsensusLoop: @unchecked Sendable {
     /// index and term is the one proposed (Raft's log matching), so `apply` uses the kept
     /// envelope instead of decoding the bytes it was just encoded into.
     var waiting: [LogIndex: Waiter] = [:]
+    /// Answers to this node's own writes in flight (shared with `IncidentNode`).
+    let ownWrites = OwnWrites()
 
     struct Waiter {
         enum Reply {

@@ -40,7 +40,8 @@ struct Envelope: Sendable, Equatable {
             writer.write(UInt8(1))
             command.encode(to: &writer)
         }
-        return writer.bytes
+        // Kept in the in-memory log until the next snapshot compacts it.
+        return writer.compactBytes
     }
 
     init(decoding bytes: [UInt8]) throws(DecodingError) {

@@ -63,8 +63,8 @@ final class Inbox: Sendable {
         var clusterRequests: [ClusterRequest] = []
         var deliveryReports: [(id: UInt64, report: DeliveryReport)] = []
         var deliveriesFinished: [UInt64] = []
-        /// Snapshots encoded off the loop thread, to be saved by the loop.
-        var encodedSnapshots: [Snapshot] = []
+        /// Snapshots encoded and written off the loop thread, to be published by the loop.
+        var encodedSnapshots: [EncodedSnapshot] = []
         var stopping = false
         var sleeping = false
 
@@ -124,7 +124,7 @@ final class Inbox: Sendable {
         }
     }
 
-    func snapshotEncoded(_ snapshot: Snapshot) {
+    func snapshotEncoded(_ snapshot: EncodedSnapshot) {
         _ = enqueue(evenWhenStopping: true) { c in
             c.encodedSnapshots.append(snapshot)
             return true

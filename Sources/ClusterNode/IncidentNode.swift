@@ -92,12 +92,35 @@ public final class IncidentNode: Sendable {
     /// applying twice; without one, a replicated node makes up its own for its internal retries.
     public func submit(_ command: Command, requestID: String = "") async throws(NodeError) -> Submission {
         let id = requestID.isEmpty && replicated ? nextRetryID() : requestID
+        let own = RequestIDs.isTransient(id)
+        if own { loop.ownWrites.register(id) }
+        defer { if own { loop.ownWrites.finish(id) } }
         let payload = LazyBox { Forwarded.encode(.command(command, requestID: id)) }
-        let answer = try await routed(retryable: !id.isEmpty, batched: true) { () async throws(NodeError) -> Forwarded.Answer in
-            .applied(try await self.submitHere(command, requestID: id))
-        } forward: { payload.value }
+        let answer: Forwarded.Answer
+        do {
+            answer = try await routed(retryable: !id.isEmpty, batched: true) { () async throws(NodeError) -> Forwarded.Answer in
+                .applied(try await self.submitHere(command, requestID: id))
+            } forward: { payload.value }
+        } catch {
+            guard own, error.code == .appliedEarlier else { throw error }
+            return try await earlierAnswer(to: id, appliedAt: error.earlierIndex)
+        }
         guard case .applied(let submission) = answer else { throw NodeError(.uncertain, "unexpected answer to a write") }
         return submission
+    }
+
+    /// The answer to one of this node's writes that a retry found applied already: this node
+    /// recorded it when it applied the entry, or will once it gets there.
+    private func earlierAnswer(to id: String, appliedAt index: LogIndex) async throws(NodeError) -> Submission {
+        let deadline = ConsensusLoop.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
+        while appliedIndex < index, ConsensusLoop.monotonicMilliseconds() < deadline {
+            try? await Task.sleep(nanoseconds: 2_000_000)
+        }
+        if let answer = loop.ownWrites.earlierAnswer(for: id) { return answer }
+        throw NodeError(
+            .uncertain, appliedIndex < index
+                ? "the write was applied at index \(index), which this node has not reached within \(config.leaderWaitMilliseconds) ms"
+                : "the write was applied at index \(index), but this node installed a snapshot past it and has no answer for it")
     }
 
     /// Runs `request` here when this node leads, else forwards it to the leader; retries (while

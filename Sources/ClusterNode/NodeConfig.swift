@@ -52,8 +52,10 @@ public struct NodeConfig: Sendable {
     public var proposalQueueDepth = 20_000
     /// Take a snapshot after this many applied entries since the last one...
     public var snapshotEveryEntries: UInt64 = 50_000
-    /// ...or after this many applied bytes, whichever comes first.
-    public var snapshotEveryBytes = 64 << 20
+    /// ...or after this many applied bytes, whichever comes first. The log since the last
+    /// snapshot is held in memory (the leader sends followers entries from it), so this bounds
+    /// that part of a node's memory when entries are large (events posted in batches).
+    public var snapshotEveryBytes = 32 << 20
     /// Entries kept in the log below a snapshot (lets slow followers catch up without one).
     public var retainedEntriesAfterSnapshot: UInt64 = 5_000
     /// Request ids remembered for idempotent retries (`Idempotency-Key`), oldest dropped first.
@@ -135,16 +137,23 @@ public struct NodeError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The operation conflicts with the cluster's state (a membership change is already
         /// pending, the member is unknown or not caught up) (409).
         case conflict
+        /// Between nodes only: a retried write's node-made id was applied before, at
+        /// `earlierIndex`, and its answer is kept by the node that made the id (which turns this
+        /// into the answer; a client never sees it).
+        case appliedEarlier = "applied_earlier"
     }
 
     public var code: Code
     public var message: String
     public var leaderHint: NodeID
+    /// For `appliedEarlier`: the index the write was applied at.
+    public var earlierIndex: LogIndex
 
-    public init(_ code: Code, _ message: String, leaderHint: NodeID = 0) {
+    public init(_ code: Code, _ message: String, leaderHint: NodeID = 0, earlierIndex: LogIndex = 0) {
         self.code = code
         self.message = message
         self.leaderHint = leaderHint
+        self.earlierIndex = earlierIndex
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -8,9 +8,10 @@ public struct ReplicatedState: Sendable {
     public private(set) var machine: IncidentStateMachine
     /// Answers to client request ids (`Idempotency-Key`), kept long (24 h by default).
     var requests: RequestTable
-    /// Answers to the ids nodes give writes they may have to retry after a leader change
-    /// (`RequestIDs.isTransient`): needed only for seconds, so kept in a smaller, shorter table
-    /// that cannot push client keys out.
+    /// The ids nodes give writes they may have to retry after a leader change
+    /// (`RequestIDs.isTransient`), without their answers (only the node that made an id needs
+    /// the answer, and keeps it itself: `OwnWrites`). Needed only for seconds, so kept in a
+    /// smaller, shorter table that cannot push client keys out.
     var transientRequests: RequestTable
     public private(set) var members = MemberDirectory()
     /// Dispatch leases by scope (`"*"` today; one per region later).
@@ -30,11 +31,15 @@ public struct ReplicatedState: Sendable {
 
     /// The answer to one applied entry.
     struct Applied: Sendable {
-        /// The incident command's outcome; nil for a cluster command (which cannot fail).
+        /// The incident command's outcome; nil for a cluster command (which cannot fail), and
+        /// for a duplicate whose first answer is kept only by the node that made its id.
         var outcome: Outcome?
         /// The request id was seen before: `outcome` is the first answer and nothing was applied.
         var duplicate: Bool
         var stamp: Timestamp
+        var requestID = ""
+        /// For a duplicate: the index the request id was first applied at.
+        var earlierIndex: LogIndex = 0
     }
 
     /// Applies a committed normal entry. Malformed entries (never written by a correct leader)
@@ -71,10 +76,13 @@ public struct ReplicatedState: Sendable {
     private mutating func apply(_ command: Command, envelope: Envelope, index: LogIndex, size: Int) -> Applied {
         let id = envelope.requestID
         let transient = RequestIDs.isTransient(id)
-        if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: id) : requests.answer(for: id),
-            let outcome = try? RequestTable.outcome(of: remembered)
-        {
-            return Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp)
+        if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: id) : requests.answer(for: id) {
+            if remembered.answer.isEmpty {
+                return Applied(outcome: nil, duplicate: true, stamp: envelope.stamp, requestID: id, earlierIndex: remembered.index)
+            }
+            if let outcome = try? RequestTable.outcome(of: remembered) {
+                return Applied(outcome: outcome, duplicate: true, stamp: envelope.stamp, requestID: id, earlierIndex: remembered.index)
+            }
         }
         var intentBefore: NotificationIntent?
         if archive.isEnabled, case .recordDelivery(let id, _, _) = command { intentBefore = machine.notification(id) }
@@ -91,12 +99,12 @@ public struct ReplicatedState: Sendable {
         }
         if !id.isEmpty {
             if transient {
-                transientRequests.remember(id, index: index, stamp: envelope.stamp, outcome: outcome)
+                transientRequests.remember(id, index: index, stamp: envelope.stamp, outcome: nil)
             } else {
                 requests.remember(id, index: index, stamp: envelope.stamp, outcome: outcome)
             }
         }
-        return Applied(outcome: outcome, duplicate: false, stamp: envelope.stamp)
+        return Applied(outcome: outcome, duplicate: false, stamp: envelope.stamp, requestID: id)
     }
 
     // MARK: - Snapshot

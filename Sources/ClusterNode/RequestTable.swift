@@ -9,7 +9,9 @@ struct RequestTable: Sendable {
     struct Remembered: Sendable, Equatable {
         var index: UInt64
         var stamp: Timestamp
-        /// The encoded answer: `[0][CommandResult]` or `[1][CommandError]`.
+        /// The encoded answer: `[0][CommandResult]` or `[1][CommandError]`; empty when the
+        /// answer is not kept here (node-made ids: the node that made the id keeps it, see
+        /// `OwnWrites`).
         var answer: [UInt8]
     }
 
@@ -28,11 +30,16 @@ struct RequestTable: Sendable {
 
     func answer(for requestID: String) -> Remembered? { answers[requestID] }
 
-    mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome) {
+    /// Remembers `requestID` as applied at `index`, with its answer when `outcome` is given.
+    mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
         evict(now: stamp)
-        var writer = BinaryWriter()
-        Self.encode(outcome, to: &writer)
-        answers[requestID] = Remembered(index: index, stamp: stamp, answer: writer.bytes)
+        var answer: [UInt8] = []
+        if let outcome {
+            var writer = BinaryWriter()
+            Self.encode(outcome, to: &writer)
+            answer = writer.compactBytes
+        }
+        answers[requestID] = Remembered(index: index, stamp: stamp, answer: answer)
         order.append(requestID)
         while order.count > capacity, let oldest = order.popFirst() { answers[oldest] = nil }
     }

@@ -13,16 +13,49 @@ extension RaftLogStore {
     /// it was; a failure after that fails the store (reopening completes or ignores the save).
     public func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
         try checkUsable()
-        let metadata = snapshot.metadata
+        try checkSaveable(snapshot.metadata, dataBytes: snapshot.data.count)
+        try finishSaving(try catalog.writeTemporary(snapshot))
+    }
+
+    /// Writes snapshot files on another thread than the one that owns the store: compressing,
+    /// writing and fsyncing a large snapshot takes long enough to stall a loop that also appends
+    /// to the log. `prepare` does that part; `publishSnapshot(_:)`, on the store's thread, does
+    /// the rest of `saveSnapshot(_:)` (rename, directory fsync, WAL marker, pruning).
+    public var snapshotPreparer: SnapshotPreparer {
+        SnapshotPreparer(directory: catalog.directory, maxSnapshotBytes: config.maxSnapshotBytes)
+    }
+
+    /// Makes a snapshot from `SnapshotPreparer.prepare` the latest, as `saveSnapshot(_:)` does.
+    /// A prepared snapshot that is no longer above the latest (one received from the leader was
+    /// saved meanwhile) is thrown away with `staleSnapshot`, its temporary file removed.
+    public func publishSnapshot(_ prepared: PreparedSnapshot) throws(StorageError) {
+        do throws(StorageError) {
+            try checkUsable()
+            try checkSaveable(prepared.metadata, dataBytes: prepared.pending.header.dataBytes)
+        } catch {
+            discard(prepared)
+            throw error
+        }
+        try finishSaving(prepared.pending)
+    }
+
+    /// Removes a prepared snapshot's temporary file without publishing it.
+    public func discard(_ prepared: PreparedSnapshot) {
+        try? PosixDirectory.remove(prepared.pending.temporaryPath)
+    }
+
+    private func checkSaveable(_ metadata: SnapshotMetadata, dataBytes: Int) throws(StorageError) {
         let latestIndex = catalog.latest?.metadata.index ?? 0
         guard metadata.index > latestIndex else {
             throw StorageError(.staleSnapshot, "snapshot index \(metadata.index) is not above the latest, \(latestIndex)")
         }
-        guard snapshot.data.count <= config.maxSnapshotBytes else {
-            throw StorageError(
-                .snapshotTooLarge, "snapshot data is \(snapshot.data.count) bytes, over maxSnapshotBytes \(config.maxSnapshotBytes)")
+        guard dataBytes <= config.maxSnapshotBytes else {
+            throw StorageError(.snapshotTooLarge, "snapshot data is \(dataBytes) bytes, over maxSnapshotBytes \(config.maxSnapshotBytes)")
         }
-        let pending = try catalog.writeTemporary(snapshot)
+    }
+
+    private func finishSaving(_ pending: PendingSnapshot) throws(StorageError) {
+        let metadata = pending.header.metadata
         try durably { () throws(StorageError) in try catalog.publish(pending) }
         let discards = window.snapshotDiscardsLog(index: metadata.index, term: metadata.term)
         let marker = SnapshotMarker(index: metadata.index, term: metadata.term, discardsLog: discards)
@@ -64,4 +97,30 @@ extension RaftLogStore {
         if removed > 0 { try PosixDirectory.sync(walDirectory) }
         return removed
     }
+}
+
+/// Writes a snapshot's temporary file (compressed, fsync'd) off the store's thread; see
+/// `RaftLogStore.snapshotPreparer`. Nothing becomes visible until `publishSnapshot(_:)`; a file
+/// left behind by a crash before that is deleted when the store is next opened.
+public struct SnapshotPreparer: Sendable {
+    let directory: String
+    let maxSnapshotBytes: Int
+
+    /// Its own prefix, so it never shares a temporary file with `saveSnapshot(_:)`.
+    static let temporaryPrefix = "prepared-"
+
+    public func prepare(_ snapshot: Snapshot) throws(StorageError) -> PreparedSnapshot {
+        guard snapshot.data.count <= maxSnapshotBytes else {
+            throw StorageError(
+                .snapshotTooLarge, "snapshot data is \(snapshot.data.count) bytes, over maxSnapshotBytes \(maxSnapshotBytes)")
+        }
+        let pending = try SnapshotCatalog.writeTemporary(snapshot, directory: directory, prefix: Self.temporaryPrefix)
+        return PreparedSnapshot(metadata: snapshot.metadata, pending: pending)
+    }
+}
+
+/// A snapshot in its fsync'd temporary file, ready for `RaftLogStore.publishSnapshot(_:)`.
+public struct PreparedSnapshot: Sendable {
+    public let metadata: SnapshotMetadata
+    let pending: PendingSnapshot
 }

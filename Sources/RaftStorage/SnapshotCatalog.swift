@@ -1,14 +1,14 @@
 import RaftCore
 
 /// One snapshot file on disk.
-struct SnapshotFileInfo: Equatable {
+struct SnapshotFileInfo: Equatable, Sendable {
     var index: LogIndex
     var path: String
     var bytes: Int
 }
 
 /// A snapshot written to its temporary file and fsync'd, not yet visible under its real name.
-struct PendingSnapshot {
+struct PendingSnapshot: Sendable {
     var temporaryPath: String
     var info: SnapshotFileInfo
     var header: SnapshotHeader
@@ -60,9 +60,15 @@ struct SnapshotCatalog {
 
     /// Step one of saving: the complete snapshot in a temporary file, fsync'd. Failing here
     /// changes nothing visible (the temporary file is removed).
-    func writeTemporary(_ snapshot: Snapshot) throws(StorageError) -> PendingSnapshot {
+    /// `prefix` keeps a snapshot prepared on another thread (`SnapshotPreparer`) from sharing its
+    /// temporary file with one saved on the store's own thread at the same index.
+    func writeTemporary(_ snapshot: Snapshot, prefix: String = "") throws(StorageError) -> PendingSnapshot {
+        try Self.writeTemporary(snapshot, directory: directory, prefix: prefix)
+    }
+
+    static func writeTemporary(_ snapshot: Snapshot, directory: String, prefix: String) throws(StorageError) -> PendingSnapshot {
         let name = SnapshotFormat.fileName(index: snapshot.metadata.index)
-        let temporary = directory + "/" + name + SnapshotFormat.temporarySuffix
+        let temporary = directory + "/" + prefix + name + SnapshotFormat.temporarySuffix
         do throws(StorageError) {
             let bytes = try SnapshotFile.write(snapshot, to: temporary)
             let header = try SnapshotFile.readHeader(temporary)

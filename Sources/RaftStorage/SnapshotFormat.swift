@@ -48,7 +48,7 @@ enum SnapshotFormat {
 }
 
 /// The decoded header of a snapshot file.
-struct SnapshotHeader: Equatable {
+struct SnapshotHeader: Equatable, Sendable {
     var metadata: SnapshotMetadata
     var dataBytes: Int
     var dataCRC: UInt32

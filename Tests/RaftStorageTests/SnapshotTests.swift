@@ -134,6 +134,55 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(error?.offset, header.headerBytes)
     }
 
+    func testASnapshotPreparedOnAnotherThreadIsInvisibleUntilPublishedAndThenLikeASavedOne() throws {
+        let path = temp.child("node")
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: 12, term: 3, confState: jointConf), data: mixedData(300_000, seed: 5))
+        do {
+            let (store, _) = try openStore(path)
+            try store.append(makeEntries(1...20, term: 3), hardState: HardState(term: 3, vote: 1, commit: 15))
+            let preparer = store.snapshotPreparer
+            let prepared = try DispatchQueue(label: "prepare").sync { try preparer.prepare(snapshot) }
+            // Written and fsync'd, but not the latest yet: the store and a reader see nothing.
+            XCTAssertNil(store.latestSnapshot)
+            XCTAssertNil(try store.loadSnapshot())
+            XCTAssertEqual(try Files.names(path + "/snap").count, 1, "only the temporary file")
+            try store.publishSnapshot(prepared)
+            XCTAssertEqual(store.latestSnapshot, snapshot.metadata)
+            XCTAssertEqual(store.firstIndex, 13)
+            XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 12)])
+        }
+        let (store, recovered) = try openStore(path)
+        XCTAssertEqual(recovered.snapshot, snapshot.metadata)
+        XCTAssertEqual(recovered.entries, makeEntries(13...20, term: 3))
+        XCTAssertEqual(try store.loadSnapshot(), snapshot)
+    }
+
+    func testAPreparedSnapshotOvertakenByANewerOneIsDiscardedAndAnUnpublishedOneIsGoneAfterReopening() throws {
+        let path = temp.child("node")
+        do {
+            let (store, _) = try openStore(path)
+            try store.append(makeEntries(1...40, term: 1), hardState: nil)
+            let stale = try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 10, term: 1), data: [1]))
+            // Meanwhile a newer snapshot (say, one from the leader) was saved.
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 20, term: 1), data: [2]))
+            assertStorageError(.staleSnapshot) { try store.publishSnapshot(stale) }
+            XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 20)], "its temporary file was removed")
+            XCTAssertEqual(store.latestSnapshot?.index, 20)
+            // Prepared but never published (the node stopped first): left behind until reopening.
+            _ = try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 30, term: 1), data: [3]))
+            XCTAssertEqual(try Files.names(path + "/snap").count, 2)
+        }
+        let (store, recovered) = try openStore(path)
+        XCTAssertEqual(recovered.snapshot?.index, 20)
+        XCTAssertEqual(try store.loadSnapshot()?.data, [2])
+        XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 20)])
+        // Over the size limit: refused before anything is written.
+        let (small, _) = try openStore(temp.child("small"), StorageConfig(maxSnapshotBytes: 10))
+        assertStorageError(.snapshotTooLarge) {
+            _ = try small.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 1, term: 1), data: [UInt8](repeating: 0, count: 11)))
+        }
+    }
+
     func testSnapshotSizeLimitOnSaveAndOnLoad() throws {
         let path = temp.child("node")
         do {

@@ -13,7 +13,9 @@ import RaftCore
 /// blob; its answer has status 3: `[count varint]` then each answer's bytes as a blob, in order.
 /// Answer: `[version u8 = 1][status u8]` then for 0 (applied) `[index varint][applied at zigzag
 /// ms][duplicate u8][0 + CommandResult | 1 + CommandError]`, for 1 (done) `[index varint]`, for
-/// 2 (refused) `[error code string][message string][leader hint varint]`.
+/// 2 (refused) `[error code string][message string][leader hint varint]`, for 4 (applied earlier:
+/// a retried node-made id was applied before, and only the node that made it keeps the answer)
+/// `[index varint]`.
 enum Forwarded {
     static let version: UInt8 = 1
 
@@ -145,6 +147,9 @@ enum Forwarded {
         case .done(let index):
             writer.write(UInt8(1))
             writer.write(varint: index)
+        case .refused(let error) where error.code == .appliedEarlier:
+            writer.write(UInt8(4))
+            writer.write(varint: error.earlierIndex)
         case .refused(let error):
             writer.write(UInt8(2))
             writer.write(string: error.code.rawValue)
@@ -173,6 +178,9 @@ enum Forwarded {
             guard let code = NodeError.Code(rawValue: codeText) else { throw DecodingError(.invalidTag, at: offset, "error code \(codeText)") }
             let message = try reader.readString()
             answer = .refused(NodeError(code, message, leaderHint: try reader.readVarint()))
+        case 4:
+            let index = try reader.readVarint()
+            answer = .refused(NodeError(.appliedEarlier, "the write was applied earlier, at index \(index)", earlierIndex: index))
         case let status: throw DecodingError(.invalidTag, at: 1, "forwarded answer status \(status)")
         }
         try reader.expectEnd()

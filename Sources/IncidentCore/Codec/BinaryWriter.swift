@@ -12,6 +12,21 @@ public struct BinaryWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// The bytes written, in an allocation no larger than they need. The array behind a writer
+    /// grows by doubling, so up to half of it can be unused; values kept for long (log entries,
+    /// remembered answers) are copied once into an exact-size array instead of carrying that
+    /// slack for as long as they live.
+    public var compactBytes: [UInt8] {
+        let count = bytes.count
+        guard bytes.capacity - count > count / 8 else { return bytes }
+        return bytes.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+                if let from = source.baseAddress, let to = target.baseAddress { to.initialize(from: from, count: count) }
+                initialized = count
+            }
+        }
+    }
+
     public mutating func write(_ value: UInt8) { bytes.append(value) }
 
     public mutating func write(varint value: UInt64) {
