@@ -8,6 +8,10 @@
 #        closed loop at 1, 16, 64 and 256 connections spread over all three nodes,
 #        closed loop at 64 connections to the leader only,
 #        fixed rate 2,000 events/s (64 connections) and 10,000 events/s (256 connections) over all three;
+#      then the end-to-end row: the cluster configured (through the API) to page a webhook receiver
+#      that incident-bench runs on 127.0.0.1:WEBHOOK_PORT for every bench incident, and events at
+#      WEBHOOK_RATE/s (default 1,000) over all three nodes, each opening its own incident, timed from
+#      each event's intended send time to its page (incidentd only: etcd has nothing to compare);
 #      then stops it;
 #   3. starts a three-member etcd cluster on loopback (clients 127.0.0.1:23791-23793, peers
 #      127.0.0.1:23801-23803, data under /var/tmp, etcd's default durability: every append fsynced)
@@ -23,7 +27,8 @@
 # incidentd run, default 1000: the first 1,000 events open incidents, the rest deduplicate),
 # VALUE_BYTES (etcd value size, default 256), TABLE (markdown output, default
 # /var/tmp/bench-etcd-<UTC time>.md), OUT (directory to keep every run's JSON report), SKIP_BUILD=1,
-# ETCD (the etcd binary, default the one on PATH after installation), SYSTEMS (default "ours etcd").
+# ETCD (the etcd binary, default the one on PATH after installation), SYSTEMS (default "ours etcd"),
+# WEBHOOK_PORT (default 18190), WEBHOOK_RATE (default 1000), WEBHOOK=0 skips the end-to-end row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -37,6 +42,9 @@ TABLE=${TABLE:-/var/tmp/bench-etcd-$(date -u +%Y%m%d-%H%M%S).md}
 ETCD_CLIENT_PORTS=(23791 23792 23793)
 ETCD_PEER_PORTS=(23801 23802 23803)
 STOP_TIMEOUT_SECONDS=30
+WEBHOOK=${WEBHOOK:-1}
+WEBHOOK_PORT=${WEBHOOK_PORT:-18190}
+WEBHOOK_RATE=${WEBHOOK_RATE:-1000}
 
 # Rows: id|label|incident-bench arguments; @ALL and @LEADER are replaced by each system's endpoints.
 ROWS=(
@@ -153,6 +161,40 @@ run_rows() {
     done
 }
 
+# Creates, through the API of the first endpoint, what makes every incident-bench event page the
+# receiver at once: a user, a webhook channel, a one-level policy, a team owning it and a routing
+# rule for the bench service (the same as cluster/bench-single-node.sh).
+configure_paging() {
+    local endpoint="$1" path body
+    while IFS='|' read -r path body; do
+        curl -fsS -m 10 -o /dev/null -X POST "$endpoint$path" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$body" ||
+            { echo "POST $path was refused" >&2; exit 1; }
+    done <<EOF_CONFIG
+/api/v1/users|{"id": "bench-oncall", "name": "Bench on-call"}
+/api/v1/channels|{"id": "bench-hook", "name": "Bench receiver", "type": "webhook", "url": "http://127.0.0.1:$WEBHOOK_PORT/page"}
+/api/v1/policies/escalation|{"id": "bench-policy", "name": "Bench", "levels": [{"delay": "30m", "targets": ["user:bench-oncall"], "channels": ["bench-hook"]}]}
+/api/v1/teams|{"id": "bench-team", "name": "Bench", "members": ["bench-oncall"], "escalation_policy": "bench-policy"}
+/api/v1/routing-rules|{"id": "bench-route", "name": "Bench service to the bench team", "match": {"services": ["bench service"]}, "team": "bench-team"}
+EOF_CONFIG
+}
+
+# Event → webhook page through the cluster, RUNS times: every event opens its own incident, which
+# the cluster pages to incident-bench's receiver; missing or duplicate pages count as failures.
+run_webhook() {
+    local all="$1" run status
+    configure_paging "${all%%,*}"
+    echo "ours: event → webhook page, $WEBHOOK_RATE events/s over all nodes (64 connections), each a new incident"
+    for run in $(seq 1 "$RUNS"); do
+        conditions
+        status=0
+        INCIDENT_BENCH_API_KEY="$KEY" "$BIN_DIR/incident-bench" --endpoints "$all" --rate "$WEBHOOK_RATE" --connections 64 \
+            --duration "$DURATION" --distinct 0 --webhook-listen "http://127.0.0.1:$WEBHOOK_PORT" --json >"$WORK/ours-webhook-$run.json" || status=$?
+        (( status <= 1 )) || exit "$status"
+        jq -r --arg run "$run" '"  run \($run): \(.webhook.paged) of \(.webhook.acknowledged) events paged (missing \(.webhook.missing), duplicates \(.webhook.duplicates)); event → page p50 \(.webhook.latency.p50_ms) ms, p99 \(.webhook.latency.p99_ms) ms, max \(.webhook.latency.max_ms) ms; ack p99 \(.latency.p99_ms) ms"' "$WORK/ours-webhook-$run.json"
+        if [[ -n "${OUT:-}" ]]; then cp "$WORK/ours-webhook-$run.json" "$OUT/"; fi
+    done
+}
+
 run_ours() {
     cluster/up.sh "$TOPOLOGY" >"$WORK/up.txt"
     local dir leader id
@@ -163,6 +205,7 @@ run_ours() {
     leader="$(wait_for_leader "$TOPOLOGY" 30)"
     echo "incidentd: 3 nodes (PIDs ${SERVER_PIDS[*]}), leader node $leader, data under $dir"
     run_rows ours "$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")" "http://$(node_field "$TOPOLOGY" "$leader" api)"
+    if [[ "$WEBHOOK" == 1 ]]; then run_webhook "$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"; fi
     # The leader row assumes one leader throughout; say so when it moved.
     local after; after="$(wait_for_leader "$TOPOLOGY" 30)" || after="none"
     [[ "$after" == "$leader" ]] || echo "note: the leader moved from node $leader to node $after during the runs" >&2
@@ -281,6 +324,14 @@ if [[ " $SYSTEMS " == *" etcd "* ]]; then run_etcd; fi
     echo "on its own); latency from the write (closed loop) or from the intended send time (fixed rate)."
     echo
     table
+    if compgen -G "$WORK/ours-webhook-*.json" >/dev/null; then
+        echo
+        echo "| end to end (incidentd only) | p50 ms | p99 ms | max ms | pages missing / duplicated over all runs |"
+        echo "|---|---|---|---|---|"
+        printf '| event → webhook page, %s events/s over all nodes | %s | %s | %s | %s / %s |\n' "$(grouped "$WEBHOOK_RATE")" \
+            "$(cell ours webhook .webhook.latency.p50_ms)" "$(cell ours webhook .webhook.latency.p99_ms)" "$(cell ours webhook .webhook.latency.max_ms)" \
+            "$(jq -s 'map(.webhook.missing) | add' "$WORK"/ours-webhook-*.json)" "$(jq -s 'map(.webhook.duplicates) | add' "$WORK"/ours-webhook-*.json)"
+    fi
 } >"$TABLE"
 echo
 cat "$TABLE"
