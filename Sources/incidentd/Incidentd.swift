@@ -187,6 +187,7 @@ struct Incidentd: AsyncParsableCommand {
 
         let app = Application(
             router: makeRouter(node: node, settings: api),
+            server: .http1OnEventLoops(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "incidentd"),
             services: [NodeService(node: node, notifier: notifier, wire: wire, archiver: archiver, logger: logger)],
             onServerRunning: { _ in

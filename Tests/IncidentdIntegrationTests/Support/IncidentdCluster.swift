@@ -85,7 +85,13 @@ final class IncidentdCluster {
         var titles: Set<String> = []
         var cursor: String?
         repeat {
-            let page = try await client.get("/api/v1/incidents?consistency=local&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            var page = try await client.get("/api/v1/incidents?consistency=local&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            // The load the tests run shares this API key and its per-node rate limit.
+            for _ in 0..<10 where page.status == 429 {
+                try await Task.sleep(nanoseconds: 500_000_000)
+                page = try await client.get("/api/v1/incidents?consistency=local&limit=500" + (cursor.map { "&cursor=\($0)" } ?? ""))
+            }
+            guard page.status == 200 else { throw HarnessError("node \(id) answered the incident list with \(page.status): \(page)") }
             for incident in page.json["incidents"]?.array ?? [] { if let title = incident["title"]?.string { titles.insert(title) } }
             cursor = page.json["next_cursor"]?.string
         } while cursor != nil
