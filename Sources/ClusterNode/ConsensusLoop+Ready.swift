@@ -265,6 +265,32 @@ extension ConsensusLoop {
         snapshotQueue.async { releaseFreedMemory() }
     }
 
+    /// Raft holds the latest snapshot's data, as large as the state, only while a follower is
+    /// being sent it: otherwise it is released, and read back from the snapshot file (off the
+    /// loop) when Raft asks for it. Runs at the end of every loop turn.
+    func manageSnapshotData() {
+        if raft.wantsSnapshotData {
+            guard !snapshotLoading, let reader = store.latestSnapshotReader else { return }
+            snapshotLoading = true
+            let inbox = self.inbox
+            snapshotQueue.async { inbox.snapshotLoaded(Result { () throws(StorageError) in try reader.read() }) }
+        } else {
+            raft.releaseSnapshotData()
+        }
+    }
+
+    func snapshotDataLoaded(_ loaded: Result<Snapshot, StorageError>) {
+        snapshotLoading = false
+        switch loaded {
+        case .success(let snapshot) where snapshot.metadata == raft.snapshotMetadata:
+            raft.setSnapshot(snapshot)
+        case .success:
+            break  // a newer snapshot replaced it meanwhile; asked for again while still wanted
+        case .failure(let error):
+            logger.warning("could not read the snapshot back for a follower; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+
     func shutDown() {
         let drained = inbox.take(waitingUpTo: 0)
         for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }

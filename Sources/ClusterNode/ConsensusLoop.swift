@@ -59,6 +59,8 @@ final class ConsensusLoop: @unchecked Sendable {
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
     /// A copy of the state is being encoded on `snapshotQueue`; no second one starts meanwhile.
     var snapshotEncoding = false
+    /// The latest snapshot file is being read back for Raft on `snapshotQueue`.
+    var snapshotLoading = false
     /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
     /// (copy-on-write: only what the loop changes meanwhile gets duplicated) and keeps applying.
     let snapshotQueue = DispatchQueue(label: "incidentd-snapshot-encoder", qos: .utility)
@@ -176,6 +178,7 @@ final class ConsensusLoop: @unchecked Sendable {
             if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
             for id in work.deliveriesFinished { deliveries.finished(id) }
             for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
+            for loaded in work.loadedSnapshots { snapshotDataLoaded(loaded) }
             var proposals = work.proposals
             for (id, report) in work.deliveryReports {
                 if raft.isLeader {
@@ -200,6 +203,7 @@ final class ConsensusLoop: @unchecked Sendable {
             }
             startDeliveries()
             maybeSnapshot()
+            manageSnapshotData()
         }
         shutDown()
     }

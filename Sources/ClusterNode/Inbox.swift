@@ -1,6 +1,7 @@
 import Dispatch
 import IncidentCore
 import RaftCore
+import RaftStorage
 import Synchronization
 
 /// The answer to a submitted command, once it is durable and applied.
@@ -65,12 +66,14 @@ final class Inbox: Sendable {
         var deliveriesFinished: [UInt64] = []
         /// Snapshots encoded and written off the loop thread, to be published by the loop.
         var encodedSnapshots: [EncodedSnapshot] = []
+        /// The latest snapshot read back from disk for Raft (see `ConsensusLoop.manageSnapshotData`).
+        var loadedSnapshots: [Result<Snapshot, StorageError>] = []
         var stopping = false
         var sleeping = false
 
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
-                && encodedSnapshots.isEmpty && !stopping
+                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !stopping
         }
     }
 
@@ -120,6 +123,13 @@ final class Inbox: Sendable {
         _ = enqueue(evenWhenStopping: true) { c in
             c.deliveryReports.append((id, report))
             c.deliveriesFinished.append(id)
+            return true
+        }
+    }
+
+    func snapshotLoaded(_ snapshot: Result<Snapshot, StorageError>) {
+        _ = enqueue(evenWhenStopping: true) { c in
+            c.loadedSnapshots.append(snapshot)
             return true
         }
     }

@@ -17,6 +17,9 @@ public struct SimulatedNode: Sendable {
     /// Entries kept below a snapshot for slow followers.
     var retainedEntries: LogIndex
     var snapshotPadding: Int
+    /// Drive Raft as ClusterNode does: release the snapshot's data whenever Raft allows, and hand
+    /// it back from storage when Raft wants it for a follower.
+    var releasesSnapshotData = false
     var restarts: UInt64 = 0
 
     init(config: RaftConfig, storage: SimulatedStorage, snapshotInterval: LogIndex, retainedEntries: LogIndex, snapshotPadding: Int, seed: UInt64) {
@@ -43,6 +46,21 @@ public struct SimulatedNode: Sendable {
     /// `onApply` for each applied entry (for the invariant checker).
     mutating func processReady(onApply: (NodeID, Entry) -> Void) -> [Message] {
         guard isUp else { return [] }
+        var out: [Message] = []
+        while true {
+            out += processReadyOnce(onApply: onApply)
+            guard releasesSnapshotData else { break }
+            if raft.wantsSnapshotData {
+                raft.setSnapshot(storage.snapshot)
+                continue
+            }
+            raft.releaseSnapshotData()
+            break
+        }
+        return out
+    }
+
+    private mutating func processReadyOnce(onApply: (NodeID, Entry) -> Void) -> [Message] {
         var out: [Message] = []
         while raft.hasReady {
             let ready = raft.ready()

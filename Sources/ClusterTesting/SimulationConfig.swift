@@ -43,6 +43,9 @@ public struct SimulationConfig: Sendable {
     public var snapshotInterval: LogIndex = 64
     public var retainedEntries: LogIndex = 8
     public var snapshotPadding = 3_000
+    /// Members release snapshot data and reload it on demand, as ClusterNode does (every other
+    /// seed, so both ways are simulated).
+    public var releasesSnapshotData: Bool
 
     /// A deliberately broken disk that forgets votes: the checker must catch the double votes
     /// this allows (it proves the checker can fail).
@@ -53,7 +56,10 @@ public struct SimulationConfig: Sendable {
     /// Print every fault, leader change and configuration change as it happens.
     public var trace = false
 
-    public init(seed: UInt64) { self.seed = seed }
+    public init(seed: UInt64) {
+        self.seed = seed
+        releasesSnapshotData = seed % 2 == 1
+    }
 
     /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.
     var configure: @Sendable (inout RaftConfig) -> Void {

@@ -29,6 +29,8 @@ public struct TestCluster: Sendable {
         public var snapshotPadding = 0
         /// Test-only fault: the disk forgets votes (see `SimulationConfig.skipVotePersistence`).
         public var skipVotePersistence = false
+        /// Members release their snapshot's data and reload it on demand (see `SimulatedNode`).
+        public var releasesSnapshotData = false
         public init() {}
     }
 
@@ -53,6 +55,7 @@ public struct TestCluster: Sendable {
             config: config, storage: storage, snapshotInterval: options.snapshotInterval,
             retainedEntries: options.retainedEntries, snapshotPadding: options.snapshotPadding, seed: seed &* 31 &+ id)
         nodes[id]!.storage.forgetsVotes = options.skipVotePersistence
+        nodes[id]!.releasesSnapshotData = options.releasesSnapshotData
     }
 
     public var ids: [NodeID] { nodes.keys.sorted() }

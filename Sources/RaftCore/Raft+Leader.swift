@@ -123,8 +123,7 @@ extension Raft {
         guard let prevTerm = log.term(at: prevIndex),
             let entries = log.slice(from: pr.next, through: log.lastIndex, maxBytes: config.maxSizePerMessageBytes)
         else {
-            startSnapshotTransfer(to: member)
-            return true
+            return startSnapshotTransfer(to: member)
         }
         if entries.isEmpty && !sendIfEmpty { return false }
         let bytes = entries.reduce(0) { $0 + $1.payloadBytes }

@@ -14,7 +14,39 @@ extension Raft {
         precondition(snapshot.metadata.index <= log.applied, "a snapshot cannot cover entries that were not applied")
         guard snapshot.metadata.index >= self.snapshot.metadata.index else { return }
         self.snapshot = snapshot
+        snapshotDataReleased = false
+        if snapshotDataWanted {
+            // Handed back for a follower that needs it: start its transfer now, before the data
+            // can be released again.
+            snapshotDataWanted = false
+            if role == .leader { broadcastAppend() }
+        }
     }
+
+    /// The snapshot Raft holds (its data may be released).
+    public var snapshotMetadata: SnapshotMetadata { snapshot.metadata }
+
+    /// Drops the snapshot's data from memory while no follower is being sent it: a driver that
+    /// keeps the snapshot on disk need not also hold it in memory, where it is as large as the
+    /// application's state. When a follower later needs it, `wantsSnapshotData` turns true and
+    /// the driver hands the same snapshot back with `setSnapshot`; the transfer starts then.
+    /// Returns whether the data was released.
+    @discardableResult
+    public mutating func releaseSnapshotData() -> Bool {
+        guard !snapshot.isEmpty, !snapshotDataReleased, !snapshotDataWanted else { return false }
+        for pr in progress.values {
+            if case .snapshot = pr.state { return false }
+        }
+        snapshot.data = []
+        snapshotDataReleased = true
+        return true
+    }
+
+    /// A follower needs the snapshot whose data was released (see `releaseSnapshotData`).
+    public var wantsSnapshotData: Bool { snapshotDataWanted }
+
+    /// Whether the snapshot's data is in memory (false before the first snapshot and while released).
+    public var holdsSnapshotData: Bool { !snapshot.isEmpty && !snapshotDataReleased }
 
     /// Metadata for a snapshot of the application state at the applied index.
     public var snapshotMetadataAtApplied: SnapshotMetadata {
@@ -31,12 +63,19 @@ extension Raft {
 
     // MARK: - Leader: sending in chunks
 
-    mutating func startSnapshotTransfer(to member: NodeID) {
-        guard var pr = progress[member] else { return }
+    /// Returns whether the transfer started (not while the snapshot's data is released).
+    @discardableResult
+    mutating func startSnapshotTransfer(to member: NodeID) -> Bool {
+        guard var pr = progress[member] else { return false }
         precondition(!snapshot.isEmpty, "entries were compacted without a snapshot")
+        if snapshotDataReleased {
+            snapshotDataWanted = true
+            return false
+        }
         pr.becomeSnapshot(SnapshotTransfer(metadata: snapshot.metadata, totalBytes: snapshot.data.count))
         progress[member] = pr
         sendSnapshotChunks(to: member)
+        return true
     }
 
     /// Sends chunks while the transfer's window (`maxInflightBytes`, at least one chunk) allows.

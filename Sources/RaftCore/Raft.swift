@@ -47,7 +47,11 @@ public struct Raft: Sendable {
     var failedReads: [[UInt8]] = []
 
     /// The newest snapshot the application gave us (sent to followers that fell behind the log).
+    /// Its data may have been released (`releaseSnapshotData`); then `snapshotDataReleased`.
     var snapshot: Snapshot
+    var snapshotDataReleased = false
+    /// A follower needs the snapshot while its data is released: the driver should hand it back.
+    var snapshotDataWanted = false
     /// A snapshot arriving in chunks from the leader (follower only).
     var incomingSnapshot: IncomingSnapshot?
 

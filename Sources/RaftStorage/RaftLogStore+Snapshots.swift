@@ -39,6 +39,11 @@ extension RaftLogStore {
         try finishSaving(prepared.pending)
     }
 
+    /// Reads the latest snapshot on another thread (see `SnapshotReader`); nil when there is none.
+    public var latestSnapshotReader: SnapshotReader? {
+        catalog.latestFile.map { SnapshotReader(path: $0.path, maxDataBytes: config.maxSnapshotBytes) }
+    }
+
     /// Removes a prepared snapshot's temporary file without publishing it.
     public func discard(_ prepared: PreparedSnapshot) {
         try? PosixDirectory.remove(prepared.pending.temporaryPath)
@@ -123,4 +128,15 @@ public struct SnapshotPreparer: Sendable {
 public struct PreparedSnapshot: Sendable {
     public let metadata: SnapshotMetadata
     let pending: PendingSnapshot
+}
+
+/// Reads one snapshot file off the store's thread, as `loadSnapshot()` does. The file can be
+/// pruned meanwhile (a newer snapshot was saved); then `read` fails and the caller asks again.
+public struct SnapshotReader: Sendable {
+    let path: String
+    let maxDataBytes: Int
+
+    public func read() throws(StorageError) -> Snapshot {
+        try SnapshotFile.read(path, maxDataBytes: maxDataBytes)
+    }
 }

@@ -8,8 +8,9 @@ final class SnapshotTests: XCTestCase {
     private static let chunkBytes = 256
 
     /// Snapshot every 10 applied entries, keep 5 below it, pad snapshots to about ten chunks.
-    private static func snapshottingCluster(joining: [NodeID] = []) -> TestCluster {
+    private static func snapshottingCluster(joining: [NodeID] = [], releasingData: Bool = false) -> TestCluster {
         var options = TestCluster.Options.configured { $0.snapshotChunkBytes = SnapshotTests.chunkBytes }
+        options.releasesSnapshotData = releasingData
         options.snapshotInterval = 10
         options.retainedEntries = 5
         options.snapshotPadding = 2_000
@@ -17,8 +18,8 @@ final class SnapshotTests: XCTestCase {
     }
 
     /// A cluster where member 3 missed 60 entries that everyone else has compacted away.
-    private static func clusterWithFollowerBehindTheSnapshot() -> TestCluster {
-        var cluster = snapshottingCluster()
+    private static func clusterWithFollowerBehindTheSnapshot(releasingData: Bool = false) -> TestCluster {
+        var cluster = snapshottingCluster(releasingData: releasingData)
         cluster.elect(1)
         cluster.proposeAll(1...5, at: 1)
         cluster.stabilize()
@@ -76,6 +77,27 @@ final class SnapshotTests: XCTestCase {
         cluster.proposeAll(66...70, at: 1)
         cluster.stabilize()
         XCTAssertEqual(cluster.node(3).app, cluster.node(1).app)
+        XCTAssertTrue(cluster.replicasMatch(1))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
+    func testReleasedSnapshotDataIsAskedForWhenAFollowerNeedsItAndReleasedAgainAfterTheTransfer() {
+        var cluster = Self.clusterWithFollowerBehindTheSnapshot(releasingData: true)
+        // Every member released its snapshot's data once nobody needed it.
+        for id in [1, 2] as [NodeID] {
+            XCTAssertFalse(cluster.raft(id).holdsSnapshotData, "member \(id)")
+            XCTAssertGreaterThan(cluster.raft(id).snapshotMetadata.index, 0)
+        }
+        var transcript = Transcript()
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 30, &transcript) { $0.node(3).app.values == Set(1...65) })
+        let chunks = transcript.messages(from: 1, to: 3, where: \.isSnapshotChunk).compactMap(\.body.chunk)
+        XCTAssertGreaterThanOrEqual(chunks.count, 2, "the leader got its data back and sent it in chunks")
+        XCTAssertEqual(cluster.node(3).app.digest, cluster.node(1).app.digest)
+        cluster.stabilize()
+        XCTAssertFalse(cluster.raft(1).holdsSnapshotData, "released again once the transfer was done")
+        XCTAssertFalse(cluster.raft(1).wantsSnapshotData)
+        cluster.proposeAll(66...70, at: 1)
+        cluster.stabilize()
         XCTAssertTrue(cluster.replicasMatch(1))
         XCTAssertEqual(cluster.checker.violations, [])
     }
