@@ -248,8 +248,7 @@ extension ConsensusLoop {
             }
             try store.publishSnapshot(prepared)
             raft.setSnapshot(snapshot)
-            let keep = config.retainedEntriesAfterSnapshot
-            let through = metadata.index > keep ? metadata.index - keep : 0
+            let through = compactionPoint(below: metadata.index)
             if through >= raft.firstIndex {
                 raft.compactLog(through: through)
                 try store.compact(upTo: through)
@@ -262,7 +261,30 @@ extension ConsensusLoop {
         }
         // Compaction freed the log's entries and the old snapshot, often hundreds of megabytes
         // in allocations of a few kilobytes; glibc keeps such memory in its heaps unless asked.
-        snapshotQueue.async { releaseFreedMemory() }
+        let logger = self.logger
+        snapshotQueue.async {
+            let started = ConsensusLoop.monotonicMilliseconds()
+            releaseFreedMemory()
+            logger.debug("returned freed heap pages", metadata: ["ms": "\(ConsensusLoop.monotonicMilliseconds() - started)"])
+        }
+    }
+
+    /// The index to compact the log through after a snapshot at `index`: keeps
+    /// `retainedEntriesAfterSnapshot` entries below it, but at most `retainedBytesAfterSnapshot`.
+    func compactionPoint(below index: LogIndex) -> LogIndex {
+        let keep = config.retainedEntriesAfterSnapshot
+        var through = index > keep ? index - keep : 0
+        let first = max(through + 1, raft.firstIndex)
+        guard first <= index, let kept = raft.entries(from: first, through: index) else { return through }
+        var bytes = 0
+        for entry in kept.reversed() {
+            bytes += entry.data.count
+            if bytes > config.retainedBytesAfterSnapshot {
+                through = entry.index
+                break
+            }
+        }
+        return through
     }
 
     /// Raft holds the latest snapshot's data, as large as the state, only while a follower is

@@ -58,6 +58,9 @@ public struct NodeConfig: Sendable {
     public var snapshotEveryBytes = 32 << 20
     /// Entries kept in the log below a snapshot (lets slow followers catch up without one).
     public var retainedEntriesAfterSnapshot: UInt64 = 5_000
+    /// ...but no more than this many bytes of them (they are held in memory): 5,000 entries of
+    /// events posted in batches can be tens of megabytes.
+    public var retainedBytesAfterSnapshot = 8 << 20
     /// Request ids remembered for idempotent retries (`Idempotency-Key`), oldest dropped first.
     public var rememberedRequests = 100_000
     /// How long a request id is remembered, in milliseconds of log time. Default 24 h.

@@ -31,10 +31,8 @@ public struct Incident: Sendable, Equatable {
     public var resource: Resource
     public var labels: [String: String]
     public var tags: [String: String]
-    public var correlationID: String
 
     public var team: String?
-    public var assignee: String?
     public var escalationPolicy: String?
     /// The escalation level (0-based) most recently paged.
     public var escalationLevel: Int
@@ -47,32 +45,52 @@ public struct Incident: Sendable, Equatable {
     public var lastSeen: Timestamp
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
-    public var acknowledgedAt: Timestamp?
-    public var acknowledgedBy: Actor?
-    public var resolvedAt: Timestamp?
-    public var closedAt: Timestamp?
     public var sla: SLAState
-
-    public var relatedIncidents: [IncidentID]
-    public var duplicateOf: IncidentID?
-    public var resolution: Resolution?
-    /// Why pages are suppressed (`maintenance:<id>` or `routing:<id>`), nil when they are not.
-    public var suppressedBy: String?
-    /// The grouping key the incident collects alerts under, if a grouping rule opened it.
-    public var groupKey: String?
 
     public var alerts: [AlertRecord]
     public var untrackedAlertCount: UInt64
-    public var notes: BoundedLog<Note>
     public var timeline: BoundedLog<TimelineEntry>
     /// Everyone paged so far; they also receive acknowledged/resolved messages.
     public var recipients: [Recipient]
     /// Outbox entries of this incident not yet delivered, failed or cancelled.
     public var liveNotifications: [UInt64]
-    /// Notifications that reached a final state.
-    public var notificationHistory: BoundedLog<NotificationIntent>
     public var timers: [ArmedTimer]
     public var timerGeneration: UInt32
+
+    /// Fields that most incidents leave at their initial values for most of their life (set by
+    /// acknowledging, resolving, notes, merges, suppression, grouping, finished pages), kept out of
+    /// line: nil while all of them are initial. An incident is about 700 bytes with them inline
+    /// and about 400 without, which is most of the per-incident memory an idle open incident costs.
+    /// Always nil rather than a box holding only initial values, so equal incidents compare equal.
+    var rare: RareFields?
+
+    public var correlationID: String { get { rareFields.correlationID } set { updateRare { $0.correlationID = newValue } } }
+    public var assignee: String? { get { rareFields.assignee } set { updateRare { $0.assignee = newValue } } }
+    public var acknowledgedAt: Timestamp? { get { rareFields.acknowledgedAt } set { updateRare { $0.acknowledgedAt = newValue } } }
+    public var acknowledgedBy: Actor? { get { rareFields.acknowledgedBy } set { updateRare { $0.acknowledgedBy = newValue } } }
+    public var resolvedAt: Timestamp? { get { rareFields.resolvedAt } set { updateRare { $0.resolvedAt = newValue } } }
+    public var closedAt: Timestamp? { get { rareFields.closedAt } set { updateRare { $0.closedAt = newValue } } }
+    public var relatedIncidents: [IncidentID] { get { rareFields.relatedIncidents } set { updateRare { $0.relatedIncidents = newValue } } }
+    public var duplicateOf: IncidentID? { get { rareFields.duplicateOf } set { updateRare { $0.duplicateOf = newValue } } }
+    public var resolution: Resolution? { get { rareFields.resolution } set { updateRare { $0.resolution = newValue } } }
+    /// Why pages are suppressed (`maintenance:<id>` or `routing:<id>`), nil when they are not.
+    public var suppressedBy: String? { get { rareFields.suppressedBy } set { updateRare { $0.suppressedBy = newValue } } }
+    /// The grouping key the incident collects alerts under, if a grouping rule opened it.
+    public var groupKey: String? { get { rareFields.groupKey } set { updateRare { $0.groupKey = newValue } } }
+    public var notes: BoundedLog<Note> { get { rareFields.notes } set { updateRare { $0.notes = newValue } } }
+    /// Notifications that reached a final state.
+    public var notificationHistory: BoundedLog<NotificationIntent> {
+        get { rareFields.notificationHistory }
+        set { updateRare { $0.notificationHistory = newValue } }
+    }
+
+    private var rareFields: RareFields.Values { rare?.values ?? RareFields.Values.initial }
+
+    private mutating func updateRare(_ change: (inout RareFields.Values) -> Void) {
+        var values = rareFields
+        change(&values)
+        rare = values == RareFields.Values.initial ? nil : RareFields(values)
+    }
 
     public var isSuppressed: Bool { suppressedBy != nil }
 
@@ -95,7 +113,6 @@ public struct Incident: Sendable, Equatable {
         resource = event.resource
         labels = event.labels
         tags = event.tags
-        correlationID = event.correlationID
         escalationLevel = 0
         escalationCycle = 0
         occurrenceCount = 1
@@ -104,16 +121,15 @@ public struct Incident: Sendable, Equatable {
         createdAt = at
         updatedAt = at
         self.sla = sla
-        relatedIncidents = []
         alerts = [AlertRecord(fingerprint: fingerprint, title: event.title, firstSeen: event.timestamp, lastSeen: event.timestamp)]
         untrackedAlertCount = 0
-        notes = BoundedLog(headCapacity: Limits.notesHead, tailCapacity: Limits.notesTail)
         timeline = BoundedLog(headCapacity: Limits.timelineHead, tailCapacity: Limits.timelineTail)
         recipients = []
         liveNotifications = []
-        notificationHistory = BoundedLog(headCapacity: Limits.historyHead, tailCapacity: Limits.historyTail)
         timers = []
         timerGeneration = 0
+        rare = nil
+        correlationID = event.correlationID
     }
 
     /// `alertname` (or the first label) for events that identify themselves by labels only.
@@ -131,4 +147,33 @@ public struct Incident: Sendable, Equatable {
     mutating func addRelated(_ other: IncidentID) {
         if !relatedIncidents.contains(other) && relatedIncidents.count < Limits.maxRelated { relatedIncidents.append(other) }
     }
+}
+
+/// The out-of-line part of an `Incident` (see `Incident.rare`): immutable, replaced whole when
+/// one of its fields changes.
+final class RareFields: Sendable, Equatable {
+    struct Values: Sendable, Equatable {
+        var correlationID = ""
+        var assignee: String?
+        var acknowledgedAt: Timestamp?
+        var acknowledgedBy: Actor?
+        var resolvedAt: Timestamp?
+        var closedAt: Timestamp?
+        var relatedIncidents: [IncidentID] = []
+        var duplicateOf: IncidentID?
+        var resolution: Resolution?
+        var suppressedBy: String?
+        var groupKey: String?
+        var notes = BoundedLog<Note>(headCapacity: Incident.Limits.notesHead, tailCapacity: Incident.Limits.notesTail)
+        var notificationHistory = BoundedLog<NotificationIntent>(
+            headCapacity: Incident.Limits.historyHead, tailCapacity: Incident.Limits.historyTail)
+
+        static let initial = Values()
+    }
+
+    let values: Values
+
+    init(_ values: Values) { self.values = values }
+
+    static func == (a: RareFields, b: RareFields) -> Bool { a === b || a.values == b.values }
 }
