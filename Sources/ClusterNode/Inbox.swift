@@ -96,6 +96,19 @@ final class Inbox: Sendable {
         }
     }
 
+    /// Queues several proposals at once (one lock, at most one wake-up); returns how many of
+    /// them, from the front, were accepted before the queue filled.
+    func submit(contentsOf proposals: [Proposal]) -> Int {
+        var accepted = 0
+        _ = enqueue { c in
+            accepted = max(0, min(proposals.count, proposalLimit - c.proposals.count))
+            guard accepted > 0 else { return false }
+            c.proposals.append(contentsOf: proposals.prefix(accepted))
+            return true
+        }
+        return accepted
+    }
+
     func read(_ read: Read) -> Bool {
         enqueue { c in
             c.reads.append(read)

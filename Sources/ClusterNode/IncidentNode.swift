@@ -284,20 +284,51 @@ public final class IncidentNode: Sendable {
         do { elements = try Forwarded.batchElements(payload) } catch {
             return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)")))
         }
-        if let elements {
-            // Every write of the batch goes to the loop at once (they share its next turn); the
-            // answers go back in the batch's order.
-            let answers = await withTaskGroup(of: (Int, [UInt8]).self) { group in
-                for (index, element) in elements.enumerated() {
-                    group.addTask { (index, await self.serveOne(element)) }
-                }
-                var answers = [[UInt8]](repeating: [], count: elements.count)
-                for await (index, answer) in group { answers[index] = answer }
-                return answers
-            }
-            return Forwarded.encodeBatchAnswer(answers)
-        }
+        if let elements { return Forwarded.encodeBatchAnswer(await serveBatch(elements)) }
         return await serveOne(payload)
+    }
+
+    /// The writes of a forwarded batch, queued on the loop together (they share its next turn)
+    /// and awaited together: one suspension for the batch rather than a task per write. The
+    /// answers go back in the batch's order.
+    private func serveBatch(_ elements: [[UInt8]]) async -> [[UInt8]] {
+        var answers = [[UInt8]](repeating: [], count: elements.count)
+        var positions: [Int] = []
+        var commands: [(Command, String)] = []
+        for (position, element) in elements.enumerated() {
+            switch Result(catching: { () throws(DecodingError) in try Forwarded.decodeRequest(element) }) {
+            case .success(.command(let command, let requestID)):
+                positions.append(position)
+                commands.append((command, requestID))
+            case .success(.cluster):
+                answers[position] = Forwarded.encode(.refused(NodeError(.invalidConfig, "a forwarded batch carries writes only")))
+            case .failure(let error):
+                answers[position] = Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))
+            }
+        }
+        guard !commands.isEmpty else { return answers }
+        let results = await submitHere(commands)
+        for (offset, position) in positions.enumerated() {
+            switch results[offset] {
+            case .success(let submission): answers[position] = Forwarded.encode(.applied(submission))
+            case .failure(let error): answers[position] = Forwarded.encode(.refused(error))
+            }
+        }
+        return answers
+    }
+
+    /// Proposes several commands on this node's loop (which must lead) and waits for all answers.
+    private func submitHere(_ commands: [(Command, String)]) async -> [Result<Submission, NodeError>] {
+        await withCheckedContinuation { continuation in
+            let collector = AnswerCollector(count: commands.count, continuation: continuation)
+            let proposals = commands.enumerated().map { offset, command in
+                Inbox.Proposal(command: command.0, requestID: command.1) { collector.set(offset, $0) }
+            }
+            let accepted = loop.inbox.submit(contentsOf: proposals)
+            for offset in accepted..<commands.count {
+                collector.set(offset, .failure(NodeError(.overloaded, "the node has \(config.proposalQueueDepth) writes queued; retry")))
+            }
+        }
     }
 
     /// One forwarded request (a batch element is never a batch itself: it is refused as malformed).
@@ -366,5 +397,31 @@ private final class LazyBox<T: Sendable>: Sendable {
             stored = value
             return value
         }
+    }
+}
+
+/// Gathers the answers to a batch of proposals (set from the consensus loop, in any order) and
+/// resumes its waiter once, when the last one arrives.
+private final class AnswerCollector: Sendable {
+    private struct State {
+        var answers: [Result<Submission, NodeError>?]
+        var missing: Int
+    }
+    private let state: Mutex<State>
+    private let continuation: CheckedContinuation<[Result<Submission, NodeError>], Never>
+
+    init(count: Int, continuation: CheckedContinuation<[Result<Submission, NodeError>], Never>) {
+        state = Mutex(State(answers: Array(repeating: nil, count: count), missing: count))
+        self.continuation = continuation
+    }
+
+    func set(_ offset: Int, _ answer: Result<Submission, NodeError>) {
+        let done: [Result<Submission, NodeError>]? = state.withLock { s in
+            guard s.answers[offset] == nil else { return nil }
+            s.answers[offset] = answer
+            s.missing -= 1
+            return s.missing == 0 ? s.answers.compactMap { $0 } : nil
+        }
+        if let done { continuation.resume(returning: done) }
     }
 }
