@@ -20,6 +20,7 @@
 # "closed rate webhook restart"), WEBHOOK_PORT (receiver, default PORT+1), WEBHOOK_RATE (default 1000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source cluster/bench-paging.sh
 
 RUNS=${RUNS:-3}
 PORT=${PORT:-18080}
@@ -185,25 +186,10 @@ if [[ " $PHASES " == *" closed "* || " $PHASES " == *" rate "* ]]; then
     stop_node
 fi
 
-# Creates, through the API, what makes every incident-bench event page the receiver at once: a user,
-# a webhook channel, a one-level policy, a team owning it and a routing rule for the bench service.
-configure_paging() {
-    local path body
-    while IFS='|' read -r path body; do
-        curl -fsS -m 5 -o /dev/null -X POST "$ENDPOINT$path" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$body" ||
-            { echo "POST $path was refused" >&2; exit 1; }
-    done <<EOF_CONFIG
-/api/v1/users|{"id": "bench-oncall", "name": "Bench on-call"}
-/api/v1/channels|{"id": "bench-hook", "name": "Bench receiver", "type": "webhook", "url": "http://127.0.0.1:$WEBHOOK_PORT/page"}
-/api/v1/policies/escalation|{"id": "bench-policy", "name": "Bench", "levels": [{"delay": "30m", "targets": ["user:bench-oncall"], "channels": ["bench-hook"]}]}
-/api/v1/teams|{"id": "bench-team", "name": "Bench", "members": ["bench-oncall"], "escalation_policy": "bench-policy"}
-/api/v1/routing-rules|{"id": "bench-route", "name": "Bench service to the bench team", "match": {"services": ["bench service"]}, "team": "bench-team"}
-EOF_CONFIG
-}
 
 if [[ " $PHASES " == *" webhook "* ]]; then
     start_node "$WORK/webhook"
-    configure_paging
+    configure_bench_paging "$ENDPOINT" "$KEY" "$WEBHOOK_PORT"
     echo "end to end: $WEBHOOK_RATE events/s for 10 s, every event a new incident paged to a receiver on port $WEBHOOK_PORT" \
         "(incident-bench --rate $WEBHOOK_RATE --distinct 0 --webhook-listen http://127.0.0.1:$WEBHOOK_PORT)"
     for run in $(seq 1 "$RUNS"); do

@@ -31,6 +31,7 @@
 # WEBHOOK_PORT (default 18190), WEBHOOK_RATE (default 1000), WEBHOOK=0 skips the end-to-end row.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source cluster/bench-paging.sh
 source cluster/lib.sh
 ensure_tools
 RUNS=${RUNS:-3}
@@ -161,28 +162,11 @@ run_rows() {
     done
 }
 
-# Creates, through the API of the first endpoint, what makes every incident-bench event page the
-# receiver at once: a user, a webhook channel, a one-level policy, a team owning it and a routing
-# rule for the bench service (the same as cluster/bench-single-node.sh).
-configure_paging() {
-    local endpoint="$1" path body
-    while IFS='|' read -r path body; do
-        curl -fsS -m 10 -o /dev/null -X POST "$endpoint$path" -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d "$body" ||
-            { echo "POST $path was refused" >&2; exit 1; }
-    done <<EOF_CONFIG
-/api/v1/users|{"id": "bench-oncall", "name": "Bench on-call"}
-/api/v1/channels|{"id": "bench-hook", "name": "Bench receiver", "type": "webhook", "url": "http://127.0.0.1:$WEBHOOK_PORT/page"}
-/api/v1/policies/escalation|{"id": "bench-policy", "name": "Bench", "levels": [{"delay": "30m", "targets": ["user:bench-oncall"], "channels": ["bench-hook"]}]}
-/api/v1/teams|{"id": "bench-team", "name": "Bench", "members": ["bench-oncall"], "escalation_policy": "bench-policy"}
-/api/v1/routing-rules|{"id": "bench-route", "name": "Bench service to the bench team", "match": {"services": ["bench service"]}, "team": "bench-team"}
-EOF_CONFIG
-}
-
 # Event → webhook page through the cluster, RUNS times: every event opens its own incident, which
 # the cluster pages to incident-bench's receiver; missing or duplicate pages count as failures.
 run_webhook() {
     local all="$1" run status
-    configure_paging "${all%%,*}"
+    configure_bench_paging "${all%%,*}" "$KEY" "$WEBHOOK_PORT"
     echo "ours: event → webhook page, $WEBHOOK_RATE events/s over all nodes (64 connections), each a new incident"
     for run in $(seq 1 "$RUNS"); do
         conditions
