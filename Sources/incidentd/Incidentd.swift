@@ -102,6 +102,7 @@ struct Incidentd: AsyncParsableCommand {
     }
 
     func run() async throws {
+        configureAllocator()
         let settings: Settings
         do { settings = try resolvedSettings() } catch {
             throw ValidationError("\(error)")
