@@ -87,17 +87,8 @@ final class Inbox: Sendable {
         self.messageLimit = messageLimit
     }
 
-    /// Queues a proposal; false when the queue is full or the loop is stopping.
-    func submit(_ proposal: Proposal) -> Bool {
-        enqueue { c in
-            guard c.proposals.count < proposalLimit else { return false }
-            c.proposals.append(proposal)
-            return true
-        }
-    }
-
-    /// Queues several proposals at once (one lock, at most one wake-up); returns how many of
-    /// them, from the front, were accepted before the queue filled.
+    /// Queues proposals (one lock, at most one wake-up); returns how many of them, from the
+    /// front, were accepted before the queue filled (none while the loop is stopping).
     func submit(contentsOf proposals: [Proposal]) -> Int {
         var accepted = 0
         _ = enqueue { c in

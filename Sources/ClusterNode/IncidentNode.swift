@@ -170,13 +170,7 @@ public final class IncidentNode: Sendable {
 
     /// Proposes on this node's loop (which must lead).
     private func submitHere(_ command: Command, requestID: String) async throws(NodeError) -> Submission {
-        let result: Result<Submission, NodeError> = await withCheckedContinuation { continuation in
-            let proposal = Inbox.Proposal(command: command, requestID: requestID) { continuation.resume(returning: $0) }
-            if !loop.inbox.submit(proposal) {
-                continuation.resume(returning: .failure(NodeError(.overloaded, "the node has \(config.proposalQueueDepth) writes queued; retry")))
-            }
-        }
-        return try result.get()
+        try await submitHere([(command, requestID)])[0].get()
     }
 
     private func nextRetryID() -> String {

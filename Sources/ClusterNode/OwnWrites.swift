@@ -36,6 +36,4 @@ final class OwnWrites: Sendable {
         submission.duplicate = true
         return submission
     }
-
-    var inFlight: Int { slots.withLock { $0.count } }
 }

@@ -3,8 +3,9 @@
 /// Why: an `Incident` has some forty fields, many of them reference-counted. Read out of a
 /// `[UInt64: Incident]`, every `incidents[n].status` copied the whole struct (a retain and a
 /// release per field), which dominated the ingest path. Boxed, a read costs one retain and a
-/// mutation happens in place; copying the whole state (for a background snapshot, say) is O(1)
-/// and the first later write to an incident copies only that incident.
+/// mutation happens in place. Copying the whole state (for a background snapshot, say) is O(1);
+/// the first later write copies the table's dictionary of boxes (a pointer and a retain per
+/// incident, not the incidents), and each incident written while the copy lives is copied alone.
 struct IncidentTable: Sendable {
     /// Mutable only through `IncidentTable`'s `_modify`, which first makes the box unique
     /// (`isKnownUniquelyReferenced`): a box that two table values share is never written, so
