@@ -9,6 +9,10 @@ extension ConsensusLoop {
     func processReady() {
         while raft.hasReady {
             let ready = raft.ready()
+            // A leader's appends and heartbeats leave first: the followers write their copies
+            // while this node writes its own (thesis §10.2.1; its own copy counts toward
+            // commitment only after `advance`).
+            if !ready.earlyMessages.isEmpty { transport?.send(ready.earlyMessages) }
             do {
                 if let snapshot = ready.snapshot {
                     try store.saveSnapshot(snapshot)

@@ -64,6 +64,7 @@ public struct SimulatedNode: Sendable {
         var out: [Message] = []
         while raft.hasReady {
             let ready = raft.ready()
+            out.append(contentsOf: ready.earlyMessages)
             storage.persist(ready)
             if let snap = ready.snapshot {
                 app = ReplicatedSet(decoding: snap.data)
@@ -92,13 +93,17 @@ public struct SimulatedNode: Sendable {
     }
 
     /// Stops the member. With `tornEntries`, the Ready being written when the power went out
-    /// left only that many of its entries on disk (and none of its hard state).
-    mutating func crash(tornEntries: Int? = nil) {
+    /// left only that many of its entries on disk (and none of its hard state); what it may send
+    /// before writing (a leader's appends) had already left and is returned.
+    mutating func crash(tornEntries: Int? = nil) -> [Message] {
+        var sent: [Message] = []
         if let keep = tornEntries, raft.hasReady {
             let ready = raft.ready()
+            sent = ready.earlyMessages
             storage.persist(ready, keepingEntries: min(keep, ready.entries.count))
         }
         isUp = false
+        return sent
     }
 
     /// Restarts from disk: the application state comes from the snapshot and the log is

@@ -37,7 +37,18 @@ extension Simulator {
             if case .append(_, _, let entries, _) = wire[$0].message.body { return wire[$0].message.to == victim && !entries.isEmpty }
             return false
         }
-        if rng.chance(config.tornWriteProbability), let next = appendsToVictim.first {
+        let tornWrite = rng.chance(config.tornWriteProbability)
+        if tornWrite, cluster.raft(victim).isLeader, rng.chance(0.5) {
+            // Power fails while the leader writes a new proposal: its appends to the followers
+            // left before its own write (thesis §10.2.1), which keeps only a prefix.
+            let value = nextValue
+            nextValue += 1
+            report.proposed += 1
+            let keep = Int(rng.below(2))
+            cluster.crashLeaderWhileWriting(victim, proposing: value, keptEntries: keep)
+            report.tornWrites += 1
+            trace("crash leader \(victim) while writing value \(value) (kept \(keep) entries)")
+        } else if tornWrite, let next = appendsToVictim.first {
             // Power fails while the victim writes what this append made it store: a prefix of
             // the entries survives, the hard state and every reply are lost.
             let message = wire.remove(at: next).message

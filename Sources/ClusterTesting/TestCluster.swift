@@ -174,9 +174,21 @@ public struct TestCluster: Sendable {
         crash(message.to, tornEntries: keptEntries)
     }
 
+    /// Proposes `value` at leader `id` and crashes it while it writes the resulting Ready: its
+    /// appends already left (they go before its own write), only `keptEntries` of the new
+    /// entries reach its disk and its hard state does not. Returns whether `id` led.
+    @discardableResult
+    public mutating func crashLeaderWhileWriting(_ id: NodeID, proposing value: UInt64, keptEntries: Int) -> Bool {
+        guard let node = nodes[id], node.isUp, node.raft.isLeader else { return false }
+        _ = try? nodes[id]!.raft.propose(value.proposalBytes)
+        crash(id, tornEntries: keptEntries)
+        return true
+    }
+
     public mutating func crash(_ id: NodeID, tornEntries: Int? = nil) {
-        nodes[id]!.crash(tornEntries: tornEntries)
+        let sent = nodes[id]!.crash(tornEntries: tornEntries)
         inFlight.removeAll { $0.to == id }
+        inFlight.append(contentsOf: sent)
     }
 
     public mutating func restart(_ id: NodeID) {

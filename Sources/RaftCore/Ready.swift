@@ -1,4 +1,5 @@
 /// Everything the driver must do after feeding inputs, in order:
+/// 0. send `earlyMessages` (they do not depend on step 1; see there);
 /// 1. persist `snapshot` (if any), then `entries` (replacing any stored suffix from
 ///    `entries.first.index` on) and `hardState` — with an fsync when `mustSync`;
 /// 2. send `messages` (they may depend on what step 1 made durable);
@@ -12,6 +13,14 @@ public struct Ready: Sendable {
     /// A snapshot from the leader to install in place of the application state.
     public var snapshot: Snapshot?
     public var entries: [Entry]
+    /// A leader's appends, heartbeats and snapshot chunks (the leading run of them, so that
+    /// messages keep their order), when this `Ready` changes neither term nor vote: they may
+    /// leave before `entries` are durable, so that the leader writes
+    /// its own log while its followers write theirs (thesis §10.2.1). Safe because the leader's
+    /// own copy counts toward commitment only from `advance` on, and the term they carry is
+    /// already durable.
+    public var earlyMessages: [Message]
+    /// Messages that may leave only once step 1 is durable (votes, acknowledgements, …).
     public var messages: [Message]
     public var committedEntries: [Entry]
     public var readStates: [ReadState]
@@ -21,7 +30,7 @@ public struct Ready: Sendable {
     public var mustSync: Bool
 
     public var isEmpty: Bool {
-        hardState == nil && softState == nil && snapshot == nil && entries.isEmpty && messages.isEmpty
+        hardState == nil && softState == nil && snapshot == nil && entries.isEmpty && messages.isEmpty && earlyMessages.isEmpty
             && committedEntries.isEmpty && readStates.isEmpty && failedReads.isEmpty
     }
 }
@@ -41,12 +50,24 @@ extension Raft {
         let hard = hardState
         let soft = softState
         let entries = log.unstableEntries
+        // The longest prefix of the outbox that may leave early, so that messages still leave in
+        // the order Raft produced them.
+        var early: [Message] = []
+        var late = outbox
+        if role == .leader, hard.term == lastHardState.term, hard.vote == lastHardState.vote {
+            let cut = outbox.firstIndex { $0.term != hard.term || !$0.sendsBeforePersisting } ?? outbox.count
+            if cut > 0 {
+                early = Array(outbox[..<cut])
+                late = Array(outbox[cut...])
+            }
+        }
         let ready = Ready(
             hardState: hard != lastHardState ? hard : nil,
             softState: soft != lastSoftState ? soft : nil,
             snapshot: log.pendingSnapshot,
             entries: entries,
-            messages: outbox,
+            earlyMessages: early,
+            messages: late,
             committedEntries: log.nextCommittedEntries,
             readStates: readStates,
             failedReads: failedReads,
@@ -83,6 +104,17 @@ extension Raft {
         if role == .leader {
             uncommittedBytes = max(0, uncommittedBytes - appliedBytes)
             leaveJointIfDue()
+        }
+    }
+}
+
+extension Message {
+    /// What a leader may send before its own log write is durable: these carry only its term
+    /// (durable before it led) and entries or a commit index that do not depend on that write.
+    var sendsBeforePersisting: Bool {
+        switch body {
+        case .append, .heartbeat, .snapshotChunk: return true
+        default: return false
         }
     }
 }

@@ -101,7 +101,9 @@ struct DiskCluster {
 
     private mutating func process(_ i: Int) throws {
         let ready = members[i].ready()
-        // Durable before any message leaves. A commit-index-only change needs no fsync: it is
+        // A leader's appends leave before its own write (thesis §10.2.1).
+        inbox.append(contentsOf: ready.earlyMessages)
+        // Everything else is durable before it leaves. A commit-index-only change needs no fsync: it is
         // written with the next batch (a restart re-learns the commit index from the leader).
         if ready.mustSync {
             try stores[i].append(ready.entries, hardState: ready.hardState ?? members[i].hardState)

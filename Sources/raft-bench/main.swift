@@ -127,6 +127,7 @@ struct InMemoryCluster {
 
     private mutating func process(_ i: Int) {
         let ready = members[i].ready()
+        inbox.append(contentsOf: ready.earlyMessages)
         inbox.append(contentsOf: ready.messages)
         members[i].advance(ready)
     }

@@ -117,4 +117,55 @@ final class CrashRestartTests: XCTestCase {
         XCTAssertEqual(cluster.node(3).app.values, Set(1...4))
         XCTAssertEqual(cluster.checker.violations, [])
     }
+
+    func testLeaderSendsItsAppendsBeforeItsOwnWriteButCountsItsCopyOnlyOnceDurable() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+
+        var candidate = cluster.raft(2)  // a copy, driven by hand
+        candidate.campaignNow()
+        let campaign = candidate.ready()
+        XCTAssertTrue(campaign.earlyMessages.isEmpty, "a new term and vote reach the disk before anything leaves")
+        XCTAssertFalse(campaign.messages.isEmpty)
+
+        var leader = cluster.raft(1)
+        let committed = leader.commitIndex
+        _ = try? leader.propose(UInt64(4).proposalBytes)
+        let ready = leader.ready()
+        XCTAssertEqual(ready.entries.count, 1)
+        let index = ready.entries[0].index
+        XCTAssertEqual(Set(ready.earlyMessages.map(\.to)), [2, 3], "the appends leave while the leader writes")
+        XCTAssertTrue(ready.earlyMessages.allSatisfy { $0.body.appendEntries.map(\.index) == [index] })
+        XCTAssertTrue(ready.messages.isEmpty)
+
+        // 2 acknowledges before the leader's own write is durable: two copies, one of them durable.
+        leader.step(Message(from: 2, to: 1, term: leader.term, body: .appendResponse(index: index, reject: false, hintIndex: 0, hintTerm: 0)))
+        XCTAssertEqual(leader.commitIndex, committed, "the leader's copy does not count before it is durable")
+        leader.advance(ready)
+        XCTAssertEqual(leader.commitIndex, index, "with its own copy durable, two of three")
+    }
+
+    func testEntryWhoseLeaderLostItsOwnWriteIsCommittedByTheFollowers() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...5, at: 1)
+        cluster.stabilize()
+
+        // 1 sends its appends of 6, then loses power before 6 reaches its own disk.
+        XCTAssertTrue(cluster.crashLeaderWhileWriting(1, proposing: 6, keptEntries: 0))
+        XCTAssertEqual(Set(cluster.inFlight.filter { !$0.body.appendEntries.isEmpty }.map(\.to)), [2, 3])
+        cluster.stabilize()
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        let leader = cluster.soleLeader()
+        cluster.proposeAll([7], at: leader)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.node(leader).app.values, Set(1...7), "the followers' majority kept 6")
+
+        cluster.restart(1)
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 5) { $0.node(1).app.values == Set(1...7) })
+        XCTAssertTrue(cluster.replicasMatch(leader))
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
 }

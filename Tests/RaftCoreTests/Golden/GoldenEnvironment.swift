@@ -67,6 +67,7 @@ final class GoldenEnvironment {
         }
         let ready = nodes[id]!.raft.ready()
         for line in GoldenFormat.ready(ready) { output.emit(line) }
+        messages.append(contentsOf: ready.earlyMessages)
         nodes[id]!.storage.persist(ready)
         if let snap = ready.snapshot { nodes[id]!.values = GoldenNode.values(decoding: snap.data) }
         messages.append(contentsOf: ready.messages)

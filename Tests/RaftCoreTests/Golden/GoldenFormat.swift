@@ -126,9 +126,11 @@ enum GoldenFormat {
             lines.append("CommittedEntries:")
             lines.append(contentsOf: rd.committedEntries.map(entry))
         }
-        if !rd.messages.isEmpty {
+        // etcd lists one set of messages; a leader's early ones (sent before its write) first.
+        let messages = rd.earlyMessages + rd.messages
+        if !messages.isEmpty {
             lines.append("Messages:")
-            lines.append(contentsOf: rd.messages.map(message))
+            lines.append(contentsOf: messages.map(message))
         }
         if !rd.readStates.isEmpty {
             lines.append("ReadStates:")
