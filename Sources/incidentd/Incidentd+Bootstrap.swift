@@ -18,7 +18,7 @@ extension Incidentd {
                 handler.logLevel = level
                 return handler
             }
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }

@@ -59,4 +59,19 @@ final class PrimitivesTests: XCTestCase {
             XCTAssertEqual(try Int64(binary: value.binaryEncoded()), value)
         }
     }
+
+    func testStringsRoundTripAndInvalidUTF8IsRejected() throws {
+        var writer = BinaryWriter()
+        for text in ["", "ascii only", "héllo wörld", "日本語", "emoji 🚨 mid-string"] { writer.write(string: text) }
+        var reader = BinaryReader(writer.bytes)
+        for text in ["", "ascii only", "héllo wörld", "日本語", "emoji 🚨 mid-string"] { XCTAssertEqual(try reader.readString(), text) }
+        XCTAssertEqual(reader.offset, writer.bytes.count)
+
+        for invalid: [UInt8] in [[0xFF], [0x61, 0xC3], [0xED, 0xA0, 0x80], [0x61, 0x62, 0x80]] {
+            var bad = BinaryReader([UInt8(invalid.count)] + invalid)
+            XCTAssertThrowsError(try bad.readString()) { error in
+                XCTAssertEqual((error as? DecodingError)?.code, .invalidUTF8, "\(invalid)")
+            }
+        }
+    }
 }

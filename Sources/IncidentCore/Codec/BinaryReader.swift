@@ -92,10 +92,15 @@ public struct BinaryReader: Sendable {
     public mutating func readString() throws(DecodingError) -> String {
         let start = offset
         let count = try readCount()
-        let slice = bytes[offset..<(offset + count)]
-        guard let text = String(validating: slice, as: UTF8.self) else {
-            throw DecodingError(.invalidUTF8, at: start)
+        let text = bytes.withUnsafeBufferPointer { all -> String? in
+            let slice = UnsafeBufferPointer(rebasing: all[offset..<(offset + count)])
+            // ASCII, the common case, is valid UTF-8 as it is; `String(validating:as:)` is generic
+            // and looks its metadata up at run time on every call (a profile's top runtime cost
+            // on followers, which decode every entry).
+            if slice.allSatisfy({ $0 < 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
         }
+        guard let text else { throw DecodingError(.invalidUTF8, at: start) }
         offset += count
         return text
     }
