@@ -20,6 +20,8 @@ public struct SimulatedNode: Sendable {
     /// Drive Raft as ClusterNode does: release the snapshot's data whenever Raft allows, and hand
     /// it back from storage when Raft wants it for a follower.
     var releasesSnapshotData = false
+    /// A broken driver (test-only): every message leaves before the write it depends on.
+    var sendsEverythingBeforeWriting = false
     var restarts: UInt64 = 0
 
     init(config: RaftConfig, storage: SimulatedStorage, snapshotInterval: LogIndex, retainedEntries: LogIndex, snapshotPadding: Int, seed: UInt64) {
@@ -65,11 +67,12 @@ public struct SimulatedNode: Sendable {
         while raft.hasReady {
             let ready = raft.ready()
             out.append(contentsOf: ready.earlyMessages)
+            if sendsEverythingBeforeWriting { out.append(contentsOf: ready.messages) }
             storage.persist(ready)
             if let snap = ready.snapshot {
                 app = ReplicatedSet(decoding: snap.data)
             }
-            out.append(contentsOf: ready.messages)
+            if !sendsEverythingBeforeWriting { out.append(contentsOf: ready.messages) }
             readStates.append(contentsOf: ready.readStates)
             failedReads.append(contentsOf: ready.failedReads)
             for entry in ready.committedEntries {
@@ -99,7 +102,7 @@ public struct SimulatedNode: Sendable {
         var sent: [Message] = []
         if let keep = tornEntries, raft.hasReady {
             let ready = raft.ready()
-            sent = ready.earlyMessages
+            sent = ready.earlyMessages + (sendsEverythingBeforeWriting ? ready.messages : [])
             storage.persist(ready, keepingEntries: min(keep, ready.entries.count))
         }
         isUp = false

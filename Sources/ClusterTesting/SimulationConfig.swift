@@ -50,6 +50,10 @@ public struct SimulationConfig: Sendable {
     /// A deliberately broken disk that forgets votes: the checker must catch the double votes
     /// this allows (it proves the checker can fail).
     public var skipVotePersistence = false
+    /// A deliberately broken driver that sends every message before its write is durable, not
+    /// only a leader's `earlyMessages`: votes and acknowledgements of torn writes get out, and
+    /// the checker must catch what that allows.
+    public var sendEverythingBeforeWriting = false
     /// Pre-vote on the members (on by default, as in production).
     public var preVote = true
 

@@ -42,6 +42,7 @@ public struct Simulator {
         options.retainedEntries = config.retainedEntries
         options.snapshotPadding = config.snapshotPadding
         options.skipVotePersistence = config.skipVotePersistence
+        options.sendEverythingBeforeWriting = config.sendEverythingBeforeWriting
         options.releasesSnapshotData = config.releasesSnapshotData
         cluster = TestCluster(voters: config.voters, joining: [NodeID(config.voters + 1)], seed: config.seed, options: options)
         rng = SimulationRNG(seed: config.seed)

@@ -29,6 +29,8 @@ public struct TestCluster: Sendable {
         public var snapshotPadding = 0
         /// Test-only fault: the disk forgets votes (see `SimulationConfig.skipVotePersistence`).
         public var skipVotePersistence = false
+        /// Test-only fault: see `SimulationConfig.sendEverythingBeforeWriting`.
+        public var sendEverythingBeforeWriting = false
         /// Members release their snapshot's data and reload it on demand (see `SimulatedNode`).
         public var releasesSnapshotData = false
         public init() {}
@@ -56,6 +58,7 @@ public struct TestCluster: Sendable {
             retainedEntries: options.retainedEntries, snapshotPadding: options.snapshotPadding, seed: seed &* 31 &+ id)
         nodes[id]!.storage.forgetsVotes = options.skipVotePersistence
         nodes[id]!.releasesSnapshotData = options.releasesSnapshotData
+        nodes[id]!.sendsEverythingBeforeWriting = options.sendEverythingBeforeWriting
     }
 
     public var ids: [NodeID] { nodes.keys.sorted() }

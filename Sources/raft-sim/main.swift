@@ -2,7 +2,8 @@
 //
 //   swift run -c release raft-sim --seeds 10000 [--first 1] [--voters 3|5|mixed] [--jobs 2]
 //   swift run -c release raft-sim --replay SEED [--voters 3|5] --trace
-//   swift run -c release raft-sim --seeds 500 --broken forget-votes   (must find violations)
+//   swift run -c release raft-sim --seeds 500 --broken forget-votes        (must find violations)
+//   swift run -c release raft-sim --seeds 500 --broken send-before-write   (must find violations)
 import ArgumentParser
 import ClusterTesting
 import Dispatch
@@ -19,11 +20,13 @@ struct RaftSim: ParsableCommand {
     @Option(help: "Parallel workers (default: all cores).") var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Replay one seed and print its report.") var replay: UInt64?
     @Flag(help: "Print every fault and state change (with --replay).") var trace = false
-    @Option(help: "Run a deliberately broken variant that must be caught: forget-votes.") var broken: String?
+    @Option(help: "Run a deliberately broken variant that must be caught: forget-votes, send-before-write.") var broken: String?
 
     func validate() throws {
         guard ["3", "5", "mixed"].contains(voters) else { throw ValidationError("--voters is 3, 5 or mixed") }
-        guard broken == nil || broken == "forget-votes" else { throw ValidationError("--broken takes forget-votes") }
+        guard broken == nil || ["forget-votes", "send-before-write"].contains(broken!) else {
+            throw ValidationError("--broken takes forget-votes or send-before-write")
+        }
         guard seeds > 0, jobs > 0 else { throw ValidationError("--seeds and --jobs must be positive") }
     }
 
@@ -38,6 +41,11 @@ struct RaftSim: ParsableCommand {
         if broken == "forget-votes" {
             config.skipVotePersistence = true
             config.crashAfterVoteProbability = 0.5
+        }
+        if broken == "send-before-write" {
+            config.sendEverythingBeforeWriting = true
+            config.crashProbability = 0.01
+            config.tornWriteProbability = 1
         }
         return config
     }

@@ -168,4 +168,34 @@ final class CrashRestartTests: XCTestCase {
         XCTAssertTrue(cluster.replicasMatch(leader))
         XCTAssertEqual(cluster.checker.violations, [])
     }
+
+    /// The checker catches the boundary being wrong: a driver that lets an acknowledgement leave
+    /// before its write is durable loses a committed entry (so the scenario above, and the
+    /// simulator's leader crashes, would notice early messages that must not be early).
+    func testCheckerCatchesAnAcknowledgementSentBeforeItsWrite() {
+        var options = TestCluster.Options()
+        options.sendEverythingBeforeWriting = true
+        var cluster = TestCluster(voters: 3, options: options)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+
+        // 2 acknowledges 4 and loses power before writing it; 3 never hears of 4.
+        cluster.cut(1, 3)
+        cluster.proposeAll([4], at: 1)
+        let append = cluster.inFlight.first { $0.to == 2 && !$0.body.appendEntries.isEmpty }!
+        cluster.inFlight.removeAll { $0.to == 2 || $0.to == 3 }
+        cluster.crashWhileWriting(append, keptEntries: 0)
+        cluster.stabilize()
+        XCTAssertEqual(cluster.node(1).app.values, Set(1...4), "1 committed 4 on the strength of 2's acknowledgement")
+
+        // 1 fails; 2 and 3, neither of which holds 4, elect a leader that writes over it.
+        cluster.crash(1)
+        cluster.heal()
+        cluster.restart(2)
+        XCTAssertNotNil(cluster.tickUntil { $0.leader != nil })
+        cluster.proposeAll([5], at: cluster.soleLeader())
+        cluster.stabilize()
+        XCTAssertFalse(cluster.checker.violations.isEmpty, "a committed entry was replaced and nobody noticed")
+    }
 }
