@@ -164,7 +164,8 @@ extension ConsensusLoop {
             connectedPeers: transport?.connectedPeers() ?? [], holdsArchiveLease: holdsArchiveLease,
             archiveEnabled: state.archive.isEnabled,
             archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
-            archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0)
+            archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
+            loopTurns: loopTurns)
     }
 
     // MARK: - Deliveries

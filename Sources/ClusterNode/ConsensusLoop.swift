@@ -12,9 +12,10 @@ import RaftStorage
 /// due timers, starts deliveries and takes snapshots. Blocking disk I/O stays on this thread,
 /// away from the async runtime.
 final class ConsensusLoop: @unchecked Sendable {
-    // @unchecked: every mutable field below is touched only on the loop thread (`run`), which is
-    // started once; other threads talk to it only through `inbox` (a Mutex), the published
-    // atomics, `transport` and `delivery`.
+    // @unchecked: every mutable field below is touched only on the loop thread (`run`), or on
+    // the host's thread (`start(on:stopped:)`, which runs turns serially), started once; other
+    // threads talk to it only through `inbox` (a Mutex), the published atomics, `transport`
+    // and `delivery`.
     let inbox: Inbox
     let config: NodeConfig
     let logger: Logger
@@ -66,6 +67,7 @@ final class ConsensusLoop: @unchecked Sendable {
     let snapshotQueue = DispatchQueue(label: "incidentd-snapshot-encoder", qos: .utility)
     var wasLeader = false
     var logAppends: UInt64 = 0
+    var loopTurns: UInt64 = 0
     let metrics = NodeMetrics()
     /// `state.accessRevision` as last published to other threads; stored before any write that
     /// changed it is answered, so a client that saw its key revoked is never served from a cache.
@@ -152,60 +154,141 @@ final class ConsensusLoop: @unchecked Sendable {
     /// cannot stall ticks or retries for the length of the step.
     static func monotonicMilliseconds() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
-    /// Runs until `inbox.stop()`; then fails what is still waiting and closes the log.
+    /// When Raft ticks next (monotonic milliseconds).
+    var nextTick: Int64 = 0
+    /// The thread the loop runs on when it has none of its own (`start(on:stopped:)`).
+    var host: (any LoopHost)?
+    /// The deadline turn armed on `host` while the loop is idle, and its generation.
+    var hostDeadline: (timer: any LoopHostTimer, at: Int64, generation: UInt64)?
+    var hostDeadlineGeneration: UInt64 = 0
+    var onStopped: (@Sendable () -> Void)?
+    var stopped = false
+
+    /// Runs on the calling thread (a thread of the loop's own) until `inbox.stop()`; then fails
+    /// what is still waiting and closes the log.
     func run() {
-        var nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
+        begin()
+        while true {
+            let work = inbox.take(waitingUpTo: millisecondsUntilDeadline)
+            if work.stopping { break }
+            turn(work)
+        }
+        shutDown()
+    }
+
+    /// Runs the loop on `host` instead: a turn whenever work arrives (the inbox wakes the host),
+    /// another right after each turn while work keeps coming (queued behind the host's own
+    /// work, so its network I/O interleaves), and one at each due tick or timer when idle.
+    /// `stopped` runs once the loop has shut down.
+    func start(on host: any LoopHost, stopped: @escaping @Sendable () -> Void) {
+        self.host = host
+        onStopped = stopped
+        inbox.setWake { host.execute { self.hostTurn(deadline: nil) } }
+        host.execute {
+            self.begin()
+            self.hostTurn(deadline: nil)
+        }
+    }
+
+    private func hostTurn(deadline generation: UInt64?) {
+        guard !stopped, let host else { return }
+        if let generation, hostDeadline?.generation == generation { hostDeadline = nil }
+        let work: Inbox.Contents
+        if let queued = inbox.takeIfAny() {
+            work = queued
+        } else if generation != nil || millisecondsUntilDeadline == 0 {
+            work = Inbox.Contents()
+        } else {
+            armDeadline(on: host)
+            return
+        }
+        if work.stopping {
+            stopped = true
+            hostDeadline?.timer.cancel()
+            hostDeadline = nil
+            inbox.setWake(nil)
+            shutDown()
+            onStopped?()
+            return
+        }
+        turn(work)
+        host.execute { self.hostTurn(deadline: nil) }
+    }
+
+    /// Makes sure an idle loop on `host` wakes for its next tick or timer.
+    private func armDeadline(on host: any LoopHost) {
+        let now = Self.monotonicMilliseconds()
+        let at = now + Int64(millisecondsUntilDeadline)
+        if let armed = hostDeadline, armed.at <= at { return }
+        hostDeadline?.timer.cancel()
+        hostDeadlineGeneration &+= 1
+        let generation = hostDeadlineGeneration
+        let timer = host.schedule(afterMilliseconds: max(0, at - now)) { self.hostTurn(deadline: generation) }
+        hostDeadline = (timer, at, generation)
+    }
+
+    /// Before the first turn: the members, whatever the recovered log left to do, and a lone
+    /// voter's election.
+    private func begin() {
+        nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
         announceMembers()
         processReady()
         campaignIfAlone()
-        while true {
-            let untilTick = nextTick - Self.monotonicMilliseconds()
-            let untilTimer = scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: clock())) ?? Int64.max
-            let work = inbox.take(waitingUpTo: Int(max(0, min(untilTick, untilTimer))))
-            if work.stopping { break }
-            if Self.monotonicMilliseconds() >= nextTick {
-                raft.tick()
-                nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
-                campaignIfAlone()
-                failExpiredReads()
-                announceMembers()
-                metrics.observe(status)
-            }
-            for message in work.messages where message.to == config.nodeID {
-                raft.step(message)
-                if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
-            }
-            if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
-            for id in work.deliveriesFinished { deliveries.finished(id) }
-            for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
-            for loaded in work.loadedSnapshots { snapshotDataLoaded(loaded) }
-            var proposals = work.proposals
-            for (id, report) in work.deliveryReports {
-                if raft.isLeader {
-                    proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))
-                } else {
-                    proposeInternal(.recordDelivery(notification: id, report: report, actor: .system))
-                }
-                scheduleRetryIfNeeded(id, report)
-            }
-            if raft.isLeader { proposals += dueTimerProposals() }
-            // Reads first: they see every write answered before they were queued (those were
-            // applied in an earlier turn), and need not wait for this turn's fsync.
-            serve(work.reads)
-            retryParkedConfChanges()
-            for request in work.clusterRequests { handle(request) }
-            propose(proposals)
-            processReady()
-            if raft.isLeader {
-                ensureFoundersInDirectory()
-                maintainDispatchLeases()
-                processReady()
-            }
-            startDeliveries()
-            maybeSnapshot()
-            manageSnapshotData()
+    }
+
+    /// How long the loop may wait for work before its next tick or, on the leader, due timer.
+    /// (Only the leader fires timers; a follower's scheduler may hold some that are long due.)
+    private var millisecondsUntilDeadline: Int {
+        let untilTick = nextTick - Self.monotonicMilliseconds()
+        let untilTimer = raft.isLeader ? scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: clock())) ?? Int64.max : Int64.max
+        return Int(max(0, min(untilTick, untilTimer)))
+    }
+
+    /// One turn: tick when due, step the peers' messages, propose the queued writes as one
+    /// batch, persist, send, apply and answer, then deliveries and snapshots.
+    private func turn(_ work: Inbox.Contents) {
+        loopTurns += 1
+        if Self.monotonicMilliseconds() >= nextTick {
+            raft.tick()
+            nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
+            campaignIfAlone()
+            failExpiredReads()
+            announceMembers()
+            metrics.observe(status)
         }
-        shutDown()
+        for message in work.messages where message.to == config.nodeID {
+            raft.step(message)
+            if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
+        }
+        if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
+        for id in work.deliveriesFinished { deliveries.finished(id) }
+        for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
+        for loaded in work.loadedSnapshots { snapshotDataLoaded(loaded) }
+        var proposals = work.proposals
+        for (id, report) in work.deliveryReports {
+            if raft.isLeader {
+                proposals.append(Inbox.Proposal(command: .recordDelivery(notification: id, report: report, actor: .system), requestID: "", reply: nil))
+            } else {
+                proposeInternal(.recordDelivery(notification: id, report: report, actor: .system))
+            }
+            scheduleRetryIfNeeded(id, report)
+        }
+        if raft.isLeader { proposals += dueTimerProposals() }
+        // Reads first: they see every write answered before they were queued (those were
+        // applied in an earlier turn), and need not wait for this turn's fsync.
+        serve(work.reads)
+        retryParkedConfChanges()
+        for request in work.clusterRequests { handle(request) }
+        propose(proposals)
+        processReady()
+        if raft.isLeader {
+            ensureFoundersInDirectory()
+            maintainDispatchLeases()
+            processReady()
+        }
+        startDeliveries()
+        maybeSnapshot()
+        manageSnapshotData()
     }
 
     private func campaignIfAlone() {

@@ -24,7 +24,8 @@ public enum ReadConsistency: String, Sendable {
     case local
 }
 
-/// Work handed to the consensus loop from any thread. The loop sleeps on `wakeUp` when idle.
+/// Work handed to the consensus loop from any thread. The loop sleeps on `wakeUp` when idle (or,
+/// on a `LoopHost`, is woken through `wakeHook`).
 final class Inbox: Sendable {
     struct Proposal: Sendable {
         var command: Command
@@ -79,6 +80,14 @@ final class Inbox: Sendable {
 
     private let contents = Mutex(Contents())
     private let wakeUp = DispatchSemaphore(value: 0)
+    /// Wakes a loop that runs on a `LoopHost` (instead of `wakeUp`). Boxed: a closure kept
+    /// directly as a Mutex's (generic) value gains a reabstraction thunk on every `withLock`
+    /// write-back, and calling it went through thousands of them within seconds.
+    private let wakeHook = Mutex<WakeHook?>(nil)
+    private final class WakeHook: Sendable {
+        let wake: @Sendable () -> Void
+        init(_ wake: @escaping @Sendable () -> Void) { self.wake = wake }
+    }
     let proposalLimit: Int
     let messageLimit: Int
 
@@ -158,8 +167,31 @@ final class Inbox: Sendable {
             guard evenWhenStopping || !c.stopping, add(&c) else { return (false, false) }
             return (true, c.takeSleeping())
         }
-        if wake { wakeUp.signal() }
+        if wake {
+            if let hook = wakeHook.withLock({ $0 }) { hook.wake() } else { wakeUp.signal() }
+        }
         return accepted
+    }
+
+    /// How to wake a loop that has no thread of its own; nil: signal `take`'s wait.
+    func setWake(_ hook: (@Sendable () -> Void)?) {
+        let boxed = hook.map(WakeHook.init)
+        wakeHook.withLock { $0 = boxed }
+    }
+
+    /// Takes everything queued, or, when nothing is, marks the loop asleep (the next work wakes
+    /// it) and returns nil. Never waits.
+    func takeIfAny() -> Contents? {
+        contents.withLock { c -> Contents? in
+            if c.isEmpty {
+                c.sleeping = true
+                return nil
+            }
+            let taken = c
+            c = Contents()
+            c.stopping = taken.stopping
+            return taken
+        }
     }
 
     /// Takes everything queued; when nothing is, sleeps up to `timeoutMilliseconds` first.

@@ -38,13 +38,17 @@ public final class IncidentNode: Sendable {
             Task { _ = try? await weakNode.node?.submit(command) }
         }
         let finished = self.finished
-        let thread = Thread {
-            loop.run()
-            finished.signal()
-        }
-        thread.name = "incidentd-consensus"
         weakNode.set(self)
-        thread.start()
+        if let host = transport?.loopHost {
+            loop.start(on: host) { finished.signal() }
+        } else {
+            let thread = Thread {
+                loop.run()
+                finished.signal()
+            }
+            thread.name = "incidentd-consensus"
+            thread.start()
+        }
         if !config.advertisedPeerAddress.isEmpty { advertiseSelf(weakNode) }
     }
 
@@ -274,18 +278,29 @@ public final class IncidentNode: Sendable {
     /// else refused with `notLeader` and the leader hint (the follower retries there). Never
     /// forwarded again, so a request cannot circle between nodes.
     public func serveForwarded(_ payload: [UInt8]) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            serveForwarded(payload) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// `serveForwarded` without a task: `reply` gets the answer once. A forwarded batch (the
+    /// common case) is queued on the loop at once and answered from the loop when its last
+    /// write is; with the loop on the transport's thread, a batch never changes threads here.
+    public func serveForwarded(_ payload: [UInt8], reply: @escaping @Sendable ([UInt8]) -> Void) {
         let elements: [[UInt8]]?
         do { elements = try Forwarded.batchElements(payload) } catch {
-            return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)")))
+            return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)"))))
         }
-        if let elements { return Forwarded.encodeBatchAnswer(await serveBatch(elements)) }
-        return await serveOne(payload)
+        guard let elements else {
+            Task { reply(await self.serveOne(payload)) }
+            return
+        }
+        serveBatch(elements) { reply(Forwarded.encodeBatchAnswer($0)) }
     }
 
     /// The writes of a forwarded batch, queued on the loop together (they share its next turn)
-    /// and awaited together: one suspension for the batch rather than a task per write. The
-    /// answers go back in the batch's order.
-    private func serveBatch(_ elements: [[UInt8]]) async -> [[UInt8]] {
+    /// and answered together, in the batch's order.
+    private func serveBatch(_ elements: [[UInt8]], answered: @escaping @Sendable ([[UInt8]]) -> Void) {
         var answers = [[UInt8]](repeating: [], count: elements.count)
         var positions: [Int] = []
         var commands: [(Command, String)] = []
@@ -300,28 +315,38 @@ public final class IncidentNode: Sendable {
                 answers[position] = Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))
             }
         }
-        guard !commands.isEmpty else { return answers }
-        let results = await submitHere(commands)
-        for (offset, position) in positions.enumerated() {
-            switch results[offset] {
-            case .success(let submission): answers[position] = Forwarded.encode(.applied(submission))
-            case .failure(let error): answers[position] = Forwarded.encode(.refused(error))
+        guard !commands.isEmpty else { return answered(answers) }
+        let decoded = answers
+        let positionsOfCommands = positions
+        submitHere(commands) { results in
+            var answers = decoded
+            for (offset, position) in positionsOfCommands.enumerated() {
+                switch results[offset] {
+                case .success(let submission): answers[position] = Forwarded.encode(.applied(submission))
+                case .failure(let error): answers[position] = Forwarded.encode(.refused(error))
+                }
             }
+            answered(answers)
         }
-        return answers
     }
 
     /// Proposes several commands on this node's loop (which must lead) and waits for all answers.
     private func submitHere(_ commands: [(Command, String)]) async -> [Result<Submission, NodeError>] {
         await withCheckedContinuation { continuation in
-            let collector = AnswerCollector(count: commands.count, continuation: continuation)
-            let proposals = commands.enumerated().map { offset, command in
-                Inbox.Proposal(command: command.0, requestID: command.1) { collector.set(offset, $0) }
-            }
-            let accepted = loop.inbox.submit(contentsOf: proposals)
-            for offset in accepted..<commands.count {
-                collector.set(offset, .failure(NodeError(.overloaded, "the node has \(config.proposalQueueDepth) writes queued; retry")))
-            }
+            submitHere(commands) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Proposes several commands on this node's loop; `answered` gets every answer, in order,
+    /// once the last one is known.
+    private func submitHere(_ commands: [(Command, String)], answered: @escaping @Sendable ([Result<Submission, NodeError>]) -> Void) {
+        let collector = AnswerCollector(count: commands.count, completion: answered)
+        let proposals = commands.enumerated().map { offset, command in
+            Inbox.Proposal(command: command.0, requestID: command.1) { collector.set(offset, $0) }
+        }
+        let accepted = loop.inbox.submit(contentsOf: proposals)
+        for offset in accepted..<commands.count {
+            collector.set(offset, .failure(NodeError(.overloaded, "the node has \(config.proposalQueueDepth) writes queued; retry")))
         }
     }
 
@@ -402,11 +427,11 @@ private final class AnswerCollector: Sendable {
         var missing: Int
     }
     private let state: Mutex<State>
-    private let continuation: CheckedContinuation<[Result<Submission, NodeError>], Never>
+    private let completion: @Sendable ([Result<Submission, NodeError>]) -> Void
 
-    init(count: Int, continuation: CheckedContinuation<[Result<Submission, NodeError>], Never>) {
+    init(count: Int, completion: @escaping @Sendable ([Result<Submission, NodeError>]) -> Void) {
         state = Mutex(State(answers: Array(repeating: nil, count: count), missing: count))
-        self.continuation = continuation
+        self.completion = completion
     }
 
     func set(_ offset: Int, _ answer: Result<Submission, NodeError>) {
@@ -416,6 +441,6 @@ private final class AnswerCollector: Sendable {
             s.missing -= 1
             return s.missing == 0 ? s.answers.compactMap { $0 } : nil
         }
-        if let done { continuation.resume(returning: done) }
+        if let done { completion(done) }
     }
 }

@@ -43,4 +43,7 @@ public struct NodeStatus: Sendable, Equatable {
     public var archiveEnabled: Bool = false
     public var archiveLagEntries: UInt64 = 0
     public var archiveLagMilliseconds: Int64 = 0
+    /// Turns the consensus loop took since the node started (an idle loop takes one per tick
+    /// and per batch of peer messages).
+    public var loopTurns: UInt64 = 0
 }

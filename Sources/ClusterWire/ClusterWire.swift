@@ -20,6 +20,10 @@ public final class ClusterWire: Sendable {
     private let limits: WireLimits
     private let localID: NodeID
 
+    /// The wire's one event-loop thread. Work run there must not block for long: frames from
+    /// peers wait meanwhile (the consensus loop runs its turns here, see `LoopHost`).
+    public var eventLoop: any EventLoop { loop }
+
     /// Validates `config` and loads the TLS material (a missing or unreadable file is an
     /// `.invalidConfig` error naming it). Nothing is bound or dialed before `start()`.
     public init(config: WireConfig, delegate: any WireDelegate, logger: Logger) throws(WireError) {
@@ -80,7 +84,9 @@ public final class ClusterWire: Sendable {
             return OutgoingFrames(peer: peer, frames: frames, oversized: packed.oversized.count)
         }
         let board = self.board
-        loop.execute { board.value.route(outgoing) }
+        // On the wire's own thread (the consensus loop runs there in incidentd) the frames go
+        // out now: a leader's appends must leave before it starts its own fsync.
+        if loop.inEventLoop { board.value.route(outgoing) } else { loop.execute { board.value.route(outgoing) } }
     }
 
     /// Sends a request to `peer` and waits for its answer. Fails `.unknownPeer`, `.disconnected`

@@ -1,6 +1,7 @@
 import ClusterNode
 import ClusterWire
 import Logging
+import NIOCore
 import RaftCore
 import Synchronization
 
@@ -27,7 +28,7 @@ final class NodeRelay: WireDelegate {
             reply(IncidentNode.refusal(NodeError(.unavailable, "the node is starting")))
             return
         }
-        Task { reply(await node.serveForwarded(payload)) }
+        node.serveForwarded(payload, reply: reply)
     }
 
     func wire(peer: NodeID, connected: Bool) {
@@ -63,4 +64,23 @@ struct WireTransport: ClusterTransport {
     }
 
     func connectedPeers() -> Set<NodeID> { Set(wire.peerStatuses().filter(\.connected).map(\.nodeID)) }
+
+    /// The consensus loop runs on the wire's event loop (see `LoopHost`).
+    var loopHost: (any LoopHost)? { EventLoopHost(eventLoop: wire.eventLoop) }
+}
+
+/// A NIO event loop as the consensus loop's thread.
+struct EventLoopHost: LoopHost {
+    let eventLoop: any EventLoop
+
+    func execute(_ work: @escaping @Sendable () -> Void) { eventLoop.execute(work) }
+
+    func schedule(afterMilliseconds milliseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
+        ScheduledWork(task: eventLoop.scheduleTask(in: .milliseconds(milliseconds), work))
+    }
+
+    private struct ScheduledWork: LoopHostTimer {
+        let task: Scheduled<Void>
+        func cancel() { task.cancel() }
+    }
 }

@@ -109,7 +109,14 @@ struct Incidentd: AsyncParsableCommand {
         }
         let logger = Self.bootstrapLogging(settings)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        // A log append is one write and one fdatasync: usually well under a millisecond, where
+        // the default buckets (from 5 ms) would put every append in the first one.
+        metricsFactory.durationHistogramBuckets["incidentd_log_append_seconds"] = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        MetricsSystem.bootstrap(metricsFactory)
         let clock = Self.nodeClock(settings, logger: logger)
 
         var notifierConfig = NotifierConfig()

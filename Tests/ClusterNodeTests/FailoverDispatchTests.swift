@@ -79,6 +79,29 @@ final class FailoverDispatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// Only the leader fires timers. A follower's scheduler keeps what it applied, so it holds
+    /// timers that are long due; it must still sleep between ticks instead of spinning (it did:
+    /// a due timer made every wait zero on followers, a core each).
+    func testAFollowerHoldingOverdueTimersSleepsBetweenTicks() async throws {
+        let clock = ManualClock()
+        let log = AttemptLog()
+        let cluster = try LocalCluster(count: 3, clock: clock, delivery: { SlowDelivery(node: $0, log: log, seconds: 0) })
+        let leader = try await cluster.leader()
+        try await configureOnCall(cluster.nodes[leader]!)
+        _ = try await cluster.nodes[leader]!.submit(.ingest(events: [event("gpu memory pressure")], actor: .user("test")))
+        clock.advance(byMilliseconds: 6 * Self.minute)  // level 2 falls due and fires on the leader
+        let escalated = await eventually { log.all.contains { $0.request.intent.kind == .escalated } }
+        XCTAssertTrue(escalated, "level 2 did not fire")
+
+        let follower = cluster.nodes[cluster.follower(excluding: leader)]!
+        let before = try await follower.status().loopTurns
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let turns = try await follower.status().loopTurns - before
+        // 25 ticks of 20 ms, the leader's heartbeats and lease renewals: tens of turns, not many thousands.
+        XCTAssertLessThan(turns, 1_000, "the follower's loop spun: \(turns) turns in 0.5 s")
+        await cluster.shutdown()
+    }
+
     func testADeposedLeadersPageIsRedeliveredOnlyAfterItsLeaseRanOut() async throws {
         let clock = ManualClock()
         let log = AttemptLog()

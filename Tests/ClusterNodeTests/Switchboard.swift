@@ -51,12 +51,41 @@ final class Switchboard: Sendable {
         }
     }
 
-    func transport(for id: NodeID) -> any ClusterTransport { LocalTransport(id: id, board: self) }
+    /// Each node's consensus loop runs on a serial queue of its transport (`LoopHost`), as
+    /// `incidentd` runs it on ClusterWire's event loop; false: on a thread of its own.
+    let hostedLoops: Bool
+
+    init(hostedLoops: Bool = true) { self.hostedLoops = hostedLoops }
+
+    func transport(for id: NodeID) -> any ClusterTransport {
+        LocalTransport(id: id, board: self, loopHost: hostedLoops ? QueueHost(queue: DispatchQueue(label: "node-\(id)-consensus")) : nil)
+    }
+}
+
+/// A serial dispatch queue as a consensus loop's thread.
+struct QueueHost: LoopHost {
+    let queue: DispatchQueue
+
+    func execute(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
+
+    func schedule(afterMilliseconds milliseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
+        let scheduled = Scheduled()
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(milliseconds))) {
+            if !scheduled.cancelled.load(ordering: .acquiring) { work() }
+        }
+        return scheduled
+    }
+
+    private final class Scheduled: LoopHostTimer {
+        let cancelled = Atomic<Bool>(false)
+        func cancel() { cancelled.store(true, ordering: .releasing) }
+    }
 }
 
 private struct LocalTransport: ClusterTransport {
     let id: NodeID
     let board: Switchboard
+    let loopHost: (any LoopHost)?
 
     func send(_ messages: [Message]) {
         for message in messages { board.node(message.to, from: id)?.receive([message]) }
@@ -77,7 +106,7 @@ private struct LocalTransport: ClusterTransport {
 
 /// A cluster of `count` founding members on a switchboard, each in its own data directory.
 final class LocalCluster {
-    let board = Switchboard()
+    let board: Switchboard
     let directories: [NodeID: TemporaryDirectory]
     let members: [MemberInfo]
     private(set) var nodes: [NodeID: IncidentNode] = [:]
@@ -89,8 +118,9 @@ final class LocalCluster {
     init(
         count: Int, regions: [String]? = nil, clock: ManualClock? = nil,
         delivery: @escaping (NodeID) -> (any NotificationDelivery)? = { _ in nil },
-        configure: @escaping (inout NodeConfig) -> Void = { _ in }
+        hostedLoops: Bool = true, configure: @escaping (inout NodeConfig) -> Void = { _ in }
     ) throws {
+        board = Switchboard(hostedLoops: hostedLoops)
         self.clock = clock
         self.delivery = delivery
         let ids = (1...count).map { NodeID($0) }

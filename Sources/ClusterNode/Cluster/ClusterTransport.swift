@@ -15,6 +15,13 @@ public protocol ClusterTransport: Sendable {
     func membersChanged(_ members: [MemberInfo])
     /// Peers with a live connection right now (health in `GET /api/v1/cluster`).
     func connectedPeers() -> Set<NodeID>
+    /// The thread the consensus loop should run on (the transport's network thread), or nil
+    /// for a thread of the loop's own. `send` must then go out at once when called there.
+    var loopHost: (any LoopHost)? { get }
+}
+
+extension ClusterTransport {
+    public var loopHost: (any LoopHost)? { nil }
 }
 
 /// One member as the cluster knows it: id, where its peer port is, and where it runs.
