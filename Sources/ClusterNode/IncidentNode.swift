@@ -283,19 +283,26 @@ public final class IncidentNode: Sendable {
         }
     }
 
-    /// `serveForwarded` without a task: `reply` gets the answer once. A forwarded batch (the
-    /// common case) is queued on the loop at once and answered from the loop when its last
-    /// write is; with the loop on the transport's thread, a batch never changes threads here.
+    /// `serveForwarded` without a task: `reply` gets the answer once. Writes (a batch, or one
+    /// on its own) are queued on the loop at once and answered from the loop when the last is;
+    /// with the loop on the transport's thread, they never change threads here. Cluster
+    /// operations take a task.
     public func serveForwarded(_ payload: [UInt8], reply: @escaping @Sendable ([UInt8]) -> Void) {
         let elements: [[UInt8]]?
         do { elements = try Forwarded.batchElements(payload) } catch {
             return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)"))))
         }
-        guard let elements else {
-            Task { reply(await self.serveOne(payload)) }
-            return
+        if let elements { return serveBatch(elements) { reply(Forwarded.encodeBatchAnswer($0)) } }
+        if case .success(.command(let command, let requestID)) = Result(catching: { () throws(DecodingError) in try Forwarded.decodeRequest(payload) }) {
+            // A write on its own (light load): answered from the loop like a batch's.
+            return submitHere([(command, requestID)]) { results in
+                switch results[0] {
+                case .success(let submission): reply(Forwarded.encode(.applied(submission)))
+                case .failure(let error): reply(Forwarded.encode(.refused(error)))
+                }
+            }
         }
-        serveBatch(elements) { reply(Forwarded.encodeBatchAnswer($0)) }
+        Task { reply(await self.serveOne(payload)) }
     }
 
     /// The writes of a forwarded batch, queued on the loop together (they share its next turn)

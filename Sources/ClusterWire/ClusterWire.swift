@@ -95,17 +95,33 @@ public final class ClusterWire: Sendable {
     /// `.timeout` after `timeoutMilliseconds`, `.shutDown`.
     public func request(_ kind: WireRequestKind, payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(WireError) -> [UInt8] {
         guard !statusBoard.isShutDown else { throw WireError(.shutDown, "the wire is shut down") }
-        let promise = loop.makePromise(of: [UInt8].self)
-        let board = self.board
-        loop.execute {
-            board.value.startRequest(
-                kind: kind.rawValue, payload: payload, to: peer, timeoutMilliseconds: timeoutMilliseconds, promise: promise)
-        }
         do {
-            return try await promise.futureResult.get()
+            return try await startRequest(kind, payload: payload, to: peer, timeoutMilliseconds: timeoutMilliseconds).get()
         } catch {
             throw Self.wireError(error)
         }
+    }
+
+    /// `request` without a task: `completion` runs once, on the wire's event loop.
+    public func request(
+        _ kind: WireRequestKind, payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int,
+        completion: @escaping @Sendable (Result<[UInt8], WireError>) -> Void
+    ) {
+        guard !statusBoard.isShutDown else { return completion(.failure(WireError(.shutDown, "the wire is shut down"))) }
+        startRequest(kind, payload: payload, to: peer, timeoutMilliseconds: timeoutMilliseconds).whenComplete { result in
+            completion(result.mapError(Self.wireError))
+        }
+    }
+
+    private func startRequest(_ kind: WireRequestKind, payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) -> EventLoopFuture<[UInt8]> {
+        let promise = loop.makePromise(of: [UInt8].self)
+        let board = self.board
+        let start: @Sendable () -> Void = {
+            board.value.startRequest(
+                kind: kind.rawValue, payload: payload, to: peer, timeoutMilliseconds: timeoutMilliseconds, promise: promise)
+        }
+        if loop.inEventLoop { start() } else { loop.execute(start) }
+        return promise.futureResult
     }
 
     /// Membership changed: connections to removed peers close, new peers are dialed (when their

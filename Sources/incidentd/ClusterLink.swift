@@ -51,6 +51,14 @@ struct WireTransport: ClusterTransport {
         }
     }
 
+    func forward(
+        _ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int, completion: @escaping @Sendable (Result<[UInt8], NodeError>) -> Void
+    ) {
+        wire.request(.forward, payload: payload, to: peer, timeoutMilliseconds: timeoutMilliseconds) { result in
+            completion(result.mapError { NodeError(.unavailable, "forwarding to node \(peer) failed: \($0.message)", leaderHint: peer) })
+        }
+    }
+
     func membersChanged(_ members: [MemberInfo]) {
         var peers: [NodeID: PeerAddress] = [:]
         for member in members {

@@ -18,10 +18,25 @@ public protocol ClusterTransport: Sendable {
     /// The thread the consensus loop should run on (the transport's network thread), or nil
     /// for a thread of the loop's own. `send` must then go out at once when called there.
     var loopHost: (any LoopHost)? { get }
+    /// `forward` without a task: `completion` runs once, on whatever thread the answer arrives
+    /// (the wire's event loop in incidentd).
+    func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int, completion: @escaping @Sendable (Result<[UInt8], NodeError>) -> Void)
 }
 
 extension ClusterTransport {
     public var loopHost: (any LoopHost)? { nil }
+
+    public func forward(
+        _ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int, completion: @escaping @Sendable (Result<[UInt8], NodeError>) -> Void
+    ) {
+        Task {
+            do throws(NodeError) {
+                completion(.success(try await forward(payload, to: peer, timeoutMilliseconds: timeoutMilliseconds)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
 }
 
 /// One member as the cluster knows it: id, where its peer port is, and where it runs.

@@ -40,52 +40,60 @@ final class ForwardBatcher: Sendable {
                 lanes[leader]!.batchesInFlight += 1
                 return true
             }
-            if start { Task { await self.drain(leader) } }
+            if start { drain(leader) }
         }
         return try result.get()
     }
 
-    /// Sends batches to `leader` until nothing waits for it.
-    private func drain(_ leader: NodeID) async {
-        while true {
-            let batch = lanes.withLock { lanes -> [Waiting]? in
-                guard var lane = lanes[leader] else { return nil }
-                guard !lane.waiting.isEmpty else {
-                    lane.batchesInFlight -= 1
-                    lanes[leader] = lane.batchesInFlight == 0 ? nil : lane
-                    return nil
-                }
-                let count = min(lane.waiting.count, Forwarded.maxBatchCount)
-                let batch = Array(lane.waiting.prefix(count))
-                lane.waiting.removeFirst(count)
-                lanes[leader] = lane
-                return batch
+    /// Sends the next batch to `leader`, and the next one when its answer arrives, until nothing
+    /// waits for it. No task: the batch leaves from the caller's thread (a write's HTTP thread
+    /// or, for the next batch, the thread the answer arrived on).
+    private func drain(_ leader: NodeID) {
+        let batch = lanes.withLock { lanes -> [Waiting]? in
+            guard var lane = lanes[leader] else { return nil }
+            guard !lane.waiting.isEmpty else {
+                lane.batchesInFlight -= 1
+                lanes[leader] = lane.batchesInFlight == 0 ? nil : lane
+                return nil
             }
-            guard let batch else { return }
-            await send(batch, to: leader)
+            let count = min(lane.waiting.count, Forwarded.maxBatchCount)
+            let batch = Array(lane.waiting.prefix(count))
+            lane.waiting.removeFirst(count)
+            lanes[leader] = lane
+            return batch
         }
+        guard let batch else { return }
+        send(batch, to: leader) { self.drain(leader) }
     }
 
-    private func send(_ items: [Waiting], to leader: NodeID) async {
+    private func send(_ items: [Waiting], to leader: NodeID, then next: @escaping @Sendable () -> Void) {
         if items.count == 1 {
             let item = items[0]
-            do { item.reply(.success(try await transport.forward(item.request, to: leader, timeoutMilliseconds: timeoutMilliseconds))) } catch {
-                item.reply(.failure(error))
+            transport.forward(item.request, to: leader, timeoutMilliseconds: timeoutMilliseconds) { result in
+                item.reply(result)
+                next()
             }
             return
         }
-        do {
-            let bytes = try await transport.forward(Forwarded.encodeBatch(items.map(\.request)), to: leader, timeoutMilliseconds: timeoutMilliseconds)
-            if let answers = try Forwarded.batchAnswers(bytes), answers.count == items.count {
-                for (item, answer) in zip(items, answers) { item.reply(.success(answer)) }
-            } else {
-                // The whole batch was refused (e.g. not the leader): every write gets the refusal.
-                for item in items { item.reply(.success(bytes)) }
+        transport.forward(Forwarded.encodeBatch(items.map(\.request)), to: leader, timeoutMilliseconds: timeoutMilliseconds) { result in
+            switch result {
+            case .success(let bytes):
+                do {
+                    if let answers = try Forwarded.batchAnswers(bytes), answers.count == items.count {
+                        for (item, answer) in zip(items, answers) { item.reply(.success(answer)) }
+                    } else {
+                        // The whole batch was refused (e.g. not the leader): every write gets the refusal.
+                        for item in items { item.reply(.success(bytes)) }
+                    }
+                } catch {
+                    for item in items {
+                        item.reply(.failure(NodeError(.uncertain, "the leader's batch answer could not be read: \(error)", leaderHint: leader)))
+                    }
+                }
+            case .failure(let error):
+                for item in items { item.reply(.failure(error)) }
             }
-        } catch let error as NodeError {
-            for item in items { item.reply(.failure(error)) }
-        } catch {
-            for item in items { item.reply(.failure(NodeError(.uncertain, "the leader's batch answer could not be read: \(error)", leaderHint: leader))) }
+            next()
         }
     }
 }
