@@ -2,10 +2,12 @@
 # A/B of two incidentd binaries on cluster/local-3.json, alternating, so that both meet the same
 # hours of this shared machine: each round starts a fresh cluster on A, then on B, warms up 3 s,
 # and runs closed loops of DURATION (8) s over all three nodes at each of CONNECTIONS ("1 64 256")
-# with incident-bench (1,000 distinct keys). Prints one line per binary, round and row.
+# and fixed-rate runs at each of RATES ("2000", 64 connections; RATES="" skips them) with
+# incident-bench (1,000 distinct keys). Prints one line per binary, round and row, with the CPU
+# time the three servers used during the row (user + system, from /proc).
 #
 #   cluster/bench-ab.sh /var/tmp/incidentd-before .build/release/incidentd        # 3 rounds
-#   ROUNDS=2 CONNECTIONS=256 cluster/bench-ab.sh A B
+#   ROUNDS=2 CONNECTIONS=256 RATES= cluster/bench-ab.sh A B
 #
 # Starts and stops only its own clusters (cluster/up.sh / down.sh, by recorded PIDs).
 set -euo pipefail
@@ -16,11 +18,26 @@ ensure_tools
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
 CONNECTIONS=${CONNECTIONS:-"1 64 256"}
+RATES=${RATES-2000}
 TOPOLOGY="$(topology_file local-3)"
 export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-ab.XXXXXX)"
 trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
 [[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
 ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
+
+# User + system clock ticks of the given PIDs so far.
+server_ticks() {
+    local total=0 pid
+    for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+
+# Seconds of CPU the PIDs used since `server_ticks` printed $1.
+cpu_seconds() {
+    local before="$1"
+    shift
+    awk -v t="$(( $(server_ticks "$@") - before ))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
 
 measure() {
     local label="$1" binary="$2" round="$3" key connections
@@ -28,11 +45,21 @@ measure() {
     key="$(cat "$(cluster_dir "$TOPOLOGY")/admin.key")"
     INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 3 \
         --distinct 1000 --max-failures 1000000 >/dev/null
+    local pids before report
+    pids="$(cat "$(cluster_dir "$TOPOLOGY")"/node-*/pid)"
     for connections in $CONNECTIONS; do
-        INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --connections "$connections" \
-            --duration "$DURATION" --distinct 1000 --json |
-            jq -r --arg l "$label" --arg r "$round" --arg c "$connections" \
-                '"\($l) round \($r), \($c) connections: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"'
+        before="$(server_ticks $pids)"
+        report="$(INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --connections "$connections" \
+            --duration "$DURATION" --distinct 1000 --json)"
+        jq -r --arg l "$label" --arg r "$round" --arg c "$connections" --arg cpu "$(cpu_seconds "$before" $pids)" \
+            '"\($l) round \($r), \($c) connections: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"
+    done
+    for rate in $RATES; do
+        before="$(server_ticks $pids)"
+        report="$(INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --rate "$rate" --connections 64 \
+            --duration "$DURATION" --distinct 1000 --json)"
+        jq -r --arg l "$label" --arg r "$round" --arg rate "$rate" --arg cpu "$(cpu_seconds "$before" $pids)" \
+            '"\($l) round \($r), \($rate)/s: p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"
     done
     cluster/down.sh "$TOPOLOGY" >/dev/null
 }

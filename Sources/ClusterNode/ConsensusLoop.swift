@@ -5,12 +5,13 @@ import Logging
 import RaftCore
 import RaftStorage
 
-/// The single thread that owns Raft, the durable log and the replicated state. Each turn it
-/// takes every queued request and peer message, steps Raft with the messages, proposes the
-/// requests as one batch (one log append, one fsync: group commit), sends what Raft produced
-/// once it is durable, applies what committed, answers the waiting requests, runs reads, fires
-/// due timers, starts deliveries and takes snapshots. Blocking disk I/O stays on this thread,
-/// away from the async runtime.
+/// The single thread that owns Raft, the durable log and the replicated state: a thread of its
+/// own (`run`) or the transport's network thread (`start(on:stopped:)`, see `LoopHost`). Each
+/// turn it takes every queued request and peer message, steps Raft with the messages, proposes
+/// the requests as one batch (one log append, one fsync: group commit), sends what Raft produced
+/// (a leader's appends before its own write, the rest once it is durable), applies what
+/// committed, answers the waiting requests, runs reads, fires due timers, starts deliveries and
+/// takes snapshots. Blocking disk I/O stays on this thread, away from the async runtime.
 final class ConsensusLoop: @unchecked Sendable {
     // @unchecked: every mutable field below is touched only on the loop thread (`run`), or on
     // the host's thread (`start(on:stopped:)`, which runs turns serially), started once; other
