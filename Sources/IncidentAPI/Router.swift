@@ -22,7 +22,7 @@ func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ClusterHeadersMiddleware<BasicRequestContext>(node: node))
     // Request counts and latency histograms per route (Prometheus through swift-metrics).
-    router.add(middleware: MetricsMiddleware<BasicRequestContext>())
+    router.add(middleware: RequestMetricsMiddleware<BasicRequestContext>())
     router.add(middleware: ErrorMiddleware<BasicRequestContext>(logger: settings.logger))
     let routes = RouteList(router: router)
     let endpoints = Endpoints(node: node, settings: settings)
