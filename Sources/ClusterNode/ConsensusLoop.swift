@@ -147,6 +147,12 @@ final class ConsensusLoop: @unchecked Sendable {
         }
         lastStamp = state.machine.appliedAt.millisecondsSinceEpoch
         publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
+        // Members snapshot a third of the interval apart (by node id): three members that
+        // snapshot at the same entry copy, encode and compress at once, on cores they share with
+        // everything else, and no majority is left undisturbed to commit meanwhile (p99 at
+        // 2,000 events/s went from 3–4 ms to 5–9 ms in every 10 s run that had the three).
+        let phase = config.nodeID % 3
+        appliedSinceSnapshot = (config.snapshotEveryEntries * phase / 3, config.snapshotEveryBytes * Int(phase) / 3)
     }
 
     /// Milliseconds on the monotonic clock, for local delays: Raft ticks and delivery retries.

@@ -218,6 +218,23 @@ final class MultiNodeTests: XCTestCase {
         _ = joinerDirectory
     }
 
+    /// Members snapshot a third of the interval apart, so they never copy and encode their
+    /// state at the same entry (which made three encodings compete for the cores at once).
+    func testMembersTakeTheirSnapshotsAtDifferentPointsOfTheLog() async throws {
+        let cluster = try LocalCluster(count: 3, configure: { $0.snapshotEveryEntries = 30 })
+        let leader = try await cluster.leader()
+        for i in 0..<75 { _ = try await cluster.nodes[leader]!.submit(.ingest(events: [event("one by one \(i)")], actor: .user("test"))) }
+        let commit = try await cluster.nodes[leader]!.status().commitIndex
+        try await cluster.waitApplied(commit)
+        var indexes: [NodeID: LogIndex] = [:]
+        for id in cluster.nodes.keys.sorted() {
+            _ = await eventually { ((try? await cluster.nodes[id]!.status().snapshotIndex) ?? 0) > 0 }
+            indexes[id] = try await cluster.nodes[id]!.status().snapshotIndex
+        }
+        XCTAssertEqual(Set(indexes.values).count, 3, "two members snapshot at the same entry: \(indexes)")
+        await cluster.shutdown()
+    }
+
     func testAMemberAddedLaterInAPreferredRegionTakesTheLead() async throws {
         let cluster = try LocalCluster(count: 3, regions: ["a", "b", "c"], configure: { $0.preferredLeaderRegions = ["far"] })
         let leader = try await cluster.leader()
