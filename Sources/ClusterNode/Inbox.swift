@@ -187,10 +187,7 @@ final class Inbox: Sendable {
                 c.sleeping = true
                 return nil
             }
-            let taken = c
-            c = Contents()
-            c.stopping = taken.stopping
-            return taken
+            return c.takeAll()
         }
     }
 
@@ -204,16 +201,19 @@ final class Inbox: Sendable {
         if idle {
             _ = wakeUp.wait(timeout: .now() + .milliseconds(max(0, timeoutMilliseconds)))
         }
-        return contents.withLock { c in
-            let taken = c
-            c = Contents()
-            c.stopping = taken.stopping
-            return taken
-        }
+        return contents.withLock { $0.takeAll() }
     }
 }
 
 extension Inbox.Contents {
+    /// Everything queued; leaves an empty queue that keeps the stopping flag.
+    fileprivate mutating func takeAll() -> Inbox.Contents {
+        let taken = self
+        self = Inbox.Contents()
+        stopping = taken.stopping
+        return taken
+    }
+
     /// Whether the loop is asleep (and must be signalled); clears the flag.
     fileprivate mutating func takeSleeping() -> Bool {
         defer { sleeping = false }

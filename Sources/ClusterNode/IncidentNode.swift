@@ -293,16 +293,29 @@ public final class IncidentNode: Sendable {
             return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)"))))
         }
         if let elements { return serveBatch(elements) { reply(Forwarded.encodeBatchAnswer($0)) } }
-        if case .success(.command(let command, let requestID)) = Result(catching: { () throws(DecodingError) in try Forwarded.decodeRequest(payload) }) {
+        let request: Forwarded.Request
+        do { request = try Forwarded.decodeRequest(payload) } catch {
+            return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)"))))
+        }
+        switch request {
+        case .command(let command, let requestID):
             // A write on its own (light load): answered from the loop like a batch's.
-            return submitHere([(command, requestID)]) { results in
-                switch results[0] {
-                case .success(let submission): reply(Forwarded.encode(.applied(submission)))
-                case .failure(let error): reply(Forwarded.encode(.refused(error)))
+            submitHere([(command, requestID)]) { reply(Self.encodeAnswer($0[0])) }
+        case .cluster(let operation):
+            Task {
+                do throws(NodeError) { reply(Forwarded.encode(.done(try await self.clusterHere(operation)))) } catch {
+                    reply(Forwarded.encode(.refused(error)))
                 }
             }
         }
-        Task { reply(await self.serveOne(payload)) }
+    }
+
+    /// A forwarded write's answer on the wire.
+    private static func encodeAnswer(_ result: Result<Submission, NodeError>) -> [UInt8] {
+        switch result {
+        case .success(let submission): Forwarded.encode(.applied(submission))
+        case .failure(let error): Forwarded.encode(.refused(error))
+        }
     }
 
     /// The writes of a forwarded batch, queued on the loop together (they share its next turn)
@@ -327,12 +340,7 @@ public final class IncidentNode: Sendable {
         let positionsOfCommands = positions
         submitHere(commands) { results in
             var answers = decoded
-            for (offset, position) in positionsOfCommands.enumerated() {
-                switch results[offset] {
-                case .success(let submission): answers[position] = Forwarded.encode(.applied(submission))
-                case .failure(let error): answers[position] = Forwarded.encode(.refused(error))
-                }
-            }
+            for (offset, position) in positionsOfCommands.enumerated() { answers[position] = Self.encodeAnswer(results[offset]) }
             answered(answers)
         }
     }
@@ -354,24 +362,6 @@ public final class IncidentNode: Sendable {
         let accepted = loop.inbox.submit(contentsOf: proposals)
         for offset in accepted..<commands.count {
             collector.set(offset, .failure(NodeError(.overloaded, "the node has \(config.proposalQueueDepth) writes queued; retry")))
-        }
-    }
-
-    /// One forwarded request (a batch element is never a batch itself: it is refused as malformed).
-    private func serveOne(_ payload: [UInt8]) async -> [UInt8] {
-        let request: Forwarded.Request
-        do { request = try Forwarded.decodeRequest(payload) } catch {
-            return Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))
-        }
-        do {
-            switch request {
-            case .command(let command, let requestID):
-                return Forwarded.encode(.applied(try await submitHere(command, requestID: requestID)))
-            case .cluster(let operation):
-                return Forwarded.encode(.done(try await clusterHere(operation)))
-            }
-        } catch {
-            return Forwarded.encode(.refused(error))
         }
     }
 
