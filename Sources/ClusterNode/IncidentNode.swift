@@ -95,10 +95,56 @@ public final class IncidentNode: Sendable {
     /// (e.g. an API key's `Idempotency-Key`) makes retries return the first answer without
     /// applying twice; without one, a replicated node makes up its own for its internal retries.
     public func submit(_ command: Command, requestID: String = "") async throws(NodeError) -> Submission {
+        let (id, own) = writeID(for: requestID)
+        defer { if own { loop.ownWrites.finish(id) } }
+        return try await submitRouted(command, id: id, own: own)
+    }
+
+    /// `submit` for a caller that is not a task (the HTTP ingest path on an event loop):
+    /// `completion` gets the same answer, on the thread it became known on. The first attempt
+    /// needs no task — proposed here when this node leads, else handed to the forward batcher;
+    /// only a write that has to wait for a leader or be retried continues in a task, through the
+    /// same retries as `submit` (its wait for a leader starts then).
+    public func submit(_ command: Command, requestID: String = "", completion: @escaping @Sendable (Result<Submission, NodeError>) -> Void) {
+        let (id, own) = writeID(for: requestID)
+        let loop = self.loop
+        let finish: @Sendable (Result<Submission, NodeError>) -> Void = { result in
+            if own { loop.ownWrites.finish(id) }
+            completion(result)
+        }
+        let retryable = !id.isEmpty
+        let settle: @Sendable (Result<Submission, NodeError>) -> Void = { result in
+            guard case .failure(let error) = result,
+                Self.worthRetrying(error, retryable: retryable) || (own && error.code == .appliedEarlier)
+            else { return finish(result) }
+            Task {
+                do throws(NodeError) { finish(.success(try await self.submitRouted(command, id: id, own: own))) } catch { finish(.failure(error)) }
+            }
+        }
+        let leader = self.leader
+        if leader == config.nodeID || (leader == 0 && !replicated) {
+            submitHere([(command, id)]) { settle($0[0]) }
+        } else if leader != 0, loop.transport != nil, let batcher {
+            batcher.forward(Forwarded.encode(.command(command, requestID: id)), to: leader) { reply in
+                settle(reply.flatMap { bytes in
+                    Result { () throws(NodeError) -> Submission in try Self.submission(in: try Self.forwardedAnswer(bytes, from: leader)) }
+                })
+            }
+        } else {
+            settle(.failure(NodeError(.notLeader, "no leader is known; retry", leaderHint: 0)))
+        }
+    }
+
+    /// The id a write is proposed under (`requestID`, or one this node makes up when it has none
+    /// and may need to retry), registered with `ownWrites` when it is the node's own.
+    private func writeID(for requestID: String) -> (id: String, own: Bool) {
         let id = requestID.isEmpty && replicated ? nextRetryID() : requestID
         let own = RequestIDs.isTransient(id)
         if own { loop.ownWrites.register(id) }
-        defer { if own { loop.ownWrites.finish(id) } }
+        return (id, own)
+    }
+
+    private func submitRouted(_ command: Command, id: String, own: Bool) async throws(NodeError) -> Submission {
         let payload = LazyBox { Forwarded.encode(.command(command, requestID: id)) }
         let answer: Forwarded.Answer
         do {
@@ -109,8 +155,32 @@ public final class IncidentNode: Sendable {
             guard own, error.code == .appliedEarlier else { throw error }
             return try await earlierAnswer(to: id, appliedAt: error.earlierIndex)
         }
+        return try Self.submission(in: answer)
+    }
+
+    private static func submission(in answer: Forwarded.Answer) throws(NodeError) -> Submission {
         guard case .applied(let submission) = answer else { throw NodeError(.uncertain, "unexpected answer to a write") }
         return submission
+    }
+
+    /// The leader's encoded answer to a forwarded request; a refusal is thrown.
+    private static func forwardedAnswer(_ bytes: [UInt8], from leader: NodeID) throws(NodeError) -> Forwarded.Answer {
+        let answer: Forwarded.Answer
+        do { answer = try Forwarded.decodeAnswer(bytes) } catch {
+            throw NodeError(.uncertain, "the leader's answer could not be read: \(error)", leaderHint: leader)
+        }
+        if case .refused(let error) = answer { throw error }
+        return answer
+    }
+
+    /// Whether a failed write may be tried again: always when nothing was proposed, and when it
+    /// may have been applied only if it carries a request id (which makes the retry idempotent).
+    private static func worthRetrying(_ error: NodeError, retryable: Bool) -> Bool {
+        switch error.code {
+        case .notLeader: return true
+        case .uncertain, .unavailable: return retryable
+        default: return false
+        }
     }
 
     /// The answer to one of this node's writes that a retry found applied already: this node
@@ -148,22 +218,11 @@ public final class IncidentNode: Sendable {
                     } else {
                         bytes = try await transport.forward(payload(), to: leader, timeoutMilliseconds: config.forwardTimeoutMilliseconds)
                     }
-                    let answer: Forwarded.Answer
-                    do { answer = try Forwarded.decodeAnswer(bytes) } catch {
-                        throw NodeError(.uncertain, "the leader's answer could not be read: \(error)", leaderHint: leader)
-                    }
-                    if case .refused(let error) = answer { throw error }
-                    return answer
+                    return try Self.forwardedAnswer(bytes, from: leader)
                 }
             } catch {
                 lastError = error
-                let worthRetrying: Bool
-                switch error.code {
-                case .notLeader: worthRetrying = true  // nothing was proposed
-                case .uncertain, .unavailable: worthRetrying = retryable  // may have applied: only with a request id
-                default: worthRetrying = false
-                }
-                guard worthRetrying else { throw error }
+                guard Self.worthRetrying(error, retryable: retryable) else { throw error }
             }
             guard ConsensusLoop.monotonicMilliseconds() < deadline else {
                 throw NodeError(lastError.code == .uncertain ? .uncertain : .notLeader, "no leader answered within \(config.leaderWaitMilliseconds) ms: \(lastError.message)", leaderHint: self.leader)

@@ -46,9 +46,14 @@ struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
+        .json(body, status: status, headers: headers)
+    }
+
+    /// The headers an error answer carries besides the JSON body's.
+    var headers: HTTPFields {
         var headers = HTTPFields()
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        return .json(body, status: status, headers: headers)
+        return headers
     }
 
     // MARK: - Common errors
@@ -105,11 +110,14 @@ struct APIError: Error, HTTPResponseError, Sendable {
     }
 }
 
+/// The `Content-Type` of every JSON answer.
+let jsonContentType = "application/json; charset=utf-8"
+
 extension Response {
     /// A JSON response with `Content-Type: application/json`.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = jsonContentType
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.bytes)))
     }
 }

@@ -41,6 +41,9 @@ public struct APISettings: Sendable {
     public var maxScannedIncidentsPerList = 20_000
     /// `Retry-After` seconds sent with 503 answers (no leader, overloaded, shutting down).
     public var unavailableRetryAfterSeconds = 1
+    /// Whether `makeRouterAndServer`'s server answers event ingestion in the channel pipeline
+    /// (`IngestFastPath`) instead of through the router; the answers are the same either way.
+    public var ingestFastPath = true
 
     /// The node's version string, reported by `/api/v1/ready`.
     public var version: String

@@ -1,5 +1,6 @@
 import ClusterNode
 import Hummingbird
+import HummingbirdCore
 import IncidentCore
 
 /// Builds the node's HTTP API on a Hummingbird router. The executable serves it:
@@ -17,8 +18,24 @@ public func makeRouter(node: IncidentNode, settings: APISettings) -> Router<Basi
     makeRouterAndRoutes(node: node, settings: settings).router
 }
 
-/// The router and the list of routes it serves (the OpenAPI coverage test reads the list).
-func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: Router<BasicRequestContext>, routes: [RouteDescriptor]) {
+/// The router and the HTTP server to serve it with: HTTP/1.1 with handlers on the event loops
+/// (`http1OnEventLoops`) and, unless `settings.ingestFastPath` is off, event ingestion answered in
+/// the channel pipeline (`IngestFastPath`). `serverName` is the `Server` header, as the
+/// application is configured with it.
+///
+/// ```swift
+/// let (router, server) = makeRouterAndServer(node: node, settings: settings, serverName: "incidentd")
+/// let app = Application(router: router, server: server, configuration: .init(serverName: "incidentd"))
+/// ```
+public func makeRouterAndServer(node: IncidentNode, settings: APISettings, serverName: String?) -> (router: Router<BasicRequestContext>, server: HTTPServerBuilder) {
+    let made = makeRouterAndRoutes(node: node, settings: settings)
+    let fastPath = settings.ingestFastPath ? IngestFastPath(endpoints: made.endpoints, serverName: serverName) : nil
+    return (made.router, .http1OnEventLoops(fastPath: fastPath))
+}
+
+/// The router, the list of routes it serves (the OpenAPI coverage test reads the list) and the
+/// endpoints behind them.
+func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: Router<BasicRequestContext>, routes: [RouteDescriptor], endpoints: Endpoints) {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ClusterHeadersMiddleware<BasicRequestContext>(node: node))
     // Request counts and latency histograms per route (Prometheus through swift-metrics).
@@ -35,7 +52,7 @@ func makeRouterAndRoutes(node: IncidentNode, settings: APISettings) -> (router: 
     endpoints.addAnalyticsRoutes(to: routes)
     endpoints.addHistoryRoutes(to: routes)
     endpoints.addClusterRoutes(to: routes)
-    return (router, routes.routes)
+    return (router, routes.routes, endpoints)
 }
 
 /// One registered route: method and path in OpenAPI form (`/api/v1/incidents/{id}`).

@@ -193,9 +193,10 @@ struct Incidentd: AsyncParsableCommand {
         }
         try api.validate()
 
+        let (router, server) = makeRouterAndServer(node: node, settings: api, serverName: "incidentd")
         let app = Application(
-            router: makeRouter(node: node, settings: api),
-            server: .http1OnEventLoops(),
+            router: router,
+            server: server,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "incidentd"),
             services: [NodeService(node: node, notifier: notifier, wire: wire, archiver: archiver, logger: logger)],
             onServerRunning: { _ in

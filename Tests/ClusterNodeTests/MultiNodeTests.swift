@@ -86,6 +86,39 @@ final class MultiNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// `submit(_:requestID:completion:)` (the HTTP fast path's) answers like `submit` on the leader
+    /// and on a follower, and a forwarded write whose answers are lost continues in a task with
+    /// the same retries: applied once.
+    func testTheCompletionFormOfSubmitAnswersLikeTheAsyncOneAndRetriesALostAnswer() async throws {
+        let cluster = try LocalCluster(count: 3)
+        let leader = try await cluster.leader()
+        let follower = cluster.follower(excluding: leader)
+        func submit(on id: NodeID, _ title: String, requestID: String = "") async throws -> Submission {
+            try await withCheckedThrowingContinuation { continuation in
+                cluster.nodes[id]!.submit(.ingest(events: [event(title, dedupKey: title)], actor: .user("test")), requestID: requestID) {
+                    continuation.resume(with: $0.mapError { $0 as any Error })
+                }
+            }
+        }
+        let onLeader = try await submit(on: leader, "on the leader")
+        let onFollower = try await submit(on: follower, "on a follower")
+        XCTAssertFalse(onLeader.duplicate)
+        XCTAssertFalse(onFollower.duplicate)
+        let replay = try await submit(on: follower, "on a follower again", requestID: "key:1")
+        let replayed = try await submit(on: leader, "on a follower again", requestID: "key:1")
+        XCTAssertFalse(replay.duplicate)
+        XCTAssertTrue(replayed.duplicate, "the same request id answered from the request table")
+        cluster.board.loseNextAnswers(2)
+        let lost = try await submit(on: follower, "answer lost")
+        XCTAssertTrue(lost.duplicate, "the retry got the first answer instead of applying again")
+        try await cluster.waitApplied(lost.index)
+        let counts = try await cluster.nodes[leader]!.read { context in
+            context.state.machine.incidents(limit: 10).map { "\($0.title): \($0.occurrenceCount)" }.sorted()
+        }
+        XCTAssertEqual(counts, ["answer lost: 1", "on a follower again: 1", "on a follower: 1", "on the leader: 1"])
+        await cluster.shutdown()
+    }
+
     func testConcurrentWritesOnAFollowerTravelInBatchesAndApplyOnceEvenWhenABatchAnswerIsLost() async throws {
         let cluster = try LocalCluster(count: 3)
         let leader = try await cluster.leader()

@@ -7,6 +7,8 @@ import XCTest
 /// Every route × every role: no key is 401, a role without the route's right is 403, a role with
 /// it gets past authorisation. The table must classify every registered route, so a new route
 /// cannot ship without a decision about who may call it.
+/// Each test runs twice: through the router, and against the live server with the ingest fast
+/// path (`withAPIEachWay`).
 final class AuthMatrixTests: XCTestCase {
     enum Access: Equatable {
         case open
@@ -46,7 +48,7 @@ final class AuthMatrixTests: XCTestCase {
     }
 
     func testEachRoleGetsExactlyItsRights() async throws {
-        try await withAPI({ $0.rateLimitBurst = 10_000 }) { client, harness in
+        try await withAPIEachWay({ $0.rateLimitBurst = 10_000 }) { client, harness in
             let incident = try await client.trigger(title: "matrix")
             for route in harness.routes where route.path != "/v2/enqueue" {
                 guard let access = Self.access(route) else { continue }
@@ -72,7 +74,7 @@ final class AuthMatrixTests: XCTestCase {
     }
 
     func testPagerDutyRoutingKeysNeedTheIngestRight() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             for role in Role.allCases {
                 let body = PagerDutyTests.documentedTrigger(routingKey: APIHarness.secrets[role]!, dedupKey: "matrix-\(role.name)")
                 let response = try await client.post("/v2/enqueue", as: nil, body)

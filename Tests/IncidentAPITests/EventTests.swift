@@ -5,9 +5,11 @@ import XCTest
 @testable import IncidentAPI
 
 /// `POST /api/v1/events` (single and batch), idempotency, and the Sentinel/Shield endpoints.
+/// Each test runs twice: through the router, and against the live server with the ingest fast
+/// path (`withAPIEachWay`).
 final class EventTests: XCTestCase {
     func testAnEventOpensAnIncidentAndARepeatDeduplicates() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let body = #"""
                 {"event_id":"evt-1","source":"llm-sentinel","title":"p95 latency above threshold","severity":"high",
                  "category":"performance","resource":{"type":"service","id":"chat-api","name":"Chat API"},
@@ -35,7 +37,7 @@ final class EventTests: XCTestCase {
     }
 
     func testActionsAcknowledgeResolveAndIgnore() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let id = try await client.trigger(title: "disk full", dedupKey: "disk-1")
             let ack = try await client.post("/api/v1/events", as: .ingest, #"{"source":"s","dedup_key":"disk-1","action":"acknowledge"}"#)
             XCTAssertEqual(ack.json["outcome"]?.string, "acknowledged")
@@ -52,7 +54,7 @@ final class EventTests: XCTestCase {
     }
 
     func testABatchAnswersInOrder() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let body = #"""
                 [{"source":"s","title":"a","dedup_key":"a"},{"source":"s","title":"b","dedup_key":"b"},{"source":"s","title":"a again","dedup_key":"a"}]
                 """#
@@ -66,7 +68,7 @@ final class EventTests: XCTestCase {
     }
 
     func testAnInvalidElementNamesItsIndexAndNothingIsApplied() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let body = #"[{"source":"s","title":"fine"},{"source":"s","title":"also fine"},{"source":"s"}]"#
             let response = try await client.post("/api/v1/events", as: .ingest, body)
             XCTAssertEqual(response.status, .badRequest)
@@ -80,7 +82,7 @@ final class EventTests: XCTestCase {
     }
 
     func testBatchLimits() async throws {
-        try await withAPI({ $0.maxEventsPerRequest = 3 }) { client, _ in
+        try await withAPIEachWay({ $0.maxEventsPerRequest = 3 }) { client, _ in
             let four = "[" + Array(repeating: #"{"source":"s","title":"t"}"#, count: 4).joined(separator: ",") + "]"
             let tooMany = try await client.post("/api/v1/events", as: .ingest, four)
             XCTAssertEqual(tooMany.status, .badRequest)
@@ -90,7 +92,7 @@ final class EventTests: XCTestCase {
     }
 
     func testAThousandEventsInOneRequest() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let events = (0..<1_000).map { #"{"source":"s","title":"alert \#($0)"}"# }
             let response = try await client.post("/api/v1/events", as: .ingest, "[" + events.joined(separator: ",") + "]")
             XCTAssertEqual(response.status, .accepted)
@@ -101,7 +103,7 @@ final class EventTests: XCTestCase {
     }
 
     func testAnIdempotencyKeyReplaysTheFirstAnswerWithoutApplyingTwice() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let body = #"{"source":"s","title":"flaky upstream","dedup_key":"up-1"}"#
             let first = try await client.post("/api/v1/events", as: .ingest, body, headers: [.idempotencyKey: "retry-42"])
             let second = try await client.post("/api/v1/events", as: .ingest, body, headers: [.idempotencyKey: "retry-42"])
@@ -122,7 +124,7 @@ final class EventTests: XCTestCase {
     }
 
     func testSentinelEventsUseTheSeedFormat() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let body = #"""
                 {"event_id":"4f0c5d2e-sentinel","source":"llm-sentinel","source_version":"1.4.2","timestamp":"2026-11-25T06:04:00Z",
                  "event_type":"anomaly","category":"performance","title":"Latency spike on gpt-4 endpoint",
@@ -154,7 +156,7 @@ final class EventTests: XCTestCase {
     }
 
     func testShieldViolationsAreSecurityIncidents() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let body = #"""
                 {"event_id":"shield-7","source":"llm-shield","source_version":"2.0","timestamp":"2026-11-25T07:00:00.250+01:00",
                  "event_type":"violation","category":"security","title":"Prompt injection attempt","description":"ignore previous instructions",
@@ -173,7 +175,7 @@ final class EventTests: XCTestCase {
     }
 
     func testValidationFromIncidentCoreNamesTheField() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let longTitle = String(repeating: "x", count: 2_000)
             let response = try await client.post("/api/v1/events", as: .ingest, #"{"source":"s","title":"\#(longTitle)"}"#)
             XCTAssertEqual(response.status, .badRequest)

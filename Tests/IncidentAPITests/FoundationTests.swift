@@ -7,9 +7,11 @@ import XCTest
 
 /// Health, readiness, cluster status, the error envelope, body limits, malformed input and
 /// rate limiting: the behaviour every endpoint shares.
+/// Each test runs twice: through the router, and against the live server with the ingest fast
+/// path (`withAPIEachWay`).
 final class FoundationTests: XCTestCase {
     func testHealthNeedsNoKeyAndReadyReportsVersionUptimeAndComponents() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let health = try await client.get("/api/v1/health", as: nil)
             XCTAssertEqual(health.status, .ok)
             XCTAssertEqual(health.json["status"]?.string, "ok")
@@ -43,7 +45,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testClusterReportsMembersLeaderTermIndexesAndLogSizes() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let cluster = try await client.get("/api/v1/cluster", as: .viewer)
             XCTAssertEqual(cluster.status, .ok, cluster.text)
             let json = cluster.json
@@ -61,7 +63,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testErrorsUseTheEnvelopeEverywhere() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let unknownRoute = try await client.get("/api/v1/nope")
             XCTAssertEqual(unknownRoute.status, .notFound)
             XCTAssertEqual(unknownRoute.errorCode, "not_found")
@@ -96,7 +98,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testMalformedAndMistypedBodiesAre400NamingTheField() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let truncated = try await client.post("/api/v1/events", as: .ingest, #"{"source":"llm-sentinel","title":"GPU"#)
             XCTAssertEqual(truncated.status, .badRequest)
             XCTAssertEqual(truncated.errorCode, "malformed_json")
@@ -124,7 +126,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testUnknownFieldsAreIgnored() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let response = try await client.post(
                 "/api/v1/events", as: .ingest, #"{"source":"s","title":"t","future_field":{"nested":[1,2]},"another":true}"#)
             XCTAssertEqual(response.status, .accepted, response.text)
@@ -132,7 +134,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testBodiesOverTheLimitAre413() async throws {
-        try await withAPI { client, harness in
+        try await withAPIEachWay { client, harness in
             let big = "{\"source\":\"s\",\"title\":\"t\",\"description\":\"" + String(repeating: "x", count: 2 << 20) + "\"}"
             let response = try await client.post("/api/v1/events", as: .ingest, big)
             XCTAssertEqual(response.status, .contentTooLarge)
@@ -144,7 +146,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testDeeplyNestedJSONIsRefusedWithoutCrashing() async throws {
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
             let response = try await client.post("/api/v1/events", as: .ingest, deep)
             XCTAssertEqual(response.status, .badRequest)
@@ -155,7 +157,7 @@ final class FoundationTests: XCTestCase {
     }
 
     func testEachKeyHasItsOwnTokenBucketAnd429CarriesRetryAfter() async throws {
-        try await withAPI({ settings in
+        try await withAPIEachWay({ settings in
             settings.rateLimitBurst = 3
             settings.rateLimitRequestsPerSecond = 0.5
         }) { client, harness in
@@ -177,19 +179,19 @@ final class FoundationTests: XCTestCase {
 
     func testOpenAPIDocumentIsServedAsConfigured() async throws {
         let document = Array(#"{"openapi":"3.1.0"}"#.utf8)
-        try await withAPI({ $0.openAPIDocument = document }) { client, _ in
+        try await withAPIEachWay({ $0.openAPIDocument = document }) { client, _ in
             let response = try await client.get("/api/v1/openapi.json", as: nil)
             XCTAssertEqual(response.status, .ok)
             XCTAssertEqual(response.bytes, document)
         }
-        try await withAPI { client, _ in
+        try await withAPIEachWay { client, _ in
             let missing = try await client.get("/api/v1/openapi.json", as: nil)
             XCTAssertEqual(missing.status, .notFound)
         }
     }
 
     func testMetricsAreRenderedByTheExecutablesClosure() async throws {
-        try await withAPI({ $0.metricsRenderer = { "incidentd_up 1\n" } }) { client, _ in
+        try await withAPIEachWay({ $0.metricsRenderer = { "incidentd_up 1\n" } }) { client, _ in
             let response = try await client.get("/metrics", as: nil)
             XCTAssertEqual(response.status, .ok)
             XCTAssertEqual(response.text, "incidentd_up 1\n")

@@ -34,15 +34,21 @@ final class ForwardBatcher: Sendable {
     /// Sends one encoded `Forwarded` command request to `leader`; returns its encoded answer.
     func forward(_ request: [UInt8], to leader: NodeID) async throws(NodeError) -> [UInt8] {
         let result: Result<[UInt8], NodeError> = await withCheckedContinuation { continuation in
-            let start = lanes.withLock { lanes -> Bool in
-                lanes[leader, default: Lane()].waiting.append(Waiting(request: request) { continuation.resume(returning: $0) })
-                guard lanes[leader]!.batchesInFlight < maxBatchesInFlight else { return false }
-                lanes[leader]!.batchesInFlight += 1
-                return true
-            }
-            if start { drain(leader) }
+            forward(request, to: leader) { continuation.resume(returning: $0) }
         }
         return try result.get()
+    }
+
+    /// Sends one encoded `Forwarded` command request to `leader`; `reply` gets its encoded answer
+    /// (on the thread it arrived on).
+    func forward(_ request: [UInt8], to leader: NodeID, reply: @escaping @Sendable (Result<[UInt8], NodeError>) -> Void) {
+        let start = lanes.withLock { lanes -> Bool in
+            lanes[leader, default: Lane()].waiting.append(Waiting(request: request, reply: reply))
+            guard lanes[leader]!.batchesInFlight < maxBatchesInFlight else { return false }
+            lanes[leader]!.batchesInFlight += 1
+            return true
+        }
+        if start { drain(leader) }
     }
 
     /// Sends the next batch to `leader`, and the next one when its answer arrives, until nothing

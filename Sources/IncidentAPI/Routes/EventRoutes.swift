@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import IncidentCore
 
@@ -8,17 +9,41 @@ import IncidentCore
 /// nothing is applied), then all are applied in order. The answer comes after the command is
 /// durable: 202 with one result, or `{"results": [...]}` in request order for an array.
 /// `Idempotency-Key` makes a retry return the first answer (with `Idempotent-Replayed: true`).
+///
+/// On `incidentd`'s server these requests normally never reach the router: `IngestFastPath`
+/// answers them on the event loop, through the same steps below (`ingestCommand`,
+/// `ingestAnswer`), and passes every request it cannot answer that way here.
 extension Endpoints {
+    /// The ingest routes and the defaults each applies to its events.
+    static let ingestRoutes: [(path: String, defaults: EventJSON.Defaults)] = [
+        ("/api/v1/events", .native), ("/api/v1/events/sentinel", .sentinel), ("/api/v1/events/shield", .shield),
+    ]
+
     func addEventRoutes(to routes: RouteList) {
-        routes.add(.post, "/api/v1/events") { request, _ in try await ingest(request, defaults: .native) }
-        routes.add(.post, "/api/v1/events/sentinel") { request, _ in try await ingest(request, defaults: .sentinel) }
-        routes.add(.post, "/api/v1/events/shield") { request, _ in try await ingest(request, defaults: .shield) }
+        for route in Self.ingestRoutes {
+            let defaults = route.defaults
+            routes.add(.post, route.path) { request, _ in try await ingest(request, defaults: defaults) }
+        }
     }
 
     private func ingest(_ request: Request, defaults: EventJSON.Defaults) async throws -> Response {
         let key = try await authorize(request, for: .ingest)
         let requestID = try Self.requestID(request, key: key)
-        let body = try await json(request)
+        let ingest = try ingestCommand(try await body(of: request), defaults: defaults, key: key)
+        let answer = try Self.ingestAnswer(try await submit(ingest.command, requestID: requestID), isArray: ingest.isArray)
+        return .json(answer.body, status: .accepted, headers: answer.headers)
+    }
+
+    /// An ingest body, validated into its command.
+    struct Ingest: Sendable {
+        var command: Command
+        /// Whether the body was an array (the answer is then `{"results": [...]}`).
+        var isArray: Bool
+    }
+
+    /// Parses and validates an ingest body (400 naming the element and field at fault).
+    func ingestCommand(_ bytes: [UInt8], defaults: EventJSON.Defaults, key: APIKey) throws(APIError) -> Ingest {
+        let body = try Self.json(bytes)
         let (readers, isArray) = try body.items(maxCount: settings.maxEventsPerRequest, noun: "events")
         let now = self.now
         var events: [Event] = []
@@ -30,11 +55,15 @@ extension Endpoints {
                 throw error
             }
         }
-        let (result, duplicate) = try await submit(.ingest(events: events, actor: Self.actor(key)), requestID: requestID)
-        guard case .ingested(let results) = result else { throw APIError(.internalServerError, .internal, "unexpected answer to an ingest command") }
+        return Ingest(command: .ingest(events: events, actor: Self.actor(key)), isArray: isArray)
+    }
+
+    /// The 202 answer's body and headers for an applied ingest command.
+    static func ingestAnswer(_ answer: (result: CommandResult, duplicate: Bool), isArray: Bool) throws(APIError) -> (body: JSONValue, headers: HTTPFields) {
+        guard case .ingested(let results) = answer.result else { throw APIError(.internalServerError, .internal, "unexpected answer to an ingest command") }
         var headers = HTTPFields()
-        if duplicate { headers[Self.replayedHeader] = "true" }
-        if isArray { return .json(["results": .array(results.map(EventJSON.result))], status: .accepted, headers: headers) }
-        return .json(results.first.map(EventJSON.result) ?? [:], status: .accepted, headers: headers)
+        if answer.duplicate { headers[replayedHeader] = "true" }
+        if isArray { return (["results": .array(results.map(EventJSON.result))], headers) }
+        return (results.first.map(EventJSON.result) ?? [:], headers)
     }
 }

@@ -43,13 +43,18 @@ struct ClusterHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func decorate(_ response: Response, consistency: ReadConsistency) -> Response {
         var response = response
-        response.headers[Self.nodeHeader] = nodeID
-        let leader = node.leader
-        if leader != 0 { response.headers[Self.leaderHeader] = String(leader) }
-        if consistency == .local {
-            response.headers[Self.appliedHeader] = String(node.appliedIndex)
-            if let staleness = node.millisecondsSinceLeaderContact { response.headers[Self.stalenessHeader] = String(staleness) }
-        }
+        Self.add(to: &response.headers, node: node, nodeID: nodeID, consistency: consistency)
         return response
+    }
+
+    /// Adds the headers to an answer of `node` (the ingest fast path's answers get them here too).
+    static func add(to headers: inout HTTPFields, node: IncidentNode, nodeID: String, consistency: ReadConsistency) {
+        headers[nodeHeader] = nodeID
+        let leader = node.leader
+        if leader != 0 { headers[leaderHeader] = String(leader) }
+        if consistency == .local {
+            headers[appliedHeader] = String(node.appliedIndex)
+            if let staleness = node.millisecondsSinceLeaderContact { headers[stalenessHeader] = String(staleness) }
+        }
     }
 }

@@ -32,7 +32,12 @@ struct Endpoints: Sendable {
     /// The secret from `Authorization: Bearer <key>` or `X-API-Key: <key>` (on every request, so
     /// without Foundation's string scanning).
     static func secret(in request: Request) -> String? {
-        if let authorization = request.headers[.authorization] {
+        secret(authorization: request.headers[.authorization], apiKey: request.headers[apiKeyHeader])
+    }
+
+    /// The secret from the values of the `Authorization` and `X-API-Key` headers.
+    static func secret(authorization: String?, apiKey: String?) -> String? {
+        if let authorization {
             let utf8 = authorization.utf8
             if utf8.count > 7, utf8.prefix(6).elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }),
                 utf8.dropFirst(6).first == UInt8(ascii: " ")
@@ -40,7 +45,7 @@ struct Endpoints: Sendable {
                 return trimmed(Substring(authorization.utf8.dropFirst(7)))
             }
         }
-        return request.headers[apiKeyHeader].map { trimmed(Substring($0)) }
+        return apiKey.map { trimmed(Substring($0)) }
     }
 
     private static func trimmed(_ text: Substring) -> String {
@@ -52,14 +57,24 @@ struct Endpoints: Sendable {
 
     /// The stored key whose secret is `secret`, nil when there is none.
     func key(forSecret secret: String) async throws(APIError) -> APIKey? {
-        guard !secret.isEmpty, secret.utf8.count <= Self.maxSecretBytes else { return nil }
-        let hash = APIKeySecret.hash(secret)
+        guard let hash = Self.hash(ofSecret: secret) else { return nil }
         if let cached = keys.key(forHash: hash, revision: node.accessRevision) { return cached }
         // Keys are checked against this node's applied state (a revoked key stops working on
         // each node as soon as that node applies the revocation).
         let (key, revision) = try await read(.local) { ($0.state.machine.apiKey(secretHash: hash), $0.state.accessRevision) }
         if let key { keys.remember(key, forHash: hash, revision: revision) }
         return key
+    }
+
+    /// The key whose secret is `secret` when the cache holds it for the node's current access
+    /// revision (nil: unknown here, or not cached).
+    func cachedKey(forSecret secret: String) -> APIKey? {
+        Self.hash(ofSecret: secret).flatMap { keys.key(forHash: $0, revision: node.accessRevision) }
+    }
+
+    private static func hash(ofSecret secret: String) -> String? {
+        guard !secret.isEmpty, secret.utf8.count <= maxSecretBytes else { return nil }
+        return APIKeySecret.hash(secret)
     }
 
     /// Authenticates the request (401), checks that its key's role has `permission` (403) and
@@ -98,7 +113,11 @@ struct Endpoints: Sendable {
     /// The request id making a write idempotent: `<key id>:<Idempotency-Key>`, or "" without
     /// the header. Scoped by key so two clients cannot collide.
     static func requestID(_ request: Request, key: APIKey) throws(APIError) -> String {
-        guard let raw = request.headers[idempotencyKeyHeader] else { return "" }
+        try requestID(idempotencyKey: request.headers[idempotencyKeyHeader], key: key)
+    }
+
+    static func requestID(idempotencyKey raw: String?, key: APIKey) throws(APIError) -> String {
+        guard let raw else { return "" }
         let value = raw.trimmingCharacters(in: .whitespaces)
         guard !value.isEmpty, value.utf8.count <= 255 else {
             throw APIError.invalid("Idempotency-Key", "must be 1 to 255 characters")
@@ -129,7 +148,11 @@ struct Endpoints: Sendable {
 
     /// The body parsed as JSON (400 `malformed_json` when it is not).
     func json(_ request: Request, limit: Int? = nil) async throws(APIError) -> JSONValue {
-        let bytes = try await body(of: request, limit: limit)
+        try Self.json(try await body(of: request, limit: limit))
+    }
+
+    /// `bytes` parsed as JSON (400 `malformed_json` when they are not).
+    static func json(_ bytes: [UInt8]) throws(APIError) -> JSONValue {
         guard !bytes.isEmpty else { throw APIError(.badRequest, .malformedJSON, "the request body is empty; JSON is expected") }
         do { return try JSONValue.parse(bytes) } catch {
             throw APIError(.badRequest, .malformedJSON, "the request body is not valid JSON: \(error.reason)", details: ["offset": .int(error.offset)])
@@ -154,11 +177,20 @@ struct Endpoints: Sendable {
     func submit(_ command: Command, requestID: String = "") async throws(APIError) -> (result: CommandResult, duplicate: Bool) {
         let submission: Submission
         do { submission = try await node.submit(command, requestID: requestID) } catch {
-            throw APIError(error, retryAfterSeconds: settings.unavailableRetryAfterSeconds)
+            return try answer(to: .failure(error)).get()
         }
-        switch submission.outcome {
-        case .success(let applied): return (applied.result, submission.duplicate)
-        case .failure(let error): throw APIError(error)
+        return try answer(to: .success(submission)).get()
+    }
+
+    /// What a submission's outcome means to a client: the result, or the error to answer.
+    func answer(to submission: Result<Submission, NodeError>) -> Result<(result: CommandResult, duplicate: Bool), APIError> {
+        switch submission {
+        case .failure(let error): return .failure(APIError(error, retryAfterSeconds: settings.unavailableRetryAfterSeconds))
+        case .success(let submission):
+            switch submission.outcome {
+            case .success(let applied): return .success((applied.result, submission.duplicate))
+            case .failure(let error): return .failure(APIError(error))
+            }
         }
     }
 

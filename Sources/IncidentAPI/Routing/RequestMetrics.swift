@@ -43,7 +43,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The metric handles per method and per route, method and status, made once each.
-private final class RouteMetrics: Sendable {
+final class RouteMetrics: Sendable {
     struct Key: Hashable {
         var route: String
         var method: HTTPRequest.Method

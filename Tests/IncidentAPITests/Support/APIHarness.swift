@@ -5,26 +5,44 @@ import Hummingbird
 import HummingbirdTesting
 import IncidentCore
 import Logging
+import Metrics
 import Synchronization
 import XCTest
 
 @testable import IncidentAPI
 
 /// A real `IncidentNode` in a temporary data directory with the API router in front of it and
-/// one API key per role. Requests go through HummingbirdTesting's `.router` framework.
+/// one API key per role. Requests go through HummingbirdTesting's `.router` framework, or (`.fastPath`)
+/// over loopback TCP to the server `incidentd` runs, with the ingest fast path in its pipeline.
 final class APIHarness: Sendable {
+    enum Serving: Sendable {
+        /// Straight into the router (HummingbirdTesting's `.router` framework).
+        case router
+        /// A live server as `incidentd`'s (`makeRouterAndServer`), on an ephemeral loopback port.
+        case fastPath
+        /// The same live server without the fast path (`ingestFastPath` off).
+        case live
+    }
+
     let path: String
     let node: IncidentNode
     let responder: RouterResponder<BasicRequestContext>
     let routes: [RouteDescriptor]
     let clock: TestClock
+    /// The server's fast path (`.fastPath` only), for its counts.
+    let fastPath: IngestFastPath?
+    let serving: Serving
+    static let serverName = "incidentd-test"
 
     static let secrets: [Role: String] = [
         .ingest: "imk_test_ingest_secret", .viewer: "imk_test_viewer_secret",
         .responder: "imk_test_responder_secret", .admin: "imk_test_admin_secret",
     ]
 
-    static func start(_ configure: @Sendable (inout APISettings) -> Void = { _ in }) async throws -> APIHarness {
+    static func start(
+        serving: Serving = .router, fastPathMetrics: any MetricsFactory = MetricsSystem.factory,
+        _ configure: @Sendable (inout APISettings) -> Void = { _ in }
+    ) async throws -> APIHarness {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("incidentapi-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         var config = NodeConfig(dataDirectory: path)
@@ -40,16 +58,23 @@ final class APIHarness: Sendable {
         settings.clockMilliseconds = { clock.milliseconds }
         settings.monotonicSeconds = { clock.seconds }
         configure(&settings)
-        let (router, routes) = makeRouterAndRoutes(node: node, settings: settings)
-        return APIHarness(path: path, node: node, responder: router.buildResponder(), routes: routes, clock: clock)
+        let (router, routes, endpoints) = makeRouterAndRoutes(node: node, settings: settings)
+        let fastPath = serving == .fastPath ? IngestFastPath(endpoints: endpoints, serverName: serverName, metricsFactory: fastPathMetrics) : nil
+        return APIHarness(
+            path: path, node: node, responder: router.buildResponder(), routes: routes, clock: clock, fastPath: fastPath, serving: serving)
     }
 
-    private init(path: String, node: IncidentNode, responder: RouterResponder<BasicRequestContext>, routes: [RouteDescriptor], clock: TestClock) {
+    private init(
+        path: String, node: IncidentNode, responder: RouterResponder<BasicRequestContext>, routes: [RouteDescriptor], clock: TestClock,
+        fastPath: IngestFastPath?, serving: Serving
+    ) {
         self.path = path
         self.node = node
         self.responder = responder
         self.routes = routes
         self.clock = clock
+        self.fastPath = fastPath
+        self.serving = serving
     }
 
     func shutdown() async {
@@ -59,16 +84,24 @@ final class APIHarness: Sendable {
 
     /// Runs `body` with a client talking to the router.
     func run(_ body: @Sendable (APIClient) async throws -> Void) async throws {
-        let app = Application(responder: responder)
-        try await app.test(.router) { client in try await body(APIClient(client: client)) }
+        if serving == .router {
+            let app = Application(responder: responder)
+            return try await app.test(.router) { client in try await body(APIClient(client: client)) }
+        }
+        let app = Application(
+            responder: responder, server: .http1OnEventLoops(fastPath: fastPath),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: Self.serverName),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await app.test(.live) { client in try await body(APIClient(client: client)) }
     }
 }
 
 /// Runs a test body against a fresh harness and always shuts it down.
 func withAPI(
-    _ configure: @Sendable (inout APISettings) -> Void = { _ in }, _ body: @Sendable (APIClient, APIHarness) async throws -> Void
+    serving: APIHarness.Serving = .router, _ configure: @Sendable (inout APISettings) -> Void = { _ in },
+    _ body: @Sendable (APIClient, APIHarness) async throws -> Void
 ) async throws {
-    let harness = try await APIHarness.start(configure)
+    let harness = try await APIHarness.start(serving: serving, configure)
     do {
         try await harness.run { client in try await body(client, harness) }
     } catch {
@@ -160,4 +193,15 @@ extension JSONValue {
 extension HTTPField.Name {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let apiKey = HTTPField.Name("X-API-Key")!
+}
+
+/// Runs a test body twice, each time against a fresh harness: through the router, then against
+/// the live server `incidentd` runs, whose `IngestFastPath` answers what it can and passes on the
+/// rest (`IngestFastPathTests` checks that it does answer).
+func withAPIEachWay(
+    _ configure: @Sendable (inout APISettings) -> Void = { _ in }, _ body: @Sendable (APIClient, APIHarness) async throws -> Void
+) async throws {
+    for serving in [APIHarness.Serving.router, .fastPath] {
+        try await withAPI(serving: serving, configure, body)
+    }
 }
