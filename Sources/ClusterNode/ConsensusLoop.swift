@@ -69,6 +69,8 @@ final class ConsensusLoop: @unchecked Sendable {
     var wasLeader = false
     var logAppends: UInt64 = 0
     var loopTurns: UInt64 = 0
+    /// What the current turn's log appends and applies took (for the slow-turn warning).
+    var turnWork = TurnWork()
     let metrics = NodeMetrics()
     /// `state.accessRevision` as last published to other threads; stored before any write that
     /// changed it is answered, so a client that saw its key revoked is never served from a cache.
@@ -254,6 +256,8 @@ final class ConsensusLoop: @unchecked Sendable {
     /// One turn: tick when due, step the peers' messages, propose the queued writes as one
     /// batch, persist, send, apply and answer, then deliveries and snapshots.
     private func turn(_ work: Inbox.Contents) {
+        var clock = TurnClock()
+        defer { finishTurn(clock, work) }
         loopTurns += 1
         if Self.monotonicMilliseconds() >= nextTick {
             raft.tick()
@@ -267,6 +271,7 @@ final class ConsensusLoop: @unchecked Sendable {
             raft.step(message)
             if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         }
+        clock.mark(.step)
         if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         for id in work.deliveriesFinished { deliveries.finished(id) }
         for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
@@ -286,16 +291,37 @@ final class ConsensusLoop: @unchecked Sendable {
         serve(work.reads)
         retryParkedConfChanges()
         for request in work.clusterRequests { handle(request) }
+        clock.mark(.bookkeeping)
         propose(proposals)
+        clock.mark(.propose)
         processReady()
+        clock.mark(.ready)
         if raft.isLeader {
             ensureFoundersInDirectory()
             maintainDispatchLeases()
             processReady()
         }
+        clock.mark(.leader)
         startDeliveries()
+        clock.mark(.deliveries)
         maybeSnapshot()
         manageSnapshotData()
+        clock.mark(.snapshots)
+    }
+
+    /// Records the turn's duration and, past `slowTurnWarningMilliseconds`, logs where it went.
+    private func finishTurn(_ clock: TurnClock, _ work: Inbox.Contents) {
+        let nanoseconds = DispatchTime.now().uptimeNanoseconds - clock.started
+        metrics.turnDuration.recordNanoseconds(Int64(nanoseconds))
+        defer { turnWork = TurnWork() }
+        guard config.slowTurnWarningMilliseconds > 0, nanoseconds > UInt64(config.slowTurnWarningMilliseconds) * 1_000_000 else { return }
+        logger.warning(
+            "slow consensus-loop turn",
+            metadata: [
+                "ms": "\(nanoseconds / 1_000_000)", "phases_us": "\(clock.phases)", "messages": "\(work.messages.count)",
+                "proposals": "\(work.proposals.count)", "log_append_us": "\(turnWork.appendNanoseconds / 1_000)",
+                "applied": "\(turnWork.applied)", "apply_us": "\(turnWork.applyNanoseconds / 1_000)",
+            ])
     }
 
     private func campaignIfAlone() {
@@ -359,4 +385,46 @@ final class ConsensusLoop: @unchecked Sendable {
             Inbox.Proposal(command: .fireTimer($0, actor: .system), requestID: "", reply: nil)
         }
     }
+}
+
+/// The time a turn spends in each of its phases, without allocating (a turn is often tens of
+/// microseconds).
+struct TurnClock {
+    enum Phase: Int, CaseIterable {
+        case step, bookkeeping, propose, ready, leader, deliveries, snapshots
+        var name: StaticString {
+            switch self {
+            case .step: "step"
+            case .bookkeeping: "reads_and_snapshot_files"
+            case .propose: "propose"
+            case .ready: "append_send_apply"
+            case .leader: "leader_upkeep"
+            case .deliveries: "deliveries"
+            case .snapshots: "snapshots"
+            }
+        }
+    }
+
+    let started = DispatchTime.now().uptimeNanoseconds
+    private var marks = InlineArray<7, UInt64>(repeating: 0)
+
+    mutating func mark(_ phase: Phase) { marks[phase.rawValue] = DispatchTime.now().uptimeNanoseconds }
+
+    /// `step=12 propose=40 ...` in microseconds per phase reached.
+    var phases: String {
+        var last = started
+        var parts: [String] = []
+        for phase in Phase.allCases where marks[phase.rawValue] != 0 {
+            parts.append("\(phase.name)=\((marks[phase.rawValue] - last) / 1_000)")
+            last = marks[phase.rawValue]
+        }
+        return parts.joined(separator: " ")
+    }
+}
+
+/// The log appends and applies of one turn.
+struct TurnWork {
+    var appendNanoseconds: UInt64 = 0
+    var applied = 0
+    var applyNanoseconds: UInt64 = 0
 }

@@ -80,6 +80,10 @@ public struct NodeConfig: Sendable {
     /// between members. Default 6 s (5 s delivery timeout + 1 s).
     public var dispatchLeaseReserveMilliseconds: Int64 = 6_000
     public var storage = StorageConfig.default
+    /// A consensus-loop turn longer than this is logged as a warning with where its time went
+    /// (stepping, reads and snapshot bookkeeping, proposing, the log append, applying, the
+    /// leader's upkeep, deliveries, snapshots); 0 never logs.
+    public var slowTurnWarningMilliseconds = 100
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -5,6 +5,9 @@ import IncidentCore
 /// The node's Prometheus series (exported through swift-metrics by the executable).
 struct NodeMetrics: Sendable {
     let appendLatency = Timer(label: "incidentd_log_append_seconds")
+    /// How long the consensus loop's turns take (everything a turn does: stepping, proposing,
+    /// the log append, sending, applying, answering), for diagnosing stalls.
+    let turnDuration = Timer(label: "incidentd_loop_turn_seconds")
     let appendedEntries = Counter(label: "incidentd_log_entries_total")
     let batchCommands = Recorder(label: "incidentd_batch_commands")
     let commandsApplied = Counter(label: "incidentd_commands_total", dimensions: [("result", "ok")])

@@ -1,4 +1,5 @@
 import DequeModule
+import HashTreeCollections
 import IncidentCore
 
 /// Answers to recent request ids, part of the replicated state: a retried request (same
@@ -15,7 +16,12 @@ struct RequestTable: Sendable {
         var answer: [UInt8]
     }
 
-    private(set) var answers: [String: Remembered] = [:]
+    /// A persistent hash trie rather than a `Dictionary`: a snapshot takes a copy of the whole
+    /// replicated state, and the first write after it used to copy (and, at the table's full
+    /// size, rehash) all 100,000 entries on the consensus loop — 15–35 ms turns, every snapshot,
+    /// which set p99 at 10,000 events/s. A copy now shares the trie and a write copies only the
+    /// nodes on its path.
+    private(set) var answers: TreeDictionary<String, Remembered> = [:]
     /// Request ids in the order they were applied.
     private var order: Deque<String> = []
     let capacity: Int

@@ -56,9 +56,14 @@ extension Raft {
     /// Drops in-memory entries up to `index`, which the current snapshot must cover. The driver
     /// may keep a tail of entries before the snapshot index so slow followers catch up without a
     /// snapshot, and must compact its durable log the same way.
-    public mutating func compactLog(through index: LogIndex) {
+    ///
+    /// Returns the log's former storage, compacted entries included: the memory is freed when
+    /// the value is dropped, which a driver may do on another thread (a snapshot interval of
+    /// 50,000 entries took 4–14 ms to free on the consensus loop).
+    @discardableResult
+    public mutating func compactLog(through index: LogIndex) -> [Entry] {
         precondition(index <= snapshot.metadata.index, "compacting past the snapshot would lose entries")
-        log.compact(through: index)
+        return log.compact(through: index)
     }
 
     // MARK: - Leader: sending in chunks

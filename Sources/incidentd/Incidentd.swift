@@ -112,10 +112,13 @@ struct Incidentd: AsyncParsableCommand {
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         // A log append is one write and one fdatasync: usually well under a millisecond, where
         // the default buckets (from 5 ms) would put every append in the first one.
-        metricsFactory.durationHistogramBuckets["incidentd_log_append_seconds"] = [
+        // The same for the consensus loop's turns.
+        let fine: [Duration] = [
             .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
             .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
         ]
+        metricsFactory.durationHistogramBuckets["incidentd_log_append_seconds"] = fine
+        metricsFactory.durationHistogramBuckets["incidentd_loop_turn_seconds"] = fine
         MetricsSystem.bootstrap(metricsFactory)
         let clock = Self.nodeClock(settings, logger: logger)
 

@@ -226,6 +226,40 @@ final class LogStoreTests: XCTestCase {
         XCTAssertEqual(recovered.entries, makeEntries(41...45, term: 2, bytes: 40))
     }
 
+    /// `detachSegments` drops the segments from the log at once and leaves their files until
+    /// `delete()`: a reopening in between replays them as a prefix and compacts them again.
+    func testDetachedSegmentsStayOnDiskUntilDeletedAndReplayIfTheNodeStopsFirst() throws {
+        let path = temp.child("node")
+        let config = StorageConfig(segmentSizeBytes: 1024)
+        let files = { try Files.names(path + "/wal").filter { !$0.hasPrefix(".") }.count }
+        do {
+            let (store, _) = try openStore(path, config)
+            for start in stride(from: LogIndex(1), through: 51, by: 10) {
+                try store.append(makeEntries(start...start + 9, term: 1, bytes: 40), hardState: nil)
+            }
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 45, term: 1), data: [1]))
+            let before = try files()
+            let obsolete = try store.detachSegments(upTo: 45)
+            XCTAssertEqual(obsolete.count, 2)
+            XCTAssertEqual(store.segmentCount, 1, "gone from the log")
+            XCTAssertEqual(try files(), before, "still on disk")
+            try store.append(makeEntries(61...70, term: 1, bytes: 40), hardState: nil)
+        }
+        // The node stopped before deleting them: they replay as a prefix, under the snapshot.
+        do {
+            let (store, recovered) = try openStore(path, config)
+            XCTAssertEqual(recovered.snapshot?.index, 45)
+            XCTAssertEqual(recovered.entries, makeEntries(46...70, term: 1, bytes: 40))
+            let again = try store.detachSegments(upTo: 45)
+            XCTAssertEqual(again.count, 2)
+            let before = try files()
+            try DispatchQueue(label: "delete").sync { try again.delete() }
+            XCTAssertEqual(try files(), before - 2)
+        }
+        let (_, reopened) = try openStore(path, config)
+        XCTAssertEqual(reopened.entries, makeEntries(46...70, term: 1, bytes: 40))
+    }
+
     func testCompactionNeverDeletesTheActiveSegment() throws {
         let path = temp.child("node")
         let (store, _) = try openStore(path)
