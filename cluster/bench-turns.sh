@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Latency at a fixed rate and what the consensus loops' turns did meanwhile: starts
+# cluster/local-3.json on INCIDENTD (default the release build), warms up 3 s, runs RUNS (3) fixed-
+# rate runs of DURATION (10) s at RATE (10000) events/s over all three nodes (256 connections,
+# 1,000 distinct keys), prints each run's latency, then per node the turn-duration and log-append
+# histograms (`incidentd_loop_turn_seconds`, `incidentd_log_append_seconds`: how many took over
+# 5, 10, 25 and 50 ms) and the slow-turn warnings from the logs (docs/BENCHMARKS.md, fourth pass).
+# INCIDENTD_EXTRA_ARGS passes flags to every node. Starts and stops only its own cluster, by PID.
+#
+#   cluster/bench-turns.sh
+#   RATE=2000 RUNS=5 cluster/bench-turns.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source cluster/lib.sh
+ensure_tools
+RATE=${RATE:-10000}
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-10}
+TOPOLOGY="$(topology_file local-3)"
+export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-turns.XXXXXX)"
+trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
+[[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
+INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
+DIR="$(cluster_dir "$TOPOLOGY")"
+KEY="$(cat "$DIR/admin.key")"
+ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
+INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 3 \
+    --distinct 1000 --max-failures 1000000 >/dev/null
+for run in $(seq 1 "$RUNS"); do
+    INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
+        --duration "$DURATION" --distinct 1000 --json |
+        jq -r --arg r "$run" '"run \($r): \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, p99.9 \(.latency.p999_ms) ms, max \(.latency.max_ms) ms, failures \(.failures)"'
+done
+# Of a histogram's cumulative buckets: how many observations exceeded each of 5, 10, 25, 50 ms.
+over() {
+    awk -v name="$1" '
+        index($1, name "_bucket{le=\"0.005\"}") == 1 { b5 = $2 }
+        index($1, name "_bucket{le=\"0.01\"}") == 1 { b10 = $2 }
+        index($1, name "_bucket{le=\"0.025\"}") == 1 { b25 = $2 }
+        index($1, name "_bucket{le=\"0.05\"}") == 1 { b50 = $2 }
+        index($1, name "_count") == 1 { n = $2 }
+        END { printf "%d, over 5 / 10 / 25 / 50 ms: %d / %d / %d / %d", n, n - b5, n - b10, n - b25, n - b50 }'
+}
+for id in $(jq -r '.nodes[].id' "$TOPOLOGY"); do
+    api="$(jq -r --argjson id "$id" '.nodes[] | select(.id == $id) | .api' "$TOPOLOGY")"
+    metrics="$(curl -s "http://$api/metrics")"
+    echo "node $id: turns $(over incidentd_loop_turn_seconds <<<"$metrics"); log appends $(over incidentd_log_append_seconds <<<"$metrics")"
+    grep -h "slow consensus-loop turn" "$DIR/node-$id/incidentd.log" | sed "s/^/  node $id: /" || true
+done
