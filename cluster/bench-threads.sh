@@ -13,16 +13,7 @@ source cluster/lib.sh
 ensure_tools
 DURATION=${DURATION:-8}
 CONNECTIONS=${CONNECTIONS:-256}
-TOPOLOGY="$(topology_file local-3)"
-export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-threads.XXXXXX)"
-trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
-[[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
-INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
-DIR="$(cluster_dir "$TOPOLOGY")"
-KEY="$(cat "$DIR/admin.key")"
-ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
-INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 2 \
-    --distinct 1000 --max-failures 1000000 >/dev/null
+start_bench_cluster bench-threads
 
 # One line per thread: node-pid-tid, name, voluntary switches, CPU ticks.
 snapshot() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Latency at a fixed rate and what the consensus loops' turns did meanwhile: starts
-# cluster/local-3.json on INCIDENTD (default the release build), warms up 3 s, runs RUNS (3) fixed-
+# cluster/local-3.json on INCIDENTD (default the release build), warms up 2 s, runs RUNS (3) fixed-
 # rate runs of DURATION (10) s at RATE (10000) events/s over all three nodes (256 connections,
 # 1,000 distinct keys), prints each run's latency, then per node the turn-duration and log-append
 # histograms (`incidentd_loop_turn_seconds`, `incidentd_log_append_seconds`: how many took over
@@ -16,16 +16,7 @@ ensure_tools
 RATE=${RATE:-10000}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
-TOPOLOGY="$(topology_file local-3)"
-export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-turns.XXXXXX)"
-trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
-[[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
-INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
-DIR="$(cluster_dir "$TOPOLOGY")"
-KEY="$(cat "$DIR/admin.key")"
-ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
-INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 3 \
-    --distinct 1000 --max-failures 1000000 >/dev/null
+start_bench_cluster bench-turns
 for run in $(seq 1 "$RUNS"); do
     INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
         --duration "$DURATION" --distinct 1000 --json |

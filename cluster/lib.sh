@@ -119,3 +119,20 @@ wait_for_leader() {
     echo "no agreed leader within ${timeout} s" >&2
     return 1
 }
+
+# For the benchmark scripts that measure one fresh cluster: starts cluster/local-3.json from
+# INCIDENTD (default the release build) in a new directory under /var/tmp named after $1, stops
+# and removes it on exit, and sets TOPOLOGY, DIR (the cluster's directory), KEY (its admin key)
+# and ALL (its API endpoints), after a 2 s warm-up at 64 connections.
+start_bench_cluster() {
+    TOPOLOGY="$(topology_file local-3)"
+    export CLUSTER_DIR="$(mktemp -d "/var/tmp/incidentd-$1.XXXXXX")"
+    trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
+    [[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
+    INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
+    DIR="$(cluster_dir "$TOPOLOGY")"
+    KEY="$(cat "$DIR/admin.key")"
+    ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
+    INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 2 \
+        --distinct 1000 --max-failures 1000000 >/dev/null
+}
