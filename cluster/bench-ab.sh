@@ -19,25 +19,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-8}
 CONNECTIONS=${CONNECTIONS:-"1 64 256"}
 RATES=${RATES-2000}
-TOPOLOGY="$(topology_file local-3)"
-export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-ab.XXXXXX)"
-trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
-[[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
-ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
-
-# User + system clock ticks of the given PIDs so far.
-server_ticks() {
-    local total=0 pid
-    for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
-    echo "$total"
-}
-
-# Seconds of CPU the PIDs used since `server_ticks` printed $1.
-cpu_seconds() {
-    local before="$1"
-    shift
-    awk -v t="$(( $(server_ticks "$@") - before ))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
-}
+bench_workspace bench-ab
 
 measure() {
     local label="$1" binary="$2" round="$3" key connections

@@ -15,11 +15,7 @@ SETS=${SETS:-2}
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-10}
 RATE=${RATE:-2000}
-TOPOLOGY="$(topology_file local-3)"
-export CLUSTER_DIR="$(mktemp -d /var/tmp/incidentd-bench-snapshots.XXXXXX)"
-trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
-[[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
-ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
+bench_workspace bench-snapshots
 
 # Snapshots the members logged between two epoch seconds.
 snapshots_between() {

@@ -2,13 +2,16 @@
 # Latency at a fixed rate and what the consensus loops' turns did meanwhile: starts
 # cluster/local-3.json on INCIDENTD (default the release build), warms up 2 s, runs RUNS (3) fixed-
 # rate runs of DURATION (10) s at RATE (10000) events/s over all three nodes (256 connections,
-# 1,000 distinct keys), prints each run's latency, then per node the turn-duration and log-append
-# histograms (`incidentd_loop_turn_seconds`, `incidentd_log_append_seconds`: how many took over
-# 5, 10, 25 and 50 ms) and the slow-turn warnings from the logs (docs/BENCHMARKS.md, fourth pass).
-# INCIDENTD_EXTRA_ARGS passes flags to every node. Starts and stops only its own cluster, by PID.
+# 1,000 distinct keys; each run opens 1,000 new incidents unless RUN_TAG gives every run the same
+# keys), prints each run's latency and the CPU seconds the three servers used, then per node the
+# turn-duration and log-append histograms (`incidentd_loop_turn_seconds`,
+# `incidentd_log_append_seconds`: how many took over 5, 10, 25 and 50 ms) and the slow-turn
+# warnings from the logs (docs/BENCHMARKS.md, fourth pass). INCIDENTD_EXTRA_ARGS passes flags to
+# every node. Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-turns.sh
-#   RATE=2000 RUNS=5 cluster/bench-turns.sh
+#   RUNS=5 RUN_TAG=same cluster/bench-turns.sh
+#   RATE=2000 INCIDENTD_EXTRA_ARGS="--snapshot-every-entries 10000000" cluster/bench-turns.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -17,10 +20,13 @@ RATE=${RATE:-10000}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 start_bench_cluster bench-turns
+PIDS="$(cat "$DIR"/node-*/pid)"
 for run in $(seq 1 "$RUNS"); do
-    INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
-        --duration "$DURATION" --distinct 1000 --json |
-        jq -r --arg r "$run" '"run \($r): \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, p99.9 \(.latency.p999_ms) ms, max \(.latency.max_ms) ms, failures \(.failures)"'
+    before="$(server_ticks $PIDS)"
+    report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
+        --duration "$DURATION" --distinct 1000 ${RUN_TAG:+--run-tag "$RUN_TAG"} --json)"
+    jq -r --arg r "$run" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
+        '"run \($r): \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, p99.9 \(.latency.p999_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"
 done
 # Of a histogram's cumulative buckets: how many observations exceeded each of 5, 10, 25, 50 ms.
 over() {

@@ -120,19 +120,38 @@ wait_for_leader() {
     return 1
 }
 
-# For the benchmark scripts that measure one fresh cluster: starts cluster/local-3.json from
-# INCIDENTD (default the release build) in a new directory under /var/tmp named after $1, stops
-# and removes it on exit, and sets TOPOLOGY, DIR (the cluster's directory), KEY (its admin key)
-# and ALL (its API endpoints), after a 2 s warm-up at 64 connections.
-start_bench_cluster() {
+# For the benchmark scripts: cluster/local-3.json in a new directory under /var/tmp named after
+# $1, stopped and removed on exit; sets TOPOLOGY and ALL (its API endpoints) and builds
+# incident-bench when missing.
+bench_workspace() {
     TOPOLOGY="$(topology_file local-3)"
     export CLUSTER_DIR="$(mktemp -d "/var/tmp/incidentd-$1.XXXXXX")"
     trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
     [[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
+    ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
+}
+
+# bench_workspace, then the cluster started from INCIDENTD (default the release build) and warmed
+# up 2 s at 64 connections; also sets DIR (the cluster's directory) and KEY (its admin key).
+start_bench_cluster() {
+    bench_workspace "$1"
     INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
     DIR="$(cluster_dir "$TOPOLOGY")"
     KEY="$(cat "$DIR/admin.key")"
-    ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
     INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 2 \
         --distinct 1000 --max-failures 1000000 >/dev/null
+}
+
+# User + system clock ticks of the given PIDs so far.
+server_ticks() {
+    local total=0 pid
+    for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+
+# Seconds of CPU the PIDs used since `server_ticks` printed $1.
+cpu_seconds() {
+    local before="$1"
+    shift
+    awk -v t="$(( $(server_ticks "$@") - before ))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
 }

@@ -27,8 +27,9 @@ extension ConsensusLoop {
                     let started = DispatchTime.now().uptimeNanoseconds
                     try store.append(ready.entries, hardState: ready.hardState ?? raft.hardState)
                     logAppends += 1
-                    metrics.appended(entries: ready.entries.count, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
-                    turnWork.appendNanoseconds += DispatchTime.now().uptimeNanoseconds - started
+                    let took = DispatchTime.now().uptimeNanoseconds - started
+                    metrics.appended(entries: ready.entries.count, nanoseconds: took)
+                    turnWork.appendNanoseconds += took
                 }
             } catch {
                 // The log cannot be trusted any more: stop serving rather than acknowledge

@@ -3,24 +3,14 @@ import Hummingbird
 import HummingbirdCore
 import IncidentCore
 
-/// Builds the node's HTTP API on a Hummingbird router. The executable serves it:
+/// The node's HTTP API: a Hummingbird router and the HTTP server to serve it with. Every route
+/// answers JSON (errors as `{"error": {"code", "message", "details"}}`), except `GET /metrics`
+/// (Prometheus text) and the PagerDuty and Alertmanager compatibility endpoints, which answer in
+/// the shapes their senders expect.
 ///
-/// ```swift
-/// let router = makeRouter(node: node, settings: settings)
-/// let app = Application(router: router, configuration: .init(address: .hostname("0.0.0.0", port: 8080)))
-/// try await app.runService()
-/// ```
-///
-/// Every route answers JSON (errors as `{"error": {"code", "message", "details"}}`), except
-/// `GET /metrics` (Prometheus text) and the PagerDuty and Alertmanager compatibility endpoints,
-/// which answer in the shapes their senders expect.
-public func makeRouter(node: IncidentNode, settings: APISettings) -> Router<BasicRequestContext> {
-    makeRouterAndRoutes(node: node, settings: settings).router
-}
-
-/// The router and the HTTP server to serve it with: HTTP/1.1 with handlers on the event loops
-/// (`http1OnEventLoops`) and, unless `settings.ingestFastPath` is off, event ingestion answered in
-/// the channel pipeline (`IngestFastPath`). `serverName` is the `Server` header, as the
+/// The server is HTTP/1.1 with handlers on the event loops (`http1OnEventLoops`) and, unless
+/// `settings.ingestFastPath` is off, event ingestion answered in the channel pipeline
+/// (`IngestFastPath`). `serverName` is the `Server` header, as the
 /// application is configured with it.
 ///
 /// ```swift
