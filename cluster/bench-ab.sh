@@ -2,7 +2,8 @@
 # A/B of two incidentd binaries on cluster/local-3.json, alternating, so that both meet the same
 # hours of this shared machine: each round starts a fresh cluster on A, then on B, warms up 3 s,
 # and runs closed loops of DURATION (8) s over all three nodes at each of CONNECTIONS ("1 64 256")
-# and fixed-rate runs at each of RATES ("2000", 64 connections; RATES="" skips them) with
+# and fixed-rate runs at each of RATES ("2000"; 64 connections, 256 from 10,000/s on as in
+# cluster/bench.sh; RATES="" skips them) with
 # incident-bench (1,000 distinct keys). Prints one line per binary, round and row, with the CPU
 # time the three servers used during the row (user + system, from /proc).
 #
@@ -38,7 +39,9 @@ measure() {
     done
     for rate in $RATES; do
         before="$(server_ticks $pids)"
-        report="$(INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --rate "$rate" --connections 64 \
+        # As in cluster/bench.sh: 64 connections, 256 from 10,000/s on.
+        report="$(INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --rate "$rate" \
+            --connections "$((rate >= 10000 ? 256 : 64))" \
             --duration "$DURATION" --distinct 1000 --json)"
         jq -r --arg l "$label" --arg r "$round" --arg rate "$rate" --arg cpu "$(cpu_seconds "$before" $pids)" \
             '"\($l) round \($r), \($rate)/s: p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"

@@ -7,57 +7,144 @@ import Synchronization
 extension ConsensusLoop {
     /// Persists, sends, applies and acknowledges every pending `Ready` (Raft's driver contract:
     /// nothing is sent or answered before what it depends on is durable).
+    ///
+    /// A Ready's log write is synced off the loop (`config.deferLogSyncs`): the record is
+    /// written here and its fdatasync runs on `logSyncQueue`, while this thread goes on stepping
+    /// messages, proposing, relaying and answering; the rest of the Ready (the messages that
+    /// depend on the write, `advance`) follows in the turn after the sync (`finishLogSync`), and
+    /// the next Ready only then. Meanwhile entries that commit and are durable here are applied
+    /// at once (`applyWhileSyncing`). Blocking on the sync instead held up every peer frame and
+    /// forwarded write on this thread for its length (~0.5 ms, most of a busy loop's time; p50 at
+    /// 10,000 events/s 5 ms instead of 1.5 ms).
     func processReady() {
+        if syncing != nil {
+            applyWhileSyncing()
+            return
+        }
         while raft.hasReady {
             let ready = raft.ready()
             // A leader's appends and heartbeats leave first: the followers write their copies
             // while this node writes its own (thesis §10.2.1; its own copy counts toward
             // commitment only after `advance`).
             if !ready.earlyMessages.isEmpty { transport?.send(ready.earlyMessages) }
-            do {
-                if let snapshot = ready.snapshot {
-                    try store.saveSnapshot(snapshot)
-                    try state.restore(snapshot.data)
-                    publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
-                    scheduler.rebuild(from: state.machine)
-                    deliveries.rebuild(from: state.machine)
-                    logger.info("installed a snapshot from the leader", metadata: ["index": "\(snapshot.metadata.index)"])
-                }
-                if ready.mustSync || !ready.entries.isEmpty {
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    try store.append(ready.entries, hardState: ready.hardState ?? raft.hardState)
-                    logAppends += 1
-                    let took = DispatchTime.now().uptimeNanoseconds - started
-                    metrics.appended(entries: ready.entries.count, nanoseconds: took)
-                    turnWork.appendNanoseconds += took
-                }
-            } catch {
-                // The log cannot be trusted any more: stop serving rather than acknowledge
-                // writes that may not be durable.
-                logger.critical("Raft log write failed; stopping the node", metadata: ["error": "\(error)"])
-                fatalError("Raft log write failed: \(error)")
-            }
-            // Only now, with the term, vote and entries durable, may what depends on them leave.
-            if !ready.messages.isEmpty { transport?.send(ready.messages) }
-            if let soft = ready.softState { publishedLeader.store(soft.leader, ordering: .releasing) }
+            let pending = persist(ready)
+            // Committed entries this node held durably before this Ready's write do not depend
+            // on it: they are applied, and their writers answered, while its sync runs. Entries
+            // in the write itself (a follower may learn an entry and its commit together) wait
+            // for it.
+            let firstUnstable = ready.entries.first?.index ?? LogIndex.max
+            let durable = ready.committedEntries.prefix { $0.index < firstUnstable }.count
             var membershipChanged = ready.snapshot != nil
-            let applyStarted = DispatchTime.now().uptimeNanoseconds
-            for entry in ready.committedEntries {
-                apply(entry)
-                if entry.kind == .confChange { membershipChanged = true }
+            if applyCommitted(ready.committedEntries[..<durable]) { membershipChanged = true }
+            if let pending {
+                syncing = SyncingReady(ready: ready, sync: pending.sync, outcome: pending.outcome, applied: durable, membershipChanged: membershipChanged)
+                applyWhileSyncing()
+                return
             }
-            turnWork.applied += ready.committedEntries.count
-            turnWork.applyNanoseconds += DispatchTime.now().uptimeNanoseconds - applyStarted
-            raft.advance(ready)
-            publishedApplied.store(raft.appliedIndex, ordering: .releasing)
-            for read in ready.readStates { pendingReads.indexKnown(context: read.context, index: read.index) }
-            for context in ready.failedReads {
-                pendingReads.fail(context: context, NodeError(.notLeader, "no leader could confirm the read; retry", leaderHint: raft.leader))
-            }
-            pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
-            if let soft = ready.softState { leadershipChanged(soft) }
-            if membershipChanged { announceMembers() }
+            finish(ready, applied: durable, membershipChanged: membershipChanged)
         }
+    }
+
+    /// Writes what `ready` asks to persist: durably here, or (returned) with its sync started on
+    /// `logSyncQueue`.
+    private func persist(_ ready: Ready) -> (sync: PendingSync, outcome: LogSyncOutcome)? {
+        do {
+            if let snapshot = ready.snapshot {
+                try store.saveSnapshot(snapshot)
+                try state.restore(snapshot.data)
+                publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
+                scheduler.rebuild(from: state.machine)
+                deliveries.rebuild(from: state.machine)
+                logger.info("installed a snapshot from the leader", metadata: ["index": "\(snapshot.metadata.index)"])
+            }
+            guard ready.mustSync || !ready.entries.isEmpty else { return nil }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let hardState = ready.hardState ?? raft.hardState
+            if config.deferLogSyncs, ready.snapshot == nil, let sync = try store.appendDeferringSync(ready.entries, hardState: hardState) {
+                let wrote = DispatchTime.now().uptimeNanoseconds - started
+                turnWork.appendNanoseconds += wrote
+                let outcome = LogSyncOutcome(entries: ready.entries.count, writeNanoseconds: wrote)
+                let inbox = self.inbox
+                logSyncQueue.async {
+                    outcome.record(sync.run())
+                    inbox.logSynced()
+                }
+                return (sync, outcome)
+            }
+            try store.append(ready.entries, hardState: hardState)
+            logAppends += 1
+            let took = DispatchTime.now().uptimeNanoseconds - started
+            metrics.appended(entries: ready.entries.count, nanoseconds: took)
+            turnWork.appendNanoseconds += took
+            return nil
+        } catch {
+            logWriteFailed(error)
+        }
+    }
+
+    /// The log cannot be trusted any more: stop serving rather than acknowledge writes that may
+    /// not be durable.
+    private func logWriteFailed(_ error: any Error) -> Never {
+        logger.critical("Raft log write failed; stopping the node", metadata: ["error": "\(error)"])
+        fatalError("Raft log write failed: \(error)")
+    }
+
+    /// The rest of a Ready once its write is durable: the messages that depended on it, the
+    /// committed entries not applied yet, `advance`, and what follows from them.
+    private func finish(_ ready: Ready, applied: Int, membershipChanged: Bool) {
+        if !ready.messages.isEmpty { transport?.send(ready.messages) }
+        if let soft = ready.softState { publishedLeader.store(soft.leader, ordering: .releasing) }
+        var membershipChanged = membershipChanged
+        if applyCommitted(ready.committedEntries[applied...]) { membershipChanged = true }
+        raft.advance(ready)
+        publishedApplied.store(raft.appliedIndex, ordering: .releasing)
+        for read in ready.readStates { pendingReads.indexKnown(context: read.context, index: read.index) }
+        for context in ready.failedReads {
+            pendingReads.fail(context: context, NodeError(.notLeader, "no leader could confirm the read; retry", leaderHint: raft.leader))
+        }
+        pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
+        if let soft = ready.softState { leadershipChanged(soft) }
+        if membershipChanged { announceMembers() }
+    }
+
+    /// While a Ready's write syncs: applies (and answers) what committed meanwhile and is
+    /// durable here — on a leader, writes its followers acknowledged during its own sync.
+    private func applyWhileSyncing() {
+        guard let current = syncing, current.applied == current.ready.committedEntries.count else { return }
+        let entries = raft.committedEntriesWhilePersisting(current.ready)
+        guard !entries.isEmpty else { return }
+        if applyCommitted(entries[...]) { announceMembers() }
+        publishedApplied.store(raft.appliedIndex, ordering: .releasing)
+        pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
+    }
+
+    /// The sync of the Ready in `syncing` finished (`Inbox.logSynced`): finishes that Ready.
+    /// The caller then runs `processReady` for the next one.
+    func finishLogSync() {
+        guard let current = syncing, let result = current.outcome.result else { return }
+        syncing = nil
+        do {
+            try store.finishSync(current.sync, result.sync)
+        } catch {
+            logWriteFailed(error)
+        }
+        logAppends += 1
+        metrics.appended(entries: current.outcome.entries, nanoseconds: current.outcome.writeNanoseconds + result.nanoseconds)
+        finish(current.ready, applied: current.applied, membershipChanged: current.membershipChanged)
+    }
+
+    /// Applies committed entries in order; returns whether one changed the membership.
+    private func applyCommitted(_ entries: ArraySlice<Entry>) -> Bool {
+        guard !entries.isEmpty else { return false }
+        var membershipChanged = false
+        let started = DispatchTime.now().uptimeNanoseconds
+        for entry in entries {
+            apply(entry)
+            if entry.kind == .confChange { membershipChanged = true }
+        }
+        turnWork.applied += entries.count
+        turnWork.applyNanoseconds += DispatchTime.now().uptimeNanoseconds - started
+        return membershipChanged
     }
 
     private func apply(_ entry: Entry) {
@@ -140,7 +227,12 @@ extension ConsensusLoop {
     /// once this node has applied up to it.
     func serve(_ reads: [Inbox.Read]) {
         guard !reads.isEmpty else { return }
-        let alone = raft.confState.voters == [config.nodeID] && raft.isLeader
+        // A lone voter serves a linearizable read from its state as it is once every committed
+        // entry is applied and its own term has committed one (after a restart, the log's
+        // acknowledged tail commits only with the new term's first entry, whose write may still
+        // be syncing); otherwise through Raft's read index like any member.
+        let alone = raft.confState.voters == [config.nodeID] && raft.isLeader && raft.appliedIndex >= raft.commitIndex
+            && raft.term(at: raft.commitIndex) == raft.term
         var now: [Inbox.Read] = []
         for read in reads {
             if read.consistency == .local || alone {
@@ -335,6 +427,11 @@ extension ConsensusLoop {
     }
 
     func shutDown() {
+        // A write whose sync is in flight finishes first: its writers get their answers.
+        if syncing != nil {
+            logSyncQueue.sync {}
+            finishLogSync()
+        }
         let drained = inbox.take(waitingUpTo: 0)
         for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }
         for request in drained.clusterRequests + parkedConfChanges.map(\.request) {
@@ -365,4 +462,34 @@ private final class Dropped<T: Sendable>: Sendable {
     private let value: Mutex<T?>
     init(_ value: consuming T) { self.value = Mutex(value) }
     func release() { _ = value.withLock { $0.take() } }
+}
+
+/// A Ready whose log write is being synced on `logSyncQueue`, and how much of it is done.
+struct SyncingReady {
+    var ready: Ready
+    var sync: PendingSync
+    var outcome: LogSyncOutcome
+    /// How many of `ready.committedEntries` were applied (those durable before its write).
+    var applied: Int
+    var membershipChanged: Bool
+}
+
+/// How a log sync run on `logSyncQueue` ended, for the loop to pick up.
+final class LogSyncOutcome: Sendable {
+    let entries: Int
+    let writeNanoseconds: UInt64
+    private let ended = Mutex<(sync: Result<Void, StorageError>, nanoseconds: UInt64)?>(nil)
+    private let started = DispatchTime.now().uptimeNanoseconds
+
+    init(entries: Int, writeNanoseconds: UInt64) {
+        self.entries = entries
+        self.writeNanoseconds = writeNanoseconds
+    }
+
+    func record(_ sync: Result<Void, StorageError>) {
+        let took = DispatchTime.now().uptimeNanoseconds - started
+        ended.withLock { $0 = (sync, took) }
+    }
+
+    var result: (sync: Result<Void, StorageError>, nanoseconds: UInt64)? { ended.withLock { $0 } }
 }

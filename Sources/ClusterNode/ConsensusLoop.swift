@@ -66,6 +66,10 @@ final class ConsensusLoop: @unchecked Sendable {
     /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
     /// (copy-on-write: only what the loop changes meanwhile gets duplicated) and keeps applying.
     let snapshotQueue = DispatchQueue(label: "incidentd-snapshot-encoder", qos: .utility)
+    /// Runs the fdatasync of each log write off the loop (see `processReady`), one at a time.
+    let logSyncQueue = DispatchQueue(label: "incidentd-log-sync", qos: .userInitiated)
+    /// The Ready whose log write is syncing; no other Ready is taken until it finishes.
+    var syncing: SyncingReady?
     var wasLeader = false
     var logAppends: UInt64 = 0
     var loopTurns: UInt64 = 0
@@ -271,6 +275,7 @@ final class ConsensusLoop: @unchecked Sendable {
             raft.step(message)
             if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         }
+        if work.logSynced { finishLogSync() }
         clock.mark(.step)
         if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         for id in work.deliveriesFinished { deliveries.finished(id) }

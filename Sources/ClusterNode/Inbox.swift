@@ -69,12 +69,14 @@ final class Inbox: Sendable {
         var encodedSnapshots: [EncodedSnapshot] = []
         /// The latest snapshot read back from disk for Raft (see `ConsensusLoop.manageSnapshotData`).
         var loadedSnapshots: [Result<Snapshot, StorageError>] = []
+        /// The log write in flight was synced (`ConsensusLoop.finishLogSync`).
+        var logSynced = false
         var stopping = false
         var sleeping = false
 
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
-                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !stopping
+                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !stopping
         }
     }
 
@@ -150,6 +152,13 @@ final class Inbox: Sendable {
     func snapshotEncoded(_ snapshot: EncodedSnapshot) {
         _ = enqueue(evenWhenStopping: true) { c in
             c.encodedSnapshots.append(snapshot)
+            return true
+        }
+    }
+
+    func logSynced() {
+        _ = enqueue(evenWhenStopping: true) { c in
+            c.logSynced = true
             return true
         }
     }

@@ -84,6 +84,9 @@ public struct NodeConfig: Sendable {
     /// (stepping, reads and snapshot bookkeeping, proposing, the log append, applying, the
     /// leader's upkeep, deliveries, snapshots); 0 never logs.
     public var slowTurnWarningMilliseconds = 100
+    /// Sync each log write off the consensus loop, which goes on stepping, relaying and
+    /// answering meanwhile (`ConsensusLoop.processReady`); false: block the loop on it.
+    public var deferLogSyncs = true
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -22,6 +22,16 @@ public struct SimulatedNode: Sendable {
     var releasesSnapshotData = false
     /// A broken driver (test-only): every message leaves before the write it depends on.
     var sendsEverythingBeforeWriting = false
+    /// Sync each Ready's write later, as ClusterNode does (`NodeConfig.deferLogSyncs`): the
+    /// write is durable only at the next `processReady` (one message or tick later); meanwhile
+    /// the member steps messages and applies what `Raft.committedEntriesWhilePersisting` hands
+    /// out, and a crash loses the write (or keeps a torn prefix of it).
+    var defersSyncs = false
+    /// The Ready whose write is not durable yet, and how many of its committed entries were
+    /// applied (those durable before it).
+    private var syncing: (ready: Ready, applied: Int)?
+    /// A write waits for its sync (which the next `processReady` completes).
+    public var hasPendingSync: Bool { syncing != nil }
     var restarts: UInt64 = 0
 
     init(config: RaftConfig, storage: SimulatedStorage, snapshotInterval: LogIndex, retainedEntries: LogIndex, snapshotPadding: Int, seed: UInt64) {
@@ -64,25 +74,57 @@ public struct SimulatedNode: Sendable {
 
     private mutating func processReadyOnce(onApply: (NodeID, Entry) -> Void) -> [Message] {
         var out: [Message] = []
+        if let pending = syncing {
+            // What committed (and is durable here) since the write, then the sync completes.
+            applyWhileSyncing(onApply: onApply)
+            storage.persist(pending.ready)
+            syncing = nil
+            out += finish(pending.ready, applied: pending.applied, onApply: onApply)
+        }
         while raft.hasReady {
             let ready = raft.ready()
             out.append(contentsOf: ready.earlyMessages)
             if sendsEverythingBeforeWriting { out.append(contentsOf: ready.messages) }
+            if defersSyncs, ready.snapshot == nil, ready.mustSync || !ready.entries.isEmpty {
+                let firstUnstable = ready.entries.first?.index ?? LogIndex.max
+                let durable = ready.committedEntries.prefix { $0.index < firstUnstable }
+                for entry in durable {
+                    app.apply(entry)
+                    onApply(id, entry)
+                }
+                syncing = (ready, durable.count)
+                applyWhileSyncing(onApply: onApply)
+                return out
+            }
             storage.persist(ready)
             if let snap = ready.snapshot {
                 app = ReplicatedSet(decoding: snap.data)
             }
-            if !sendsEverythingBeforeWriting { out.append(contentsOf: ready.messages) }
-            readStates.append(contentsOf: ready.readStates)
-            failedReads.append(contentsOf: ready.failedReads)
-            for entry in ready.committedEntries {
-                app.apply(entry)
-                onApply(id, entry)
-            }
-            raft.advance(ready)
-            maybeSnapshot()
+            out += finish(ready, applied: 0, onApply: onApply)
         }
         return out
+    }
+
+    /// The rest of a durable Ready: its messages, its committed entries from `applied` on,
+    /// `advance`.
+    private mutating func finish(_ ready: Ready, applied: Int, onApply: (NodeID, Entry) -> Void) -> [Message] {
+        readStates.append(contentsOf: ready.readStates)
+        failedReads.append(contentsOf: ready.failedReads)
+        for entry in ready.committedEntries[applied...] {
+            app.apply(entry)
+            onApply(id, entry)
+        }
+        raft.advance(ready)
+        maybeSnapshot()
+        return sendsEverythingBeforeWriting ? [] : ready.messages
+    }
+
+    private mutating func applyWhileSyncing(onApply: (NodeID, Entry) -> Void) {
+        guard let pending = syncing, pending.applied == pending.ready.committedEntries.count else { return }
+        for entry in raft.committedEntriesWhilePersisting(pending.ready) {
+            app.apply(entry)
+            onApply(id, entry)
+        }
     }
 
     private mutating func maybeSnapshot() {
@@ -100,7 +142,11 @@ public struct SimulatedNode: Sendable {
     /// before writing (a leader's appends) had already left and is returned.
     mutating func crash(tornEntries: Int? = nil) -> [Message] {
         var sent: [Message] = []
-        if let keep = tornEntries, raft.hasReady {
+        if let pending = syncing {
+            // The write was not synced: lost, or torn like any write the power cut.
+            if let keep = tornEntries { storage.persist(pending.ready, keepingEntries: min(keep, pending.ready.entries.count)) }
+            syncing = nil
+        } else if let keep = tornEntries, raft.hasReady {
             let ready = raft.ready()
             sent = ready.earlyMessages + (sendsEverythingBeforeWriting ? ready.messages : [])
             storage.persist(ready, keepingEntries: min(keep, ready.entries.count))

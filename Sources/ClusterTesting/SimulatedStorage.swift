@@ -24,7 +24,7 @@ public struct SimulatedStorage: Sendable {
     /// An empty disk for a member that joins later and learns the membership from the leader.
     public static func joining() -> SimulatedStorage { SimulatedStorage() }
 
-    var lastIndex: LogIndex { entries.last?.index ?? snapshot.metadata.index }
+    public var lastIndex: LogIndex { entries.last?.index ?? snapshot.metadata.index }
 
     /// Persists step 1 of a `Ready`. With `keepingEntries` below the Ready's count, a crash
     /// tears the write: only a prefix of the entries (and no hard state) reaches the disk.

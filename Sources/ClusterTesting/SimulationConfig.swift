@@ -46,6 +46,9 @@ public struct SimulationConfig: Sendable {
     /// Members release snapshot data and reload it on demand, as ClusterNode does (every other
     /// seed, so both ways are simulated).
     public var releasesSnapshotData: Bool
+    /// Members sync each log write later and keep stepping meanwhile, as ClusterNode does (half
+    /// the seeds, crossed with `releasesSnapshotData`).
+    public var defersSyncs: Bool
 
     /// A deliberately broken disk that forgets votes: the checker must catch the double votes
     /// this allows (it proves the checker can fail).
@@ -63,6 +66,7 @@ public struct SimulationConfig: Sendable {
     public init(seed: UInt64) {
         self.seed = seed
         releasesSnapshotData = seed % 2 == 1
+        defersSyncs = seed / 2 % 2 == 1
     }
 
     /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.

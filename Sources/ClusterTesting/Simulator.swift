@@ -44,6 +44,7 @@ public struct Simulator {
         options.skipVotePersistence = config.skipVotePersistence
         options.sendEverythingBeforeWriting = config.sendEverythingBeforeWriting
         options.releasesSnapshotData = config.releasesSnapshotData
+        options.defersSyncs = config.defersSyncs
         cluster = TestCluster(voters: config.voters, joining: [NodeID(config.voters + 1)], seed: config.seed, options: options)
         rng = SimulationRNG(seed: config.seed)
         report = SimulationReport(seed: config.seed, violations: [])
@@ -104,6 +105,11 @@ public struct Simulator {
     private mutating func advanceNetworkAndClocks(faulty: Bool) {
         for id in cluster.ids where isRunning(id) && step % (faulty ? tickPeriod[id]! : config.stepsPerTick) == 0 {
             cluster.tick(id)
+        }
+        // Deferred syncs (`SimulationConfig.defersSyncs`) complete at random, messages stepping
+        // in between.
+        for id in cluster.ids where isRunning(id) && cluster.node(id).hasPendingSync && rng.chance(0.5) {
+            cluster.collect(id)
         }
         pickUpMessages(faulty: faulty)
         var due: [Message] = []

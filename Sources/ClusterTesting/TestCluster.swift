@@ -33,6 +33,8 @@ public struct TestCluster: Sendable {
         public var sendEverythingBeforeWriting = false
         /// Members release their snapshot's data and reload it on demand (see `SimulatedNode`).
         public var releasesSnapshotData = false
+        /// Members sync each write later (see `SimulatedNode.defersSyncs`).
+        public var defersSyncs = false
         public init() {}
     }
 
@@ -59,6 +61,7 @@ public struct TestCluster: Sendable {
         nodes[id]!.storage.forgetsVotes = options.skipVotePersistence
         nodes[id]!.releasesSnapshotData = options.releasesSnapshotData
         nodes[id]!.sendsEverythingBeforeWriting = options.sendEverythingBeforeWriting
+        nodes[id]!.defersSyncs = options.defersSyncs
     }
 
     public var ids: [NodeID] { nodes.keys.sorted() }
@@ -111,13 +114,14 @@ public struct TestCluster: Sendable {
         with(message.to) { $0.step(message) }
     }
 
-    /// Delivers everything in flight, and whatever that causes, until the network is quiet.
-    /// Returns how many messages were delivered.
+    /// Delivers everything in flight, and whatever that causes, until the network is quiet
+    /// (with deferred syncs: and no write waits for its sync; they complete whenever no message
+    /// is in flight). Returns how many messages were delivered.
     @discardableResult
     public mutating func stabilize(maxMessages: Int = 100_000) -> Int {
         var delivered = 0
         for id in ids { collect(id) }
-        while !inFlight.isEmpty {
+        while !inFlight.isEmpty || completeSyncs() {
             let batch = inFlight
             inFlight = []
             for message in batch {
@@ -127,6 +131,13 @@ public struct TestCluster: Sendable {
             }
         }
         return delivered
+    }
+
+    /// Completes the pending sync of every live member that has one; returns whether any did.
+    public mutating func completeSyncs() -> Bool {
+        let syncing = ids.filter { nodes[$0]!.isUp && nodes[$0]!.hasPendingSync }
+        for id in syncing { collect(id) }
+        return !syncing.isEmpty
     }
 
     /// Makes `id` campaign and settles the election.

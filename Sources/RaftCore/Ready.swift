@@ -94,17 +94,40 @@ extension Raft {
                 broadcastAppend()
             }
         }
+        markApplied(ready.committedEntries)
+        if role == .leader { leaveJointIfDue() }
+    }
+
+    /// For a driver that syncs `ready`'s log write off its thread (`RaftLogStore.appendDeferringSync`)
+    /// and keeps stepping messages meanwhile: the entries that committed since `ready` was taken
+    /// and that this node already holds durably (up to its stable index, which excludes
+    /// `ready.entries`), to apply now instead of after the sync. Call it only once every entry of
+    /// `ready.committedEntries` was applied, and apply what it returns in order; both count as
+    /// applied from here on (`advance` skips them), as do the membership changes among them.
+    ///
+    /// On a leader this is every entry that committed meanwhile (commitment needs its own durable
+    /// copy), so acknowledgements that arrive during the leader's sync are answered at once.
+    public mutating func committedEntriesWhilePersisting(_ ready: Ready) -> [Entry] {
+        precondition(readyOutstanding, "committedEntriesWhilePersisting() outside ready()/advance()")
+        markApplied(ready.committedEntries)
+        guard ready.snapshot == nil, log.pendingSnapshot == nil else { return [] }
+        let through = min(log.committed, log.stableIndex)
+        guard log.applied < through, let entries = log.slice(from: log.applied + 1, through: through, maxBytes: .max) else { return [] }
+        markApplied(entries)
+        if role == .leader { leaveJointIfDue() }
+        return entries
+    }
+
+    /// Counts `entries` (committed, in order) as applied; skips those already counted.
+    private mutating func markApplied(_ entries: [Entry]) {
         var appliedBytes = 0
-        for entry in ready.committedEntries {
+        for entry in entries where entry.index > log.applied {
             precondition(entry.index == log.applied + 1, "committed entries must be applied in order")
             log.applied = entry.index
             appliedBytes += entry.payloadBytes
             if entry.kind == .confChange { applyConfChange(entry) }
         }
-        if role == .leader {
-            uncommittedBytes = max(0, uncommittedBytes - appliedBytes)
-            leaveJointIfDue()
-        }
+        if role == .leader { uncommittedBytes = max(0, uncommittedBytes - appliedBytes) }
     }
 }
 

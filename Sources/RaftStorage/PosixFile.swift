@@ -92,6 +92,14 @@ final class PosixFile {
         #endif
     }
 
+    /// A second descriptor for this file, for a `PendingSync` to sync from another thread even
+    /// after this one is closed.
+    func duplicate() throws(StorageError) -> Int32 {
+        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { throw .io("dup", path) }
+        return copy
+    }
+
     /// Makes data and all metadata durable.
     func sync() throws(StorageError) {
         #if canImport(Darwin)
@@ -132,3 +140,20 @@ extension StorageError {
 // The C functions under names that do not collide with the methods above.
 private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
 private func systemClose(_ fd: Int32) -> Int32 { close(fd) }
+
+/// `fdatasync` (Linux) or `F_FULLFSYNC` (Darwin) on a raw descriptor, retried on `EINTR`.
+func syncData(descriptor: Int32, path: String) throws(StorageError) {
+    #if canImport(Darwin)
+    if fcntl(descriptor, F_FULLFSYNC) == 0 { return }
+    while fsync(descriptor) != 0 {
+        if errno != EINTR { throw .io("fsync", path) }
+    }
+    #else
+    while fdatasync(descriptor) != 0 {
+        if errno != EINTR { throw .io("fdatasync", path) }
+    }
+    #endif
+}
+
+/// Closes a raw descriptor.
+func closeDescriptor(_ descriptor: Int32) { _ = systemClose(descriptor) }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import RaftCore
+import Synchronization
 
 extension RaftLogStore {
     /// Durably appends `entries` and/or `hardState` as one WAL record with one fsync (group
@@ -17,8 +18,27 @@ extension RaftLogStore {
     /// Throws `invalidAppend` or `batchTooLarge` without writing anything, or an I/O error after
     /// which the store is failed (see the type's documentation).
     public func append(_ entries: [Entry], hardState: HardState? = nil) throws(StorageError) {
+        if let pending = try appendDeferringSync(entries, hardState: hardState) {
+            try finishSync(pending, pending.run())
+        }
+    }
+
+    /// `append` without waiting for the fsync: writes the record and returns the sync still to
+    /// run, or nil when nothing is left to make durable (an empty call, or a batch that opened a
+    /// new segment, which is written durably). The caller runs `PendingSync.run()` on any thread
+    /// — the driver's loop goes on meanwhile — and then, on the store's thread,
+    /// `finishSync(_:_:)`; only then is the record durable.
+    ///
+    /// Until that `finishSync`, `append` and `appendDeferringSync` throw `invalidAppend`: at most
+    /// one record is ever written and not yet durable, so a crash still leaves at most a torn
+    /// final record (docs/STORAGE.md, "Torn tail"). Other writes of the log meanwhile (a
+    /// snapshot marker) make the pending record durable first.
+    public func appendDeferringSync(_ entries: [Entry], hardState: HardState? = nil) throws(StorageError) -> PendingSync? {
         try checkUsable()
-        guard !entries.isEmpty || hardState != nil else { return }
+        guard !entries.isEmpty || hardState != nil else { return nil }
+        guard syncInFlight == nil else {
+            throw StorageError(.invalidAppend, "the previous append's sync has not finished", path: syncInFlight!.path)
+        }
         try validateAppend(entries)
         let recordBytes = WALFormat.recordHeaderBytes + Batch.payloadBytes(entries: entries, hardState: hardState)
         guard recordBytes <= config.maxBatchBytes else {
@@ -28,13 +48,27 @@ extension RaftLogStore {
         let body = { (writer: inout ByteWriter) in
             Batch.encode(entries: entries, previousTerm: previousTerm, hardState: hardState, into: &writer)
         }
+        var pending: PendingSync?
         if let first = entries.first, shouldRoll(before: first.index) {
             try roll(firstIndex: first.index, body: body)
         } else {
-            try writeRecord(.batch, body: body)
+            pending = try writeRecord(.batch, deferringSync: true, body: body)
         }
         window.append(entries)
         if let hardState { self.hardState = hardState }
+        syncInFlight = pending
+        return pending
+    }
+
+    /// Records how `pending` (from `appendDeferringSync`) ended; a failed sync fails the store
+    /// (and is rethrown): the record may not be durable, and the page cache may no longer match
+    /// the disk.
+    public func finishSync(_ pending: PendingSync, _ result: Result<Void, StorageError>) throws(StorageError) {
+        if syncInFlight === pending { syncInFlight = nil }
+        if case .failure(let error) = result {
+            if failure == nil { failure = error }
+            throw error
+        }
     }
 
     private func validateAppend(_ entries: [Entry]) throws(StorageError) {
@@ -59,16 +93,27 @@ extension RaftLogStore {
         return current.bytes >= config.segmentSizeBytes && firstIndex > current.header.firstIndex
     }
 
-    /// Appends one record to the active segment and fdatasyncs it.
-    func writeRecord(_ type: WALRecordType, body: (inout ByteWriter) -> Void) throws(StorageError) {
+    /// Appends one record to the active segment and fdatasyncs it; with `deferringSync`, returns
+    /// the fdatasync to run instead. A record whose sync is still in flight is made durable
+    /// first, so that two records are never written and not yet durable at once.
+    @discardableResult
+    func writeRecord(
+        _ type: WALRecordType, deferringSync: Bool = false, body: (inout ByteWriter) -> Void
+    ) throws(StorageError) -> PendingSync? {
         let last = segments.count - 1
         let offset = segments[last].bytes
         let record = WALFormat.frame(type, at: offset, body: body)
-        try durably { () throws(StorageError) in
+        let pending = try durably { () throws(StorageError) -> PendingSync? in
+            if syncInFlight != nil { try active.syncData() }
             try active.write(record, at: offset)
-            try active.syncData()
+            guard deferringSync else {
+                try active.syncData()
+                return nil
+            }
+            return PendingSync(descriptor: try active.duplicate(), path: active.path)
         }
         segments[last].bytes += record.count
+        return pending
     }
 
     /// Starts a new segment whose first record after the header is this batch, so a segment
@@ -104,5 +149,30 @@ extension RaftLogStore {
         try PosixDirectory.rename(temporary, to: path)
         try PosixDirectory.sync(directory)
         return SegmentInfo(path: path, header: header, bytes: bytes.count)
+    }
+}
+
+/// The fdatasync of a record `RaftLogStore.appendDeferringSync` wrote: `run()` it once, on any
+/// thread, then hand the result to `RaftLogStore.finishSync(_:_:)` on the store's thread. It
+/// syncs through a descriptor of its own, so the store may roll to a new segment (closing the
+/// old one's) meanwhile.
+public final class PendingSync: Sendable {
+    let path: String
+    private let descriptor: Int32
+    private let ran = Atomic<Bool>(false)
+
+    init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { closeDescriptor(descriptor) }
+
+    /// Makes the record durable. Only the first call syncs; later ones fail.
+    public func run() -> Result<Void, StorageError> {
+        guard !ran.exchange(true, ordering: .acquiringAndReleasing) else {
+            return .failure(StorageError(.invalidAppend, "the sync already ran", path: path))
+        }
+        return Result { () throws(StorageError) in try syncData(descriptor: descriptor, path: path) }
     }
 }

@@ -35,6 +35,8 @@ public final class RaftLogStore {
     var catalog: SnapshotCatalog
     /// The first write or sync failure; set, it makes every further mutation throw.
     var failure: StorageError?
+    /// The record `appendDeferringSync` wrote whose sync has not finished yet.
+    var syncInFlight: PendingSync?
 
     /// The latest hard state made durable.
     public internal(set) var hardState: HardState

@@ -12,6 +12,8 @@ struct Settings: Sendable, Equatable {
     var logFormat = "text"
     var tickIntervalMs = 100
     var snapshotEveryEntries = 50_000
+    /// Block the consensus loop on each log sync instead of syncing off it (for comparison).
+    var inlineLogSync = false
     var maxBatchCommands = 1_024
     var maxBodyBytes = 1 << 20
     var rateLimitRps = 100.0
@@ -78,7 +80,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -112,6 +114,7 @@ struct Settings: Sendable, Equatable {
         case "log_format": logFormat = value
         case "tick_interval_ms": tickIntervalMs = try int()
         case "snapshot_every_entries": snapshotEveryEntries = try int()
+        case "inline_log_sync": inlineLogSync = try bool()
         case "max_batch_commands": maxBatchCommands = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "rate_limit_rps": rateLimitRps = try double()

@@ -22,6 +22,35 @@ final class IncidentNodeTests: XCTestCase {
         await node.shutdown()
     }
 
+    /// `deferLogSyncs = false` blocks the loop on each sync: the same answers, durability and
+    /// group commit as the default.
+    func testInlineLogSyncsAnswerRecoverAndGroupCommitLikeDeferredOnes() async throws {
+        let directory = TemporaryDirectory()
+        let inline: (inout NodeConfig) -> Void = { $0.deferLogSyncs = false }
+        var node = try makeNode(directory, configure: inline)
+        let first = try await node.submit(.ingest(events: [event("inline sync")], actor: .user("test")))
+        let incident = try XCTUnwrap(first.eventResults.first?.incident)
+        let writer = node
+        let ids = try await withThrowingTaskGroup(of: IncidentID?.self) { group in
+            for i in 0..<200 {
+                group.addTask { try await writer.submit(.ingest(events: [event("inline \(i)")], actor: .user("test"))).eventResults.first?.incident }
+            }
+            var ids: [IncidentID?] = []
+            for try await id in group { ids.append(id) }
+            return ids
+        }
+        XCTAssertEqual(Set(ids.compactMap { $0 }).count, 200)
+        let appends = try await node.status().logAppends
+        XCTAssertLessThan(appends, 100, "concurrent writes share appends")
+        await node.shutdown()
+
+        node = try makeNode(directory)  // reopened with deferred syncs: the same log
+        let restored = try await node.read { ($0.state.machine.incident(incident) != nil, $0.state.machine.openIncidentCount) }
+        XCTAssertTrue(restored.0)
+        XCTAssertEqual(restored.1, 201)
+        await node.shutdown()
+    }
+
     func testConcurrentWritesShareAppendsAndAllApply() async throws {
         let directory = TemporaryDirectory()
         let node = try makeNode(directory)

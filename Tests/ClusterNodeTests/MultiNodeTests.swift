@@ -8,7 +8,16 @@ import XCTest
 /// membership and leadership — what `incidentd` does across machines, without sockets.
 final class MultiNodeTests: XCTestCase {
     func testWritesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere() async throws {
-        let cluster = try LocalCluster(count: 3)
+        try await writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere { _ in }
+    }
+
+    /// The same with every member blocking its loop on each log sync (`deferLogSyncs = false`).
+    func testWritesOnAnyNodeAreForwardedCommittedAndAppliedEverywhereWithInlineSyncs() async throws {
+        try await writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere { $0.deferLogSyncs = false }
+    }
+
+    private func writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere(configure: @escaping (inout NodeConfig) -> Void) async throws {
+        let cluster = try LocalCluster(count: 3, configure: configure)
         let leader = try await cluster.leader()
         var last: LogIndex = 0
         for id in cluster.nodes.keys.sorted() {

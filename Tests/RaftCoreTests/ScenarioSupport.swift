@@ -27,7 +27,10 @@ extension TestCluster {
         var delivered = 0
         while true {
             let deliverable = inFlight.filter { !hold($0) }
-            guard !deliverable.isEmpty else { return }
+            guard !deliverable.isEmpty else {
+                if completeSyncs() { continue }
+                return
+            }
             inFlight.removeAll { !hold($0) }
             for message in deliverable {
                 deliver(message, &transcript)
