@@ -21,6 +21,7 @@ extension ConsensusLoop {
             applyWhileSyncing()
             return
         }
+        if syncIsHeldBack() { return }
         while raft.hasReady {
             let ready = raft.ready()
             // A leader's appends and heartbeats leave first: the followers write their copies
@@ -45,6 +46,27 @@ extension ConsensusLoop {
         }
     }
 
+    /// Whether the next Ready waits: the last sync was a busy one (`config.busySyncEntries`) and
+    /// started less than `config.minBusySyncIntervalMicroseconds` ago. Then a turn is armed for
+    /// when the interval ends, and whatever queues meanwhile goes into that one write and fsync.
+    private func syncIsHeldBack() -> Bool {
+        guard let host, config.deferLogSyncs, config.minBusySyncIntervalMicroseconds > 0, lastSync.entries >= config.busySyncEntries,
+            raft.hasReady
+        else { return false }
+        let due = lastSync.started + UInt64(config.minBusySyncIntervalMicroseconds) * 1_000
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now < due else { return false }
+        if !syncHoldArmed {
+            syncHoldArmed = true
+            let inbox = self.inbox
+            _ = host.schedule(afterMicroseconds: Int64((due - now) / 1_000) + 1) {
+                self.syncHoldArmed = false
+                inbox.endSyncHold()
+            }
+        }
+        return true
+    }
+
     /// Writes what `ready` asks to persist: durably here, or (returned) with its sync started on
     /// `logSyncQueue`.
     private func persist(_ ready: Ready) -> (sync: PendingSync, outcome: LogSyncOutcome)? {
@@ -64,6 +86,7 @@ extension ConsensusLoop {
                 let wrote = DispatchTime.now().uptimeNanoseconds - started
                 turnWork.appendNanoseconds += wrote
                 let outcome = LogSyncOutcome(entries: ready.entries.count, writeNanoseconds: wrote)
+                lastSync = (started, ready.entries.count)
                 let inbox = self.inbox
                 logSyncQueue.async {
                     outcome.record(sync.run())

@@ -70,6 +70,10 @@ final class ConsensusLoop: @unchecked Sendable {
     let logSyncQueue = DispatchQueue(label: "incidentd-log-sync", qos: .userInitiated)
     /// The Ready whose log write is syncing; no other Ready is taken until it finishes.
     var syncing: SyncingReady?
+    /// When the last deferred log sync started (monotonic ns) and how many entries it carried,
+    /// for `syncIsHeldBack`; whether the turn that ends the hold is armed.
+    var lastSync: (started: UInt64, entries: Int) = (0, 0)
+    var syncHoldArmed = false
     var wasLeader = false
     var logAppends: UInt64 = 0
     var loopTurns: UInt64 = 0
@@ -236,7 +240,7 @@ final class ConsensusLoop: @unchecked Sendable {
         hostDeadline?.timer.cancel()
         hostDeadlineGeneration &+= 1
         let generation = hostDeadlineGeneration
-        let timer = host.schedule(afterMilliseconds: max(0, at - now)) { self.hostTurn(deadline: generation) }
+        let timer = host.schedule(afterMicroseconds: max(0, at - now) * 1_000) { self.hostTurn(deadline: generation) }
         hostDeadline = (timer, at, generation)
     }
 

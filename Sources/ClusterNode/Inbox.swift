@@ -71,12 +71,14 @@ final class Inbox: Sendable {
         var loadedSnapshots: [Result<Snapshot, StorageError>] = []
         /// The log write in flight was synced (`ConsensusLoop.finishLogSync`).
         var logSynced = false
+        /// A held-back log sync may start (`ConsensusLoop.syncIsHeldBack`).
+        var syncHoldEnded = false
         var stopping = false
         var sleeping = false
 
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
-                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !stopping
+                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !syncHoldEnded && !stopping
         }
     }
 
@@ -159,6 +161,13 @@ final class Inbox: Sendable {
     func logSynced() {
         _ = enqueue(evenWhenStopping: true) { c in
             c.logSynced = true
+            return true
+        }
+    }
+
+    func endSyncHold() {
+        _ = enqueue { c in
+            c.syncHoldEnded = true
             return true
         }
     }

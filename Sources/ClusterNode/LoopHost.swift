@@ -9,8 +9,8 @@
 public protocol LoopHost: Sendable {
     /// Runs `work` on the host's thread soon; callable from any thread, the host's included.
     func execute(_ work: @escaping @Sendable () -> Void)
-    /// Runs `work` on the host's thread after `milliseconds`, unless cancelled first.
-    func schedule(afterMilliseconds milliseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer
+    /// Runs `work` on the host's thread after `microseconds`, unless cancelled first.
+    func schedule(afterMicroseconds microseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer
 }
 
 /// A scheduled piece of host work.

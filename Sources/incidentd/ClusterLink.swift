@@ -83,8 +83,8 @@ struct EventLoopHost: LoopHost {
 
     func execute(_ work: @escaping @Sendable () -> Void) { eventLoop.execute(work) }
 
-    func schedule(afterMilliseconds milliseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
-        ScheduledWork(task: eventLoop.scheduleTask(in: .milliseconds(milliseconds), work))
+    func schedule(afterMicroseconds microseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
+        ScheduledWork(task: eventLoop.scheduleTask(in: .microseconds(microseconds), work))
     }
 
     private struct ScheduledWork: LoopHostTimer {

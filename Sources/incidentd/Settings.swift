@@ -14,6 +14,8 @@ struct Settings: Sendable, Equatable {
     var snapshotEveryEntries = 50_000
     /// Block the consensus loop on each log sync instead of syncing off it (for comparison).
     var inlineLogSync = false
+    /// Under load, the least time between two log syncs (`NodeConfig.minBusySyncIntervalMicroseconds`); 0 = off.
+    var busySyncIntervalUs = 1_000
     var maxBatchCommands = 1_024
     var maxBodyBytes = 1 << 20
     var rateLimitRps = 100.0
@@ -80,7 +82,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync", "busy_sync_interval_us",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -115,6 +117,7 @@ struct Settings: Sendable, Equatable {
         case "tick_interval_ms": tickIntervalMs = try int()
         case "snapshot_every_entries": snapshotEveryEntries = try int()
         case "inline_log_sync": inlineLogSync = try bool()
+        case "busy_sync_interval_us": busySyncIntervalUs = try int()
         case "max_batch_commands": maxBatchCommands = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "rate_limit_rps": rateLimitRps = try double()
@@ -186,6 +189,11 @@ struct Settings: Sendable, Equatable {
         guard ["text", "json"].contains(logFormat) else { throw SettingsError("log_format must be text or json, got \(logFormat)") }
         guard deliveryTimeoutMs > 0, maxDeliveryConcurrency > 0 else { throw SettingsError("delivery settings must be positive") }
         guard nodeId > 0 else { throw SettingsError("node_id must be positive, got \(nodeId)") }
+        // The hold delays everything the next Ready carries, heartbeats included: keep it far
+        // below a tick.
+        guard (0...10_000).contains(busySyncIntervalUs) else {
+            throw SettingsError("busy_sync_interval_us must be 0–10000, got \(busySyncIntervalUs)")
+        }
         guard !clusterId.isEmpty, clusterId.utf8.count <= 64 else { throw SettingsError("cluster_id must be 1–64 bytes") }
         guard !region.isEmpty else { throw SettingsError("region must not be empty") }
         let members = try peerMembers()

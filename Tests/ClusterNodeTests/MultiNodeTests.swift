@@ -16,6 +16,32 @@ final class MultiNodeTests: XCTestCase {
         try await writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere { $0.deferLogSyncs = false }
     }
 
+    /// Once a sync is busy (here: any sync), the next one waits out the interval, and what
+    /// arrives meanwhile shares it. Writes spaced a millisecond apart, which would otherwise get
+    /// a sync each, land in one or two.
+    func testUnderLoadTheNextLogSyncWaitsAndCarriesEverythingThatArrivedMeanwhile() async throws {
+        let cluster = try LocalCluster(count: 3, configure: {
+            $0.minBusySyncIntervalMicroseconds = 50_000  // below the 200 ms election timeout: heartbeats wait too
+            $0.busySyncEntries = 1
+        })
+        let leader = try await cluster.leader()
+        let node = cluster.nodes[leader]!
+        _ = try await node.submit(.ingest(events: [event("opens the interval")], actor: .user("test")))
+        let before = try await node.status().logAppends
+        let writes = (0..<10).map { i in
+            Task {
+                try await Task.sleep(for: .milliseconds(i))
+                return try await node.submit(.ingest(events: [event("held \(i)")], actor: .user("test"))).index
+            }
+        }
+        var indexes: [LogIndex] = []
+        for write in writes { indexes.append(try await write.value) }
+        let after = try await node.status().logAppends
+        XCTAssertEqual(Set(indexes).count, 10)
+        XCTAssertLessThanOrEqual(after - before, 3, "10 writes over ~10 ms in \(after - before) log syncs")
+        await cluster.shutdown()
+    }
+
     private func writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere(configure: @escaping (inout NodeConfig) -> Void) async throws {
         let cluster = try LocalCluster(count: 3, configure: configure)
         let leader = try await cluster.leader()

@@ -68,9 +68,9 @@ struct QueueHost: LoopHost {
 
     func execute(_ work: @escaping @Sendable () -> Void) { queue.async(execute: work) }
 
-    func schedule(afterMilliseconds milliseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
+    func schedule(afterMicroseconds microseconds: Int64, _ work: @escaping @Sendable () -> Void) -> any LoopHostTimer {
         let scheduled = Scheduled()
-        queue.asyncAfter(deadline: .now() + .milliseconds(Int(milliseconds))) {
+        queue.asyncAfter(deadline: .now() + .microseconds(Int(microseconds))) {
             if !scheduled.cancelled.load(ordering: .acquiring) { work() }
         }
         return scheduled
