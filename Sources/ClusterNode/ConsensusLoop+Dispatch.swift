@@ -43,7 +43,12 @@ extension ConsensusLoop {
 
     /// The scopes this node may start deliveries for now.
     func heldDispatchScopes() -> Set<String> {
-        if dispatchesAlone { return Set([Self.globalScope] + memberRegions.map(Self.regionScope)) }
+        if dispatchesAlone {
+            // Not before its log is applied: after a restart, delivery reports in the log's
+            // tail apply only once the new term commits, and a delivery started earlier would
+            // page again for one already recorded.
+            return loneLeaderIsCurrent ? Set([Self.globalScope] + memberRegions.map(Self.regionScope)) : []
+        }
         let now = clock()
         var held: Set<String> = []
         for (scope, lease) in state.dispatchLeases
