@@ -125,7 +125,7 @@ extension ConsensusLoop {
     var holdsArchiveLease: Bool {
         let journal = state.archive
         guard journal.isEnabled, journal.archivers.contains(config.nodeID) else { return false }
-        if dispatchesAlone { return true }
+        if dispatchesAlone { return loneLeaderIsCurrent }
         guard let lease = state.dispatchLeases[Self.archiveScope], lease.holder == config.nodeID else { return false }
         return lease.expiresAt.millisecondsSinceEpoch - clock() > config.dispatchLeaseReserveMilliseconds
     }
