@@ -15,7 +15,7 @@ extension ConsensusLoop {
     /// the next Ready only then. Meanwhile entries that commit and are durable here are applied
     /// at once (`applyWhileSyncing`). Blocking on the sync instead held up every peer frame and
     /// forwarded write on this thread for its length (~0.5 ms under load; at 10,000 events/s the
-    /// leader's loop was busy 90 % of the time, 60 % of it in fdatasync).
+    /// leader's loop was busy 90 % of the wall time and in log appends 62 %).
     func processReady() {
         if syncing != nil {
             applyWhileSyncing()
