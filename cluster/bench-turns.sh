@@ -5,7 +5,8 @@
 # 1,000 distinct keys; each run opens 1,000 new incidents unless RUN_TAG gives every run the same
 # keys), prints each run's latency and the CPU seconds the three servers used, then per node the
 # turn-duration and log-append histograms (`incidentd_loop_turn_seconds`,
-# `incidentd_log_append_seconds`: how many took over 5, 10, 25 and 50 ms) and the slow-turn
+# `incidentd_log_append_seconds`: how many, their total time since the node started, and how
+# many took over 5, 10, 25 and 50 ms) and the slow-turn
 # warnings from the logs (docs/BENCHMARKS.md, fourth pass). INCIDENTD_EXTRA_ARGS passes flags to
 # every node. Starts and stops only its own cluster, by PID.
 #
@@ -36,7 +37,8 @@ over() {
         index($1, name "_bucket{le=\"0.025\"}") == 1 { b25 = $2 }
         index($1, name "_bucket{le=\"0.05\"}") == 1 { b50 = $2 }
         index($1, name "_count") == 1 { n = $2 }
-        END { printf "%d, over 5 / 10 / 25 / 50 ms: %d / %d / %d / %d", n, n - b5, n - b10, n - b25, n - b50 }'
+        index($1, name "_sum") == 1 { sum = $2 }
+        END { printf "%d taking %.1f s, over 5 / 10 / 25 / 50 ms: %d / %d / %d / %d", n, sum, n - b5, n - b10, n - b25, n - b50 }'
 }
 for id in $(jq -r '.nodes[].id' "$TOPOLOGY"); do
     api="$(jq -r --argjson id "$id" '.nodes[] | select(.id == $id) | .api' "$TOPOLOGY")"

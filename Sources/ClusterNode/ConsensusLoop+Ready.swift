@@ -124,12 +124,11 @@ extension ConsensusLoop {
         var membershipChanged = membershipChanged
         if applyCommitted(ready.committedEntries[applied...]) { membershipChanged = true }
         raft.advance(ready)
-        publishedApplied.store(raft.appliedIndex, ordering: .releasing)
         for read in ready.readStates { pendingReads.indexKnown(context: read.context, index: read.index) }
         for context in ready.failedReads {
             pendingReads.fail(context: context, NodeError(.notLeader, "no leader could confirm the read; retry", leaderHint: raft.leader))
         }
-        pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
+        publishApplied()
         if let soft = ready.softState { leadershipChanged(soft) }
         if membershipChanged { announceMembers() }
     }
@@ -141,6 +140,11 @@ extension ConsensusLoop {
         let entries = raft.committedEntriesWhilePersisting(current.ready)
         guard !entries.isEmpty else { return }
         if applyCommitted(entries[...]) { announceMembers() }
+        publishApplied()
+    }
+
+    /// Publishes the applied index and runs the reads waiting for it.
+    private func publishApplied() {
         publishedApplied.store(raft.appliedIndex, ordering: .releasing)
         pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
     }

@@ -18,9 +18,7 @@ extension RaftLogStore {
     /// Throws `invalidAppend` or `batchTooLarge` without writing anything, or an I/O error after
     /// which the store is failed (see the type's documentation).
     public func append(_ entries: [Entry], hardState: HardState? = nil) throws(StorageError) {
-        if let pending = try appendDeferringSync(entries, hardState: hardState) {
-            try finishSync(pending, pending.run())
-        }
+        _ = try writeBatch(entries, hardState: hardState, deferringSync: false)
     }
 
     /// `append` without waiting for the fsync: writes the record and returns the sync still to
@@ -34,6 +32,14 @@ extension RaftLogStore {
     /// final record (docs/STORAGE.md, "Torn tail"). Other writes of the log meanwhile (a
     /// snapshot marker) make the pending record durable first.
     public func appendDeferringSync(_ entries: [Entry], hardState: HardState? = nil) throws(StorageError) -> PendingSync? {
+        let pending = try writeBatch(entries, hardState: hardState, deferringSync: true)
+        syncInFlight = pending
+        return pending
+    }
+
+    /// The batch record of `append` / `appendDeferringSync`; with `deferringSync`, the sync still
+    /// to run (nil when a roll wrote it durably).
+    private func writeBatch(_ entries: [Entry], hardState: HardState?, deferringSync: Bool) throws(StorageError) -> PendingSync? {
         try checkUsable()
         guard !entries.isEmpty || hardState != nil else { return nil }
         guard syncInFlight == nil else {
@@ -52,11 +58,10 @@ extension RaftLogStore {
         if let first = entries.first, shouldRoll(before: first.index) {
             try roll(firstIndex: first.index, body: body)
         } else {
-            pending = try writeRecord(.batch, deferringSync: true, body: body)
+            pending = try writeRecord(.batch, deferringSync: deferringSync, body: body)
         }
         window.append(entries)
         if let hardState { self.hardState = hardState }
-        syncInFlight = pending
         return pending
     }
 
