@@ -107,7 +107,15 @@ extension RaftLogStore {
     ) throws(StorageError) -> PendingSync? {
         let last = segments.count - 1
         let offset = segments[last].bytes
-        let record = WALFormat.frame(type, at: offset, body: body)
+        var record = WALFormat.frame(type, at: offset, body: body)
+        let recordBytes = record.count
+        let fileBytes = Self.preallocatedSize(
+            from: segments[last].fileBytes, toHold: offset + recordBytes, config: config)
+        // Past the zero-filled space: extend it in the same write, so the same sync makes the
+        // record and the new free space durable and the next appends overwrite written blocks.
+        if fileBytes > segments[last].fileBytes {
+            record += repeatElement(0, count: fileBytes - offset - recordBytes)
+        }
         let pending = try durably { () throws(StorageError) -> PendingSync? in
             if syncInFlight != nil { try active.syncData() }
             try active.write(record, at: offset)
@@ -117,8 +125,18 @@ extension RaftLogStore {
             }
             return PendingSync(descriptor: try active.duplicate(), path: active.path)
         }
-        segments[last].bytes += record.count
+        segments[last].bytes += recordBytes
+        segments[last].fileBytes = fileBytes
         return pending
+    }
+
+    /// The size a segment file of `current` bytes must have to hold `needed` bytes of records:
+    /// unchanged while they fit, else extended `preallocationBytes` past what it must hold — but
+    /// not past `segmentSizeBytes`, where the segment rolls (a segment's last batches may still
+    /// end past it; then the file ends with them).
+    static func preallocatedSize(from current: Int, toHold needed: Int, config: StorageConfig) -> Int {
+        guard needed > current else { return current }
+        return max(needed, min(needed + config.preallocationBytes, config.segmentSizeBytes))
     }
 
     /// Starts a new segment whose first record after the header is this batch, so a segment
@@ -131,8 +149,17 @@ extension RaftLogStore {
             sequence: segments[segments.count - 1].header.sequence + 1, firstIndex: firstIndex,
             previousTerm: previousTerm, hardState: hardState)
         let firstRecord = WALFormat.frame(.batch, at: WALFormat.recordHeaderBytes + SegmentHeader.payloadBytes, body: body)
+        let last = segments.count - 1
         let segment = try durably { () throws(StorageError) in
-            try Self.createSegment(in: walDirectory, header: header, firstRecord: firstRecord)
+            // The full segment loses its free space first, durably: only the last segment may
+            // end in zeros (recovery refuses them anywhere else), and it stops being the last
+            // once the new one is renamed into place.
+            if segments[last].fileBytes > segments[last].bytes {
+                try active.truncate(to: segments[last].bytes)
+                try active.sync()
+                segments[last].fileBytes = segments[last].bytes
+            }
+            return try Self.createSegment(in: walDirectory, header: header, firstRecord: firstRecord, config: config)
         }
         let file = try durably { () throws(StorageError) in try PosixFile.open(segment.path, flags: O_RDWR) }
         active.close()
@@ -140,20 +167,25 @@ extension RaftLogStore {
         segments.append(segment)
     }
 
-    /// Writes a segment (header, optional first record) to `<name>.tmp`, fsyncs it, renames it into
-    /// place and fsyncs the directory.
-    static func createSegment(in directory: String, header: SegmentHeader, firstRecord: [UInt8]?) throws(StorageError) -> SegmentInfo {
+    /// Writes a segment (header, optional first record, zero-filled free space) to `<name>.tmp`,
+    /// fsyncs it, renames it into place and fsyncs the directory.
+    static func createSegment(
+        in directory: String, header: SegmentHeader, firstRecord: [UInt8]?, config: StorageConfig
+    ) throws(StorageError) -> SegmentInfo {
         let path = directory + "/" + SegmentName.make(firstIndex: header.firstIndex)
         let temporary = path + SegmentName.temporarySuffix
         var bytes = WALFormat.frame(.segmentHeader, at: 0) { header.encode(into: &$0) }
         if let firstRecord { bytes += firstRecord }
+        let recordBytes = bytes.count
+        let fileBytes = preallocatedSize(from: 0, toHold: recordBytes, config: config)
+        bytes += repeatElement(0, count: fileBytes - recordBytes)
         let file = try PosixFile.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
         try file.write(bytes, at: 0)
         try file.sync()
         file.close()
         try PosixDirectory.rename(temporary, to: path)
         try PosixDirectory.sync(directory)
-        return SegmentInfo(path: path, header: header, bytes: bytes.count)
+        return SegmentInfo(path: path, header: header, bytes: recordBytes, fileBytes: fileBytes)
     }
 }
 

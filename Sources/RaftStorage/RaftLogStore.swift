@@ -88,7 +88,7 @@ public final class RaftLogStore {
             }
             replay = WALReplay()
             let header = SegmentHeader(sequence: 1, firstIndex: 1, previousTerm: 0, hardState: .empty)
-            replay.segments = [try createSegment(in: walDirectory, header: header, firstRecord: nil)]
+            replay.segments = [try createSegment(in: walDirectory, header: header, firstRecord: nil, config: config)]
         }
         let needsMarker = try reconcile(&replay, with: catalog)
         let recovered = RecoveredState(

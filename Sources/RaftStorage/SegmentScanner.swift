@@ -54,22 +54,35 @@ struct SegmentScanner {
         }
     }
 
-    /// Passes every record after the header to `visit` in order; returns the torn tail to cut,
-    /// if the segment ends in one (last segment only).
+    /// Passes every record after the header to `visit` in order. Returns where the records end
+    /// and the torn tail to cut, if the segment ends in one (last segment only).
+    ///
+    /// In the last segment, zeros from a record boundary to the end of the file are free space
+    /// (`StorageConfig.preallocationBytes`): the records end there and nothing is cut. A record
+    /// never starts with a zero type byte, so that test costs one byte per segment on the way.
     func scanRecords(
         visit: (_ offset: Int, _ record: WALRecordBody) throws(StorageError) -> Void
-    ) throws(StorageError) -> DiscardedTail? {
+    ) throws(StorageError) -> (end: Int, tail: DiscardedTail?) {
         var offset = WALFormat.recordHeaderBytes + SegmentHeader.payloadBytes
         while offset < bytes.count {
+            if isLast, isFreeSpace(from: offset) { return (offset, nil) }
             switch FramedRecord.read(bytes, at: offset) {
             case .intact(let typeByte, let payload, let end):
                 try visit(offset, try decode(typeByte: typeByte, payload: payload, at: offset))
                 offset = end
             case .damaged(let reason):
-                return try tornTail(at: offset, reason: reason)
+                return (offset, try tornTail(at: offset, reason: reason))
             }
         }
-        return nil
+        return (offset, nil)
+    }
+
+    /// Whether every byte from `start` to the end of the file is zero. Checks the type byte first
+    /// (never zero in a record), so a record boundary inside the log costs one comparison.
+    private func isFreeSpace(from start: Int) -> Bool {
+        let typeOffset = start + 8
+        if typeOffset < bytes.count, bytes[typeOffset] != 0 { return false }
+        return bytes[start...].allSatisfy { $0 == 0 }
     }
 
     private func decode(typeByte: UInt8, payload: ArraySlice<UInt8>, at offset: Int) throws(StorageError) -> WALRecordBody {

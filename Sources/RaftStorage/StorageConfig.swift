@@ -38,16 +38,28 @@ public struct StorageConfig: Sendable, Equatable {
     /// (inspection, manual rollback). Range 1 ... 16.
     public var retainedSnapshotCount: Int
 
+    /// How far ahead of the last record the active segment's file is zero-filled.
+    ///
+    /// Default 1 MiB; 0 turns it off. Overwriting blocks that were written (and synced) before
+    /// needs no block allocation and no size change, so each append's `fdatasync` has no metadata
+    /// to commit: on this project's ext4 test disk about a third less time and CPU per sync
+    /// (docs/STORAGE.md, "Preallocation"). A segment's file is never extended past
+    /// `segmentSizeBytes` this way, and the zeros are cut off when the segment is rolled.
+    /// Range 0 ... 64 MiB.
+    public var preallocationBytes: Int
+
     public init(
         segmentSizeBytes: Int = 64 << 20,
         maxBatchBytes: Int = 16 << 20,
         maxSnapshotBytes: Int = 1 << 30,
-        retainedSnapshotCount: Int = 2
+        retainedSnapshotCount: Int = 2,
+        preallocationBytes: Int = 1 << 20
     ) {
         self.segmentSizeBytes = segmentSizeBytes
         self.maxBatchBytes = maxBatchBytes
         self.maxSnapshotBytes = maxSnapshotBytes
         self.retainedSnapshotCount = retainedSnapshotCount
+        self.preallocationBytes = preallocationBytes
     }
 
     public static let `default` = StorageConfig()
@@ -58,6 +70,7 @@ public struct StorageConfig: Sendable, Equatable {
         try check("maxBatchBytes", maxBatchBytes, 1 << 10, WALFormat.maxRecordPayloadBytes)
         try check("maxSnapshotBytes", maxSnapshotBytes, 1, 64 << 30)
         try check("retainedSnapshotCount", retainedSnapshotCount, 1, 16)
+        try check("preallocationBytes", preallocationBytes, 0, 64 << 20)
     }
 
     private func check(_ field: String, _ value: Int, _ low: Int, _ high: Int) throws(StorageError) {

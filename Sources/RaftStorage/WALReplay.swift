@@ -9,7 +9,11 @@ import RaftCore
 struct SegmentInfo: Equatable {
     var path: String
     var header: SegmentHeader
+    /// Where the segment's records end: the offset of the next record.
     var bytes: Int
+    /// The file's size: `bytes` plus the zero-filled free space after the records
+    /// (`StorageConfig.preallocationBytes`; only the active segment has any).
+    var fileBytes: Int
 }
 
 /// Reads every segment of a WAL directory in order and rebuilds the log, the hard state and the
@@ -65,13 +69,13 @@ struct WALReplay {
         let scanner = SegmentScanner(path: path, bytes: bytes, isLast: isLast, maxRecordBytes: maxRecordBytes)
         let header = try scanner.readHeader()
         try begin(header, path: path)
-        let tail = try scanner.scanRecords { (offset, record) throws(StorageError) in
+        let (end, tail) = try scanner.scanRecords { (offset, record) throws(StorageError) in
             try apply(record, at: offset, path: path)
         }
         // The tail is only recorded here; the store cuts it once every other check has passed,
         // so a refused open leaves the files exactly as it found them.
         discardedTail = tail
-        segments.append(SegmentInfo(path: path, header: header, bytes: tail?.offset ?? bytes.count))
+        segments.append(SegmentInfo(path: path, header: header, bytes: end, fileBytes: tail == nil ? bytes.count : end))
     }
 
     /// Checks a segment header against the segments before it. The first segment (the oldest

@@ -115,3 +115,34 @@ struct DiskCluster {
 
     func close() { for store in stores { store.close() } }
 }
+
+/// Times `count` single-entry appends to a fresh `RaftLogStore` under `directory` (one record and
+/// one fdatasync each). Returns the wall time of each append in microseconds and the process's
+/// CPU time (user + system) per append.
+func timeAppends(directory: String, config: StorageConfig, count: Int, entryBytes: Int) throws -> (latencies: [Double], cpuMicroseconds: Double) {
+    let (store, _) = try RaftLogStore.open(directory: directory, config: config)
+    defer { store.close() }
+    let payload = [UInt8](repeating: 0x5A, count: entryBytes)
+    var latencies: [Double] = []
+    latencies.reserveCapacity(count)
+    let cpuBefore = processCPUMicroseconds()
+    for i in 1...count {
+        let entry = Entry(term: 1, index: LogIndex(i), data: payload)
+        let start = DispatchTime.now().uptimeNanoseconds
+        try store.append([entry], hardState: nil)
+        latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
+    }
+    return (latencies, (processCPUMicroseconds() - cpuBefore) / Double(count))
+}
+
+/// User + system CPU time of this process so far, in microseconds.
+func processCPUMicroseconds() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func micros(_ time: timeval) -> Double { Double(time.tv_sec) * 1e6 + Double(time.tv_usec) }
+    return micros(usage.ru_utime) + micros(usage.ru_stime)
+}

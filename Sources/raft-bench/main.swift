@@ -3,14 +3,18 @@
 //
 //   swift run -c release raft-bench [--entries 2000000] [--batch 1024] [--runs 5]
 //   swift run -c release raft-bench --disk /var/tmp/raft-bench [--seconds 5]
+//   swift run -c release raft-bench --disk /var/tmp --append-probe [--appends 20000] [--runs 5]
 //
 // Prints committed entries per second (median of the runs): an entry counts once the leader
 // has applied it, which needs a quorum of members to have appended it. With --disk, each
 // member persists to RaftStorage in its own directory under the given one (which is created
 // and removed), at batch sizes 1, 64 and 1024, after measuring the disk's raw fsync rate.
+// With --append-probe, it times single-entry RaftLogStore appends (one record and one
+// fdatasync each) into preallocated segments against growing ones, alternating the two.
 import ArgumentParser
 import Foundation
 import RaftCore
+import RaftStorage
 
 struct RaftBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "raft-bench", abstract: "Measures RaftCore commit throughput in memory.")
@@ -21,8 +25,14 @@ struct RaftBench: ParsableCommand {
     @Option(help: "Runs; the median is reported.") var runs = 5
     @Option(help: "Benchmark RaftStorage on disk under this directory instead of memory.") var disk: String?
     @Option(help: "Seconds per disk measurement.") var seconds = 5.0
+    @Flag(help: "With --disk: time single appends, preallocated segments against growing ones.") var appendProbe = false
+    @Option(help: "Appends per --append-probe run.") var appends = 20_000
 
     func run() throws {
+        if let disk, appendProbe {
+            try probeAppends(root: disk)
+            return
+        }
         if let disk {
             try runOnDisk(root: disk)
             return
@@ -67,6 +77,38 @@ extension RaftBench {
             syncRates.sort()
             print(String(format: "raftcore + raftstorage, 3 members on one disk, %d-byte entries, batch %4d: %9.0f entries/s committed, %6.0f fsyncs/s (median of %d)",
                 entryBytes, size, rates[rates.count / 2], syncRates[syncRates.count / 2], runs))
+        }
+    }
+}
+
+extension RaftBench {
+    /// Single appends into preallocated segments against growing ones (`preallocationBytes` 0),
+    /// alternating the two in each run so both see the same disk weather.
+    func probeAppends(root: String) throws {
+        let fm = FileManager.default
+        let base = root + "/raft-bench-\(ProcessInfo.processInfo.processIdentifier)"
+        try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(atPath: base) }
+        let modes = [("preallocated", StorageConfig.default), ("growing", StorageConfig(preallocationBytes: 0))]
+        var results: [String: (means: [Double], p99s: [Double], cpu: [Double])] = [:]
+        for run in 0..<runs {
+            for (name, config) in modes {
+                let directory = base + "/\(name)-\(run)"
+                let (latencies, cpu) = try timeAppends(directory: directory, config: config, count: appends, entryBytes: entryBytes)
+                try fm.removeItem(atPath: directory)
+                let sorted = latencies.sorted()
+                var result = results[name] ?? ([], [], [])
+                result.means.append(latencies.reduce(0, +) / Double(latencies.count))
+                result.p99s.append(sorted[sorted.count * 99 / 100])
+                result.cpu.append(cpu)
+                results[name] = result
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        for (name, _) in modes {
+            let result = results[name]!
+            print(String(format: "raftstorage single appends, %@, %d-byte entries, %d appends: mean %.1f µs, p99 %.1f µs, CPU %.1f µs per append (medians of %d runs)",
+                name, entryBytes, appends, median(result.means), median(result.p99s), median(result.cpu), runs))
         }
     }
 }

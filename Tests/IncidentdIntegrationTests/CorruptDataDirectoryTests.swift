@@ -24,17 +24,34 @@ final class CorruptDataDirectoryTests: IncidentdTestCase {
         return (node, "\(wal)/\(segment)", incidents)
     }
 
-    /// Record start offsets of a WAL segment: `[length u32 LE][crc u32][type u8][payload]`.
+    /// Record start offsets of a WAL segment: `[length u32 LE][crc u32][type u8][payload]`. The
+    /// records end where the free space begins (zeros: a type byte is never 0; docs/STORAGE.md,
+    /// "Preallocation") or the file ends.
     private static func recordOffsets(_ bytes: [UInt8]) -> [Int] {
         var offsets: [Int] = []
         var offset = 0
-        while offset + 9 <= bytes.count {
+        while offset + 9 <= bytes.count, bytes[offset + 8] != 0 {
             let length = (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
             guard offset + 9 + length <= bytes.count else { break }
             offsets.append(offset)
             offset += 9 + length
         }
         return offsets
+    }
+
+    /// Where the records of a segment end: the offset the next append writes at.
+    private static func recordsEnd(_ bytes: [UInt8]) -> Int {
+        guard let last = recordOffsets(bytes).last else { return 0 }
+        return last + 9 + (0..<4).reduce(0) { $0 | Int(bytes[last + $1]) << (8 * $1) }
+    }
+
+    /// `bytes` with `written` put where the next append would write it: over the free space when
+    /// there is some (the file keeps its size), else at the end.
+    private static func writtenAtTheEnd(_ bytes: [UInt8], _ written: [UInt8]) -> [UInt8] {
+        let end = recordsEnd(bytes)
+        var result = Array(bytes[..<end]) + written
+        if result.count < bytes.count { result += bytes[result.count...] }
+        return result
     }
 
     private static func read(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
@@ -74,10 +91,10 @@ final class CorruptDataDirectoryTests: IncidentdTestCase {
     func testHalfWrittenFinalBatchIsCutAsATornTailAndNothingAcknowledgedIsLost() async throws {
         let (node, path, incidents) = try await stoppedNode(events: 4)
         let intact = try Self.read(path)
-        // The torn record: the first half of a batch record (the last one, as written at the end).
+        // The torn record: the first half of a batch record (the last one, as written after it).
         let last = try XCTUnwrap(Self.recordOffsets(intact).last)
         let length = (0..<4).reduce(0) { $0 | Int(intact[last + $1]) << (8 * $1) }
-        try Self.write(intact + Array(intact[last..<last + 9 + length / 2]), path)
+        try Self.write(Self.writtenAtTheEnd(intact, Array(intact[last..<last + 9 + length / 2])), path)
 
         try await node.start()
         XCTAssertTrue(node.logs.contains("discarded a torn tail"), "the cut is not reported:\n\(node.logs.suffix(2_000))")
@@ -94,8 +111,8 @@ final class CorruptDataDirectoryTests: IncidentdTestCase {
     func testGarbageAppendedAfterTheLastRecordStopsStartupNamingTheFileAndOffset() async throws {
         let (node, path, _) = try await stoppedNode(events: 4)
         let intact = try Self.read(path)
-        try Self.write(intact + Array("half-written batch\u{0}\u{0}\u{0}".utf8), path)
-        try await assertRefusesToStart(node, naming: path, offset: intact.count)
+        try Self.write(Self.writtenAtTheEnd(intact, Array("half-written batch\u{0}\u{0}\u{0}".utf8)), path)
+        try await assertRefusesToStart(node, naming: path, offset: Self.recordsEnd(intact))
     }
 
     /// Bytes inserted in the middle of a segment shift every later record; records checksum their

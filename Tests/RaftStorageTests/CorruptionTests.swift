@@ -12,7 +12,9 @@ final class CorruptionTests: XCTestCase {
     override func setUpWithError() throws { temp = try TemporaryDirectory() }
     override func tearDown() { temp = nil }
 
-    private let config = StorageConfig(segmentSizeBytes: 1024)
+    /// No free space after the records: these tests lay out the files byte by byte (the
+    /// preallocated layout has its own tests, PreallocationTests).
+    private let config = StorageConfig(segmentSizeBytes: 1024, preallocationBytes: 0)
 
     /// Three or more segments of 4-entry batches; returns each segment's record start offsets.
     private func writeLog(at path: String) throws -> [(path: String, records: [Int])] {

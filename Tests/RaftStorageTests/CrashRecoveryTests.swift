@@ -13,7 +13,9 @@ final class CrashRecoveryTests: XCTestCase {
     override func setUpWithError() throws { temp = try TemporaryDirectory(inMemory: true) }
     override func tearDown() { temp = nil }
 
-    private let config = StorageConfig(segmentSizeBytes: 2048)
+    /// No free space after the records: these tests lay out the files byte by byte (the
+    /// preallocated layout has its own tests, PreallocationTests).
+    private let config = StorageConfig(segmentSizeBytes: 2048, preallocationBytes: 0)
 
     /// One append and what it left behind.
     private struct Checkpoint {
@@ -106,20 +108,31 @@ final class CrashRecoveryTests: XCTestCase {
             try Files.write(bytes, to: segment)
             let (_, recovered) = try openStore(copy, config)
             XCTAssertTrue(checkpoints[checkpoints.count - 2].state.matches(recovered), "zeros from \(zeroFrom)")
-            XCTAssertEqual(recovered.discardedTail?.offset, start)
+            // Zeros from the record's start on are free space: nothing of it is there to cut.
+            XCTAssertEqual(recovered.discardedTail?.offset, zeroFrom == start ? nil : start, "zeros from \(zeroFrom)")
         }
     }
 
-    func testZeroExtendedTailAfterTheLastRecordIsDiscarded() throws {
+    /// Zeros after the last record are free space (what preallocation leaves, or a size extended
+    /// whose sectors never reached the disk): nothing is cut, and the next append lands over them.
+    func testZerosAfterTheLastRecordAreFreeSpace() throws {
         let path = temp.child("node")
         let checkpoints = try writeHistory(at: path)
         let last = checkpoints[checkpoints.count - 1]
-        try Files.write(try Files.read(last.segment) + [UInt8](repeating: 0, count: 4096), to: last.segment)
-        let (_, recovered) = try openStore(path, config)
+        let extended = try Files.read(last.segment) + [UInt8](repeating: 0, count: 4096)
+        try Files.write(extended, to: last.segment)
+        let (store, recovered) = try openStore(path, config)
         XCTAssertTrue(last.state.matches(recovered))
-        XCTAssertEqual(recovered.discardedTail?.path, last.segment)
-        XCTAssertEqual(recovered.discardedTail?.offset, last.end)
-        XCTAssertEqual(recovered.discardedTail?.bytes, 4096)
+        XCTAssertNil(recovered.discardedTail)
+        XCTAssertEqual(try Files.read(last.segment), extended)
+        XCTAssertEqual(store.segments.last!.bytes, last.end)
+        let next = makeEntries(store.lastIndex + 1...store.lastIndex + 1, term: 3)
+        try store.append(next, hardState: nil)
+        store.close()
+        XCTAssertEqual(try Files.read(last.segment).count, extended.count, "the append overwrote free space")
+        var afterwards = last.state
+        afterwards.append(next, hardState: nil)
+        XCTAssertTrue(afterwards.matches(try openStore(path, config).recovered))
     }
 
     func testBadChecksumInTheFinalRecordIsATornWrite() throws {
@@ -159,7 +172,8 @@ final class CrashRecoveryTests: XCTestCase {
 
     /// The last record written only up to some byte, the rest of its extent zeros (sectors never
     /// written), with the file possibly extended further by zeros: at every byte of the record,
-    /// including inside its header (rules (c), (d) and (e) of "Torn tail" in docs/STORAGE.md).
+    /// including inside its header (rules (c) and (e) of "Torn tail" in docs/STORAGE.md; nothing of
+    /// it written is free space).
     func testFinalRecordWrittenUpToAnyByteThenZerosIsDiscarded() throws {
         let original = temp.child("node")
         let checkpoints = try writeHistory(at: original)
@@ -178,12 +192,15 @@ final class CrashRecoveryTests: XCTestCase {
                 try Files.write(bytes + [UInt8](repeating: 0, count: extra), to: segment)
                 let context = "\(written) of \(last.end - start) bytes written, \(extra) zeros after"
                 let (_, recovered) = try openStore(copy, config)
-                if written == last.end - start && extra == 0 {
+                if written == last.end - start {
+                    // Whole, and only zeros (free space) after it.
                     XCTAssertTrue(last.state.matches(recovered), context)
                     XCTAssertNil(recovered.discardedTail, context)
-                } else if written == last.end - start {
-                    XCTAssertTrue(last.state.matches(recovered), context)
-                    XCTAssertEqual(recovered.discardedTail?.offset, last.end, context)
+                } else if written == 0 {
+                    // None of it: only zeros from its start on, which are free space.
+                    XCTAssertTrue(previous.state.matches(recovered), context)
+                    XCTAssertNil(recovered.discardedTail, context)
+                    XCTAssertEqual(try Files.read(segment).count, bytes.count + extra, context)
                 } else {
                     XCTAssertTrue(previous.state.matches(recovered), context)
                     XCTAssertEqual(recovered.discardedTail?.offset, start, context)
@@ -224,8 +241,9 @@ final class CrashRecoveryTests: XCTestCase {
                 let context = "marker written up to byte \(written)\(zeroFilled ? ", zeros after" : "")"
                 let (_, recovered) = try openStore(copy, config)
                 XCTAssertTrue(state.matches(recovered), context)
-                if bytes == intact || bytes.count == markerStart {
-                    // The marker's last bytes are zeros anyway, or the cut is at the record boundary.
+                if bytes == intact || bytes.count == markerStart || (zeroFilled && written == markerStart) {
+                    // The marker's last bytes are zeros anyway, or the cut is at the record
+                    // boundary, or only zeros follow it (free space, docs/STORAGE.md "Preallocation").
                     XCTAssertNil(recovered.discardedTail, context)
                 } else {
                     XCTAssertEqual(recovered.discardedTail?.offset, markerStart, context)
