@@ -129,7 +129,6 @@ let package = Package(
             dependencies: [
                 "IncidentCore", "RaftCore", "RaftStorage", "CMalloc",
                 .product(name: "DequeModule", package: "swift-collections"),
-                .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
