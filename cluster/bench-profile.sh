@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Where the machine's time goes under load: starts cluster/local-3.json on INCIDENTD (default the
+# release build), warms up 2 s, runs incident-bench at RATE (10000) events/s over all three nodes
+# (256 connections, 1,000 distinct keys) for 12 s, and records the whole machine with
+# `perf record -a -g` for 6 s of it (from the 3rd second). Prints the run's latency, then the
+# share of the machine per thread (tid:name; NIO-ELT-2: the nodes' consensus loops; NIO-SGLTN:
+# their HTTP event loops; qos.overcommit: their sync and snapshot queues; the busiest NIO-ELT-1
+# thread: the generator, incident-bench; swapper: idle) and the top symbols of the consensus and
+# HTTP threads.
+# Keeps perf.data in PERF_DATA (default /var/tmp/incidentd-profile.data) for `perf report`.
+# Needs linux-perf (installed when missing). Starts and stops only its own cluster, by PID.
+#
+#   cluster/bench-profile.sh
+#   RATE=2000 cluster/bench-profile.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source cluster/lib.sh
+ensure_tools
+if ! command -v perf >/dev/null; then
+    sudo=""; [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq linux-perf
+fi
+RATE=${RATE:-10000}
+PERF_DATA=${PERF_DATA:-/var/tmp/incidentd-profile.data}
+start_bench_cluster bench-profile
+REPORT="$(mktemp)"
+INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
+    --duration 12 --distinct 1000 --json >"$REPORT" &
+BENCH=$!
+sleep 3
+perf record -a -g -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
+wait "$BENCH"
+jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
+rm -f "$REPORT"
+echo "share of the machine per thread (pid:name):"
+perf report -i "$PERF_DATA" --no-children --sort pid,comm -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -16
+for thread in NIO-ELT-2-#1 NIO-SGLTN-1-#1; do
+    echo "top symbols on $thread threads (share of the machine):"
+    perf report -i "$PERF_DATA" --no-children --comm "$thread" --sort dso,sym -g none 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -15 | cut -c1-160
+done
