@@ -53,11 +53,20 @@ struct RaftBench: ParsableCommand {
 }
 
 extension RaftBench {
-    func runOnDisk(root: String) throws {
-        let fm = FileManager.default
+    /// Runs `body` with a fresh directory of this process's under `root`, removed afterwards.
+    func withScratchDirectory(under root: String, _ body: (String) throws -> Void) throws {
         let base = root + "/raft-bench-\(ProcessInfo.processInfo.processIdentifier)"
-        try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try body(base)
+    }
+
+    func runOnDisk(root: String) throws {
+        try withScratchDirectory(under: root) { base in try runOnDisk(root: root, base: base) }
+    }
+
+    private func runOnDisk(root: String, base: String) throws {
+        let fm = FileManager.default
         let fsyncRate = try measureFsyncRate(directory: base, seconds: seconds)
         print("disk under \(root): " + String(format: "%.0f", fsyncRate) + " fdatasync/s (4 KiB written in place)")
         for size in [1, 64, 1_024] {
@@ -85,10 +94,11 @@ extension RaftBench {
     /// Single appends into preallocated segments against growing ones (`preallocationBytes` 0),
     /// alternating the two in each run so both see the same disk weather.
     func probeAppends(root: String) throws {
+        try withScratchDirectory(under: root) { base in try probeAppends(base: base) }
+    }
+
+    private func probeAppends(base: String) throws {
         let fm = FileManager.default
-        let base = root + "/raft-bench-\(ProcessInfo.processInfo.processIdentifier)"
-        try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: base) }
         let modes = [("preallocated", StorageConfig.default), ("growing", StorageConfig(preallocationBytes: 0))]
         var results: [String: (means: [Double], p99s: [Double], cpu: [Double])] = [:]
         for run in 0..<runs {
