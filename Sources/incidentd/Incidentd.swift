@@ -59,6 +59,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(help: "Founding members, id=host:port@region[/zone],... including this node. (default: none)") var peers: String?
     @Flag(help: "Start empty and wait to be added to a running cluster (as a learner).") var join = false
     @Option(name: .customLong("busy-sync-interval-us"), help: "Under load, the least time between two log fsyncs, so each carries more writes; 0 = off. (default: 1000)") var busySyncIntervalUs: Int?
+    @Option(name: .customLong("wal-preallocation-bytes"), help: "Zeros kept written ahead of the log's records, so that log fsyncs commit no file growth; 0 = off. (default: 1048576)") var walPreallocationBytes: Int?
     @Flag(name: .customLong("inline-log-sync"), help: "Block the consensus loop on each log fsync instead of running it on a thread of its own (for comparison).") var inlineLogSync = false
     @Option(name: .customLong("preferred-leader-regions"), help: "Comma-separated regions whose members should lead. (default: none)") var preferredLeaderRegions: String?
     @Option(name: .customLong("advertise-api"), help: "API address others should use for this node. (default: http://HOST:PORT)") var advertiseApi: String?
@@ -84,7 +85,7 @@ struct Incidentd: AsyncParsableCommand {
         let flags: [(String, String?)] = [
             ("data_dir", dataDir), ("host", host), ("port", port.map(String.init)), ("log_level", logLevel),
             ("log_format", logFormat), ("tick_interval_ms", tickIntervalMs.map(String.init)),
-            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
+            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
             ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
@@ -136,6 +137,7 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.snapshotEveryEntries = UInt64(max(1, settings.snapshotEveryEntries))
         nodeConfig.deferLogSyncs = !settings.inlineLogSync
         nodeConfig.minBusySyncIntervalMicroseconds = settings.busySyncIntervalUs
+        nodeConfig.storage.preallocationBytes = settings.walPreallocationBytes
         nodeConfig.maxBatchCommands = settings.maxBatchCommands
         nodeConfig.maxConcurrentDeliveries = settings.maxDeliveryConcurrency
         nodeConfig.dispatchLeaseReserveMilliseconds = Int64(settings.deliveryTimeoutMs) + 1_000

@@ -16,6 +16,8 @@ struct Settings: Sendable, Equatable {
     var inlineLogSync = false
     /// Under load, the least time between two log syncs (`NodeConfig.minBusySyncIntervalMicroseconds`); 0 = off.
     var busySyncIntervalUs = 1_000
+    /// Zeros kept written ahead of the WAL's records (`StorageConfig.preallocationBytes`); 0 = off.
+    var walPreallocationBytes = 1 << 20
     var maxBatchCommands = 1_024
     var maxBodyBytes = 1 << 20
     var rateLimitRps = 100.0
@@ -82,7 +84,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync", "busy_sync_interval_us",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -118,6 +120,7 @@ struct Settings: Sendable, Equatable {
         case "snapshot_every_entries": snapshotEveryEntries = try int()
         case "inline_log_sync": inlineLogSync = try bool()
         case "busy_sync_interval_us": busySyncIntervalUs = try int()
+        case "wal_preallocation_bytes": walPreallocationBytes = try int()
         case "max_batch_commands": maxBatchCommands = try int()
         case "max_body_bytes": maxBodyBytes = try int()
         case "rate_limit_rps": rateLimitRps = try double()
@@ -193,6 +196,9 @@ struct Settings: Sendable, Equatable {
         // below a tick.
         guard (0...10_000).contains(busySyncIntervalUs) else {
             throw SettingsError("busy_sync_interval_us must be 0–10000, got \(busySyncIntervalUs)")
+        }
+        guard (0...(64 << 20)).contains(walPreallocationBytes) else {
+            throw SettingsError("wal_preallocation_bytes must be 0–67108864, got \(walPreallocationBytes)")
         }
         guard !clusterId.isEmpty, clusterId.utf8.count <= 64 else { throw SettingsError("cluster_id must be 1–64 bytes") }
         guard !region.isEmpty else { throw SettingsError("region must not be empty") }
