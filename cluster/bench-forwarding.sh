@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# What forwarding costs: starts cluster/local-3.json on INCIDENTD (default the release build),
+# warms up 2 s, then ROUNDS (3) times runs a fixed rate of RATE (10000) events/s for DURATION (10) s
+# (256 connections, 1,000 distinct keys) twice in a row — once spread over all three nodes (two
+# thirds of the writes reach a follower and are forwarded to the leader), once at the leader only —
+# and prints for each run the latency, the CPU seconds the three servers used and their context
+# switches per event (all threads, voluntary and not, from /proc). Same cluster, same hour, so the
+# difference is what forwarding costs (docs/BENCHMARKS.md, seventh pass). Starts and stops only its
+# own cluster, by PID.
+#
+#   cluster/bench-forwarding.sh
+#   RATE=2000 ROUNDS=5 cluster/bench-forwarding.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source cluster/lib.sh
+ensure_tools
+RATE=${RATE:-10000}
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10}
+start_bench_cluster bench-forwarding
+PIDS="$(cat "$DIR"/node-*/pid)"
+leader="$(wait_for_leader "$TOPOLOGY" 30)"
+LEADER="http://$(node_field "$TOPOLOGY" "$leader" api)"
+
+# Context switches of every thread of the given PIDs so far.
+switches() {
+    local pid
+    for pid in "$@"; do cat /proc/"$pid"/task/*/status; done | awk '/ctxt_switches/ { n += $2 } END { print n }'
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    for spread in all leader; do
+        endpoints="$ALL"
+        [[ "$spread" == leader ]] && endpoints="$LEADER"
+        before="$(server_ticks $PIDS)"
+        switched="$(switches $PIDS)"
+        report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$endpoints" --rate "$RATE" \
+            --connections 256 --duration "$DURATION" --distinct 1000 --json)"
+        jq -r --arg round "$round" --arg spread "$spread" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
+            --arg switched "$(( $(switches $PIDS) - switched ))" \
+            '"round \($round), \($spread | if . == "all" then "all nodes  " else "leader only" end): p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures), server CPU \($cpu) s, \(($switched | tonumber) / .valid * 100 | floor / 100) context switches per event"' <<<"$report"
+    done
+done
