@@ -4,9 +4,11 @@
 # (256 connections, 1,000 distinct keys) twice in a row — once spread over all three nodes (two
 # thirds of the writes reach a follower and are forwarded to the leader), once at the leader only —
 # and prints for each run the latency, the CPU seconds the three servers used and their context
-# switches per event (all threads, voluntary and not, from /proc). Same cluster, same hour, so the
-# difference is what forwarding costs (docs/BENCHMARKS.md, seventh pass). Starts and stops only its
-# own cluster, by PID.
+# switches per event (all threads, voluntary and not, from /proc), then the CPU seconds per thread
+# name and node (L: the leader, F: a follower; NIO-ELT-2: the consensus loop, NIO-SGLTN: the HTTP
+# loops, qos.overcommit: the sync queue). Same cluster, same hour, so the difference is what
+# spreading the load, and forwarding two thirds of it, costs (docs/BENCHMARKS.md, seventh pass).
+# Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-forwarding.sh
 #   RATE=2000 ROUNDS=5 cluster/bench-forwarding.sh
@@ -28,16 +30,32 @@ switches() {
     for pid in "$@"; do cat /proc/"$pid"/task/*/status; done | awk '/ctxt_switches/ { n += $2 } END { print n }'
 }
 
+# CPU ticks per node role and thread name ("L1:NIO-ELT-2-#1 123"), summed over same-named threads.
+thread_ticks() {
+    local n pid role task
+    for n in $(jq -r '.nodes[].id' "$TOPOLOGY"); do
+        pid="$(cat "$DIR/node-$n/pid")"
+        role=F
+        [[ "$n" == "$leader" ]] && role=L
+        for task in /proc/"$pid"/task/*; do
+            echo "$role$n:$(tr ' ' _ <"$task/comm") $(awk '{print $14 + $15}' "$task/stat")"
+        done
+    done | awk '{ t[$1] += $2 } END { for (k in t) print k, t[k] }' | sort
+}
+
 for round in $(seq 1 "$ROUNDS"); do
     for spread in all leader; do
         endpoints="$ALL"
         [[ "$spread" == leader ]] && endpoints="$LEADER"
         before="$(server_ticks $PIDS)"
         switched="$(switches $PIDS)"
+        threads="$(thread_ticks)"
         report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$endpoints" --rate "$RATE" \
             --connections 256 --duration "$DURATION" --distinct 1000 --json)"
         jq -r --arg round "$round" --arg spread "$spread" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
             --arg switched "$(( $(switches $PIDS) - switched ))" \
             '"round \($round), \($spread | if . == "all" then "all nodes  " else "leader only" end): p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures), server CPU \($cpu) s, \(($switched | tonumber) / .valid * 100 | floor / 100) context switches per event"' <<<"$report"
+        join <(echo "$threads") <(thread_ticks) | awk -v hz="$(getconf CLK_TCK)" \
+            '$3 - $2 >= hz / 10 { line = line sprintf(" %s %.2f", $1, ($3 - $2) / hz) } END { print "  CPU s per thread:" line }'
     done
 done
