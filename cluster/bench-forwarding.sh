@@ -20,7 +20,6 @@ RATE=${RATE:-10000}
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 start_bench_cluster bench-forwarding
-PIDS="$(cat "$DIR"/node-*/pid)"
 leader="$(wait_for_leader "$TOPOLOGY" 30)"
 LEADER="http://$(node_field "$TOPOLOGY" "$leader" api)"
 
@@ -47,14 +46,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for spread in all leader; do
         endpoints="$ALL"
         [[ "$spread" == leader ]] && endpoints="$LEADER"
-        before="$(server_ticks $PIDS)"
         switched="$(switches $PIDS)"
         threads="$(thread_ticks)"
-        report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$endpoints" --rate "$RATE" \
-            --connections 256 --duration "$DURATION" --distinct 1000 --json)"
-        jq -r --arg round "$round" --arg spread "$spread" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
-            --arg switched "$(( $(switches $PIDS) - switched ))" \
-            '"round \($round), \($spread | if . == "all" then "all nodes  " else "leader only" end): p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures), server CPU \($cpu) s, \(($switched | tonumber) / .valid * 100 | floor / 100) context switches per event"' <<<"$report"
+        fixed_rate_run "round $round, $([[ "$spread" == all ]] && echo "all nodes  " || echo "leader only")" "$endpoints"
+        jq -r --arg switched "$(( $(switches $PIDS) - switched ))" \
+            '"  \(($switched | tonumber) / .valid * 100 | floor / 100) context switches per event"' <<<"$REPORT"
         join <(echo "$threads") <(thread_ticks) | awk -v hz="$(getconf CLK_TCK)" \
             '$3 - $2 >= hz / 10 { line = line sprintf(" %s %.2f", $1, ($3 - $2) / hz) } END { print "  CPU s per thread:" line }'
     done

@@ -5,8 +5,8 @@
 # preloads for PRELOAD (15) s — a closed loop at 256 connections whose every event opens an
 # incident (about 200,000 here) — and repeats the runs. Prints each run's latency and the servers'
 # CPU, the snapshots the nodes took (count and last size) and their slow consensus-loop turns after
-# each phase, and the last slow turns' breakdowns (docs/BENCHMARKS.md, seventh pass). INCIDENTD_EXTRA_ARGS passes flags to every node. Starts and
-# stops only its own cluster, by PID.
+# each phase, and the last slow turns' breakdowns (docs/BENCHMARKS.md, seventh pass).
+# INCIDENTD_EXTRA_ARGS passes flags to every node. Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-state.sh
 #   INCIDENTD_EXTRA_ARGS="--snapshot-every-entries 200000" cluster/bench-state.sh
@@ -19,20 +19,14 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 PRELOAD=${PRELOAD:-15}
 start_bench_cluster bench-state
-PIDS="$(cat "$DIR"/node-*/pid)"
 
 runs() {
-    local run before report
-    for run in $(seq 1 "$RUNS"); do
-        before="$(server_ticks $PIDS)"
-        report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" \
-            --connections 256 --duration "$DURATION" --distinct 1000 --run-tag same --json)"
-        jq -r --arg phase "$1" --arg run "$run" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
-            '"\($phase), run \($run): p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"
-    done
-    local log
+    local run log
+    for run in $(seq 1 "$RUNS"); do fixed_rate_run "$1, run $run" "$ALL" --run-tag same; done
     for log in "$DIR"/node-*/incidentd.log; do
-        echo "  $(basename "$(dirname "$log")"): $(grep -c 'snapshot taken' "$log") snapshots so far, the last $(grep -o 'bytes=[0-9]*' "$log" | tail -1 | cut -d= -f2) bytes, $(grep -c 'slow consensus-loop turn' "$log") slow turns so far"
+        echo "  $(basename "$(dirname "$log")"): $(grep -c 'snapshot taken' "$log") snapshots so far, the last" \
+            "$(grep 'snapshot taken' "$log" | grep -o 'bytes=[0-9]*' | tail -1 | cut -d= -f2) bytes," \
+            "$(grep -c 'slow consensus-loop turn' "$log") slow turns so far"
     done
 }
 

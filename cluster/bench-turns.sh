@@ -21,13 +21,8 @@ RATE=${RATE:-10000}
 RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 start_bench_cluster bench-turns
-PIDS="$(cat "$DIR"/node-*/pid)"
 for run in $(seq 1 "$RUNS"); do
-    before="$(server_ticks $PIDS)"
-    report="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
-        --duration "$DURATION" --distinct 1000 ${RUN_TAG:+--run-tag "$RUN_TAG"} --json)"
-    jq -r --arg r "$run" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
-        '"run \($r): \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, p99.9 \(.latency.p999_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$report"
+    fixed_rate_run "run $run" "$ALL" ${RUN_TAG:+--run-tag "$RUN_TAG"}
 done
 # Of a histogram's cumulative buckets: how many observations exceeded each of 5, 10, 25, 50 ms.
 over() {

@@ -132,12 +132,14 @@ bench_workspace() {
 }
 
 # bench_workspace, then the cluster started from INCIDENTD (default the release build) and warmed
-# up 2 s at 64 connections; also sets DIR (the cluster's directory) and KEY (its admin key).
+# up 2 s at 64 connections; also sets DIR (the cluster's directory), KEY (its admin key) and PIDS
+# (its nodes' PIDs).
 start_bench_cluster() {
     bench_workspace "$1"
     INCIDENTD="${INCIDENTD:-.build/release/incidentd}" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
     DIR="$(cluster_dir "$TOPOLOGY")"
     KEY="$(cat "$DIR/admin.key")"
+    PIDS="$(cat "$DIR"/node-*/pid)"
     INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 2 \
         --distinct 1000 --max-failures 1000000 >/dev/null
 }
@@ -154,4 +156,18 @@ cpu_seconds() {
     local before="$1"
     shift
     awk -v t="$(( $(server_ticks "$@") - before ))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# One fixed-rate run of incident-bench against the cluster of `start_bench_cluster`: RATE events/s
+# for DURATION s over the endpoints $2 (256 connections, 1,000 distinct keys; further
+# incident-bench arguments after $2), printed as one line starting with the label $1, with the CPU
+# seconds its nodes used meanwhile. Leaves the JSON report in REPORT.
+fixed_rate_run() {
+    local label="$1" endpoints="$2" before
+    shift 2
+    before="$(server_ticks $PIDS)"
+    REPORT="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$endpoints" --rate "$RATE" \
+        --connections 256 --duration "$DURATION" --distinct 1000 "$@" --json)"
+    jq -r --arg name "$label" --arg cpu "$(cpu_seconds "$before" $PIDS)" \
+        '"\($name): \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, p99.9 \(.latency.p999_ms) ms, max \(.latency.max_ms) ms, failures \(.failures), server CPU \($cpu) s"' <<<"$REPORT"
 }

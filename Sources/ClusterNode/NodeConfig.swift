@@ -90,8 +90,8 @@ public struct NodeConfig: Sendable {
     /// Under load — once a deferred log sync carried at least `busySyncEntries` entries — the
     /// next sync starts no sooner than this many microseconds after the previous one started,
     /// so that each fsync carries more writes: at 10,000 events/s a quarter to a third fewer
-    /// fsyncs and about 5 % less server CPU (docs/BENCHMARKS.md, fifth pass). A light load (a sync of fewer entries) is never held back, so
-    /// latency at low rates is unchanged. The hold delays everything the next Ready carries,
+    /// fsyncs and about 5 % less server CPU (docs/BENCHMARKS.md, fifth pass). A light load (a
+    /// sync of fewer entries) is never held back, so latency at low rates is unchanged. The hold delays everything the next Ready carries,
     /// heartbeats included, so keep it far below a tick. 0 turns it off; only on a `LoopHost`.
     public var minBusySyncIntervalMicroseconds = 1_000
     public var busySyncEntries = 4
