@@ -1,6 +1,6 @@
 // Release-mode micro-benchmark of IncidentCore's apply path and snapshots.
 //
-//   swift run -c release incidentcore-bench [--runs 5] [--incidents 100000] [--only dedup|create|snapshot]
+//   swift run -c release incidentcore-bench [--runs 5] [--incidents 100000] [--only dedup|create|snapshot|copy]
 //
 // Each figure is the median of `runs` repetitions on one core (the benchmark is single-threaded).
 // Results and the machine they were taken on live in docs/BENCHMARKS.md.
@@ -23,7 +23,7 @@ struct Options {
             case ("--commands", let v?): commands = v
             case ("--only", _) where i + 1 < arguments.count: only = arguments[i + 1]
             default:
-                FileHandle.standardError.write(Data("usage: incidentcore-bench [--runs N] [--incidents N] [--commands N] [--only dedup|create|snapshot]\n".utf8))
+                FileHandle.standardError.write(Data("usage: incidentcore-bench [--runs N] [--incidents N] [--commands N] [--only dedup|create|snapshot|copy]\n".utf8))
                 exit(2)
             }
             i += 2
@@ -181,3 +181,31 @@ if selected("create") {
     print(String(format: "create path:  %10.0f commands/s (no configuration)", median(bareCreateRates)))
 }
 
+
+// 4. Writes while a snapshot's copy of the state lives: with `incidents` open incidents, a copy
+// is taken (as the node does before encoding a snapshot off its loop), then 1,000 of the
+// incidents get one deduplicated event each. Copy-on-write makes the first write after the copy
+// pay for whatever it shares with the copy, and each incident's first write pay for that
+// incident; without a copy, the same commands mutate in place.
+var firstWriteTimes: [Double] = []
+var hotWithCopyTimes: [Double] = []
+var hotWithoutCopyTimes: [Double] = []
+if selected("copy") {
+    let creates = (0..<options.incidents).map { Command.ingest(events: [event(1_000_000 + $0)], actor: source) }
+    var (machine, index) = configured()
+    _ = run(creates, on: &machine, from: &index) { isDisposition($0, .created) }
+    // Every hot incident has a history (alerts, timeline) before the measured writes.
+    let hot = (0..<1_000).map { Command.ingest(events: [event(1_000_000 + $0 * (options.incidents / 1_000))], actor: source) }
+    for _ in 0..<5 { _ = run(hot, on: &machine, from: &index) { isDisposition($0, .deduplicated) } }
+    for _ in 0..<options.runs {
+        let copy = machine
+        firstWriteTimes.append(run(Array(hot.prefix(1)), on: &machine, from: &index) { isDisposition($0, .deduplicated) })
+        hotWithCopyTimes.append(run(Array(hot.dropFirst()), on: &machine, from: &index) { isDisposition($0, .deduplicated) })
+        withExtendedLifetime(copy) {}
+        hotWithoutCopyTimes.append(run(Array(hot.dropFirst()), on: &machine, from: &index) { isDisposition($0, .deduplicated) })
+    }
+}
+if selected("copy") {
+    print(String(format: "after a copy: first write %.2f ms with %d open incidents", median(firstWriteTimes) * 1e3, options.incidents))
+    print(String(format: "after a copy: 999 hot incidents' first writes %.2f ms (%.2f ms without a copy)", median(hotWithCopyTimes) * 1e3, median(hotWithoutCopyTimes) * 1e3))
+}

@@ -115,9 +115,11 @@ extension Array: BinaryCodable where Element: BinaryCodable {
 extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value: BinaryCodable {
     public func encode(to writer: inout BinaryWriter) {
         writer.write(varint: UInt64(count))
-        for key in keys.sorted() {
+        // The pairs sorted, not the keys sorted and each looked up again: for the open-incident
+        // index of a large state, the lookups (hashing every key) were most of its encoding.
+        for (key, value) in sorted(by: { $0.key < $1.key }) {
             key.encode(to: &writer)
-            self[key]!.encode(to: &writer)
+            value.encode(to: &writer)
         }
     }
 

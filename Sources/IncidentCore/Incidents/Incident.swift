@@ -64,26 +64,28 @@ public struct Incident: Sendable, Equatable {
     /// Always nil rather than a box holding only initial values, so equal incidents compare equal.
     var rare: RareFields?
 
-    public var correlationID: String { get { rareFields.correlationID } set { updateRare { $0.correlationID = newValue } } }
-    public var assignee: String? { get { rareFields.assignee } set { updateRare { $0.assignee = newValue } } }
-    public var acknowledgedAt: Timestamp? { get { rareFields.acknowledgedAt } set { updateRare { $0.acknowledgedAt = newValue } } }
-    public var acknowledgedBy: Actor? { get { rareFields.acknowledgedBy } set { updateRare { $0.acknowledgedBy = newValue } } }
-    public var resolvedAt: Timestamp? { get { rareFields.resolvedAt } set { updateRare { $0.resolvedAt = newValue } } }
-    public var closedAt: Timestamp? { get { rareFields.closedAt } set { updateRare { $0.closedAt = newValue } } }
-    public var relatedIncidents: [IncidentID] { get { rareFields.relatedIncidents } set { updateRare { $0.relatedIncidents = newValue } } }
-    public var duplicateOf: IncidentID? { get { rareFields.duplicateOf } set { updateRare { $0.duplicateOf = newValue } } }
-    public var resolution: Resolution? { get { rareFields.resolution } set { updateRare { $0.resolution = newValue } } }
+    public var correlationID: String { get { if let rare { rare.values.correlationID } else { RareFields.Values.initial.correlationID } } set { updateRare { $0.correlationID = newValue } } }
+    public var assignee: String? { get { if let rare { rare.values.assignee } else { RareFields.Values.initial.assignee } } set { updateRare { $0.assignee = newValue } } }
+    public var acknowledgedAt: Timestamp? { get { if let rare { rare.values.acknowledgedAt } else { RareFields.Values.initial.acknowledgedAt } } set { updateRare { $0.acknowledgedAt = newValue } } }
+    public var acknowledgedBy: Actor? { get { if let rare { rare.values.acknowledgedBy } else { RareFields.Values.initial.acknowledgedBy } } set { updateRare { $0.acknowledgedBy = newValue } } }
+    public var resolvedAt: Timestamp? { get { if let rare { rare.values.resolvedAt } else { RareFields.Values.initial.resolvedAt } } set { updateRare { $0.resolvedAt = newValue } } }
+    public var closedAt: Timestamp? { get { if let rare { rare.values.closedAt } else { RareFields.Values.initial.closedAt } } set { updateRare { $0.closedAt = newValue } } }
+    public var relatedIncidents: [IncidentID] { get { if let rare { rare.values.relatedIncidents } else { RareFields.Values.initial.relatedIncidents } } set { updateRare { $0.relatedIncidents = newValue } } }
+    public var duplicateOf: IncidentID? { get { if let rare { rare.values.duplicateOf } else { RareFields.Values.initial.duplicateOf } } set { updateRare { $0.duplicateOf = newValue } } }
+    public var resolution: Resolution? { get { if let rare { rare.values.resolution } else { RareFields.Values.initial.resolution } } set { updateRare { $0.resolution = newValue } } }
     /// Why pages are suppressed (`maintenance:<id>` or `routing:<id>`), nil when they are not.
-    public var suppressedBy: String? { get { rareFields.suppressedBy } set { updateRare { $0.suppressedBy = newValue } } }
+    public var suppressedBy: String? { get { if let rare { rare.values.suppressedBy } else { RareFields.Values.initial.suppressedBy } } set { updateRare { $0.suppressedBy = newValue } } }
     /// The grouping key the incident collects alerts under, if a grouping rule opened it.
-    public var groupKey: String? { get { rareFields.groupKey } set { updateRare { $0.groupKey = newValue } } }
-    public var notes: BoundedLog<Note> { get { rareFields.notes } set { updateRare { $0.notes = newValue } } }
+    public var groupKey: String? { get { if let rare { rare.values.groupKey } else { RareFields.Values.initial.groupKey } } set { updateRare { $0.groupKey = newValue } } }
+    public var notes: BoundedLog<Note> { get { if let rare { rare.values.notes } else { RareFields.Values.initial.notes } } set { updateRare { $0.notes = newValue } } }
     /// Notifications that reached a final state.
     public var notificationHistory: BoundedLog<NotificationIntent> {
-        get { rareFields.notificationHistory }
+        get { if let rare { rare.values.notificationHistory } else { RareFields.Values.initial.notificationHistory } }
         set { updateRare { $0.notificationHistory = newValue } }
     }
 
+    /// (The getters above read their one field where it is: `rareFields.x` copied all of them,
+    /// a dozen times per incident when a snapshot encoded it.)
     private var rareFields: RareFields.Values { rare?.values ?? RareFields.Values.initial }
 
     private mutating func updateRare(_ change: (inout RareFields.Values) -> Void) {

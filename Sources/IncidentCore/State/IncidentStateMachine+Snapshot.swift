@@ -19,11 +19,11 @@ extension IncidentStateMachine {
         writer.write(varint: nextConfigSequence)
         writer.write(config)
         writer.write(varint: UInt64(incidents.count))
-        for number in incidents.sortedNumbers { incidents[number].encode(to: &writer) }
+        incidents.encodeByNumber(to: &writer)
         writer.write(openByFingerprint)
         writer.write(openByGroup)
         writer.write(varint: UInt64(outbox.count))
-        for id in outbox.keys.sorted() { outbox[id]!.encode(to: &writer) }
+        for (_, intent) in outbox.sorted(by: { $0.key < $1.key }) { intent.encode(to: &writer) }
         return writer.bytes
     }
 

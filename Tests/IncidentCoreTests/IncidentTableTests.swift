@@ -1,0 +1,79 @@
+import XCTest
+
+@testable import IncidentCore
+
+/// `IncidentTable` (boxes in 512 shards by number) behaves as one dictionary, and a copy of the
+/// state — what a node hands its snapshot thread — never sees the writes made after it.
+final class IncidentTableTests: XCTestCase {
+    /// More incidents than shards, so every shard holds several.
+    private let incidentCount = 1_300
+
+    private func machine(incidents: Int) -> (IncidentStateMachine, UInt64, [IncidentID]) {
+        var machine = IncidentStateMachine()
+        var index: UInt64 = 0
+        var ids: [IncidentID] = []
+        let start = Timestamp(millisecondsSinceEpoch: 1_795_586_400_000)
+        for n in 0..<incidents {
+            index += 1
+            let event = sampleEvent(dedupKey: "key-\(n)")
+            guard case .success(let applied) = machine.apply(.ingest(events: [event], actor: Harness.source), at: start.adding(milliseconds: Int64(n)), index: index),
+                case .ingested(let results) = applied.result, let id = results.first?.incident
+            else {
+                XCTFail("event \(n) did not open an incident")
+                continue
+            }
+            ids.append(id)
+        }
+        return (machine, index, ids)
+    }
+
+    func testTheTableCountsFindsListsAndRemovesLikeOneDictionary() {
+        let (machine, _, ids) = machine(incidents: incidentCount)
+        var table = machine.incidents
+        XCTAssertEqual(table.count, incidentCount)
+        XCTAssertEqual(table.sortedNumbers, ids.map(\.number), "every number, ascending")
+        XCTAssertEqual(Set(table.unordered.map(\.id)), Set(ids))
+        for id in [ids[0], ids[511], ids[512], ids[1_299]] {
+            XCTAssertTrue(table.contains(id.number))
+            XCTAssertEqual(table.find(id.number)?.id, id)
+            XCTAssertEqual(table[id.number].id, id)
+        }
+        XCTAssertNil(table.find(UInt64(incidentCount) + 10))
+        table.remove(ids[512].number)
+        table.remove(ids[512].number)  // removing twice counts once
+        XCTAssertEqual(table.count, incidentCount - 1)
+        XCTAssertFalse(table.contains(ids[512].number))
+        XCTAssertEqual(table.sortedNumbers, ids.map(\.number).filter { $0 != ids[512].number })
+        XCTAssertEqual(machine.incidents.count, incidentCount, "the table it was copied from is untouched")
+    }
+
+    func testACopyTakenBeforeWritesKeepsItsStateAndTheWritesLandInTheOriginalOnly() throws {
+        var (machine, index, ids) = machine(incidents: incidentCount)
+        let copy = machine
+        let before = copy.snapshot()
+        let at = Timestamp(millisecondsSinceEpoch: 1_795_590_000_000)
+        // Writes to incidents in many shards: acknowledge some, deduplicate into others, open new.
+        for (n, id) in ids.enumerated() where n % 7 == 0 {
+            index += 1
+            _ = machine.apply(.transition(incident: id, action: .acknowledge, comment: "", rootCause: "", actor: Harness.responder), at: at, index: index)
+        }
+        for n in stride(from: 3, to: incidentCount, by: 11) {
+            index += 1
+            _ = machine.apply(.ingest(events: [sampleEvent(dedupKey: "key-\(n)")], actor: Harness.source), at: at, index: index)
+        }
+        index += 1
+        _ = machine.apply(.ingest(events: [sampleEvent(dedupKey: "new")], actor: Harness.source), at: at, index: index)
+
+        XCTAssertEqual(copy.snapshot(), before, "the copy still encodes the state as of the copy")
+        XCTAssertNil(machine.invariantViolation())
+        XCTAssertEqual(machine.incidents.count, incidentCount + 1)
+        XCTAssertEqual(machine.incident(ids[7])?.status, .acknowledged)
+        XCTAssertEqual(copy.incident(ids[7])?.status, .new)
+        XCTAssertEqual(machine.incident(ids[3])?.occurrenceCount, 2)
+        XCTAssertEqual(copy.incident(ids[3])?.occurrenceCount, 1)
+        // And the original restores from its own snapshot to the same state.
+        let restored = try IncidentStateMachine(snapshot: machine.snapshot())
+        XCTAssertEqual(restored.snapshot(), machine.snapshot())
+        XCTAssertEqual(restored.incidents.count, incidentCount + 1)
+    }
+}
