@@ -68,6 +68,8 @@ let package = Package(
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         // glibc's malloc_trim (malloc.h), which the Glibc module does not export.
         .systemLibrary(name: "CMalloc"),
+        // pthread_setname_np and a per-thread nice value (gettid), which it does not export either.
+        .systemLibrary(name: "CThread"),
         // libpq (Debian libpq-dev), the PostgreSQL client library the archive writes through.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // PostgreSQL archival and historical analytics (docs/ARCHIVE.md): a blocking libpq
@@ -127,7 +129,7 @@ let package = Package(
         .target(
             name: "ClusterNode",
             dependencies: [
-                "IncidentCore", "RaftCore", "RaftStorage", "CMalloc",
+                "IncidentCore", "RaftCore", "RaftStorage", "CMalloc", "CThread",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

@@ -6,12 +6,14 @@
 # share of the machine per thread (tid:name; NIO-ELT-2: the nodes' consensus loops; NIO-SGLTN:
 # their HTTP event loops; qos.overcommit: their sync and snapshot queues; the busiest NIO-ELT-1
 # thread: the generator, incident-bench; swapper: idle) and the top symbols of the consensus and
-# HTTP threads.
+# HTTP threads. With PRELOAD=N, first opens incidents for N s (a closed loop at 256 connections
+# whose every event opens one; 15 s opens about 200,000), to profile a large state.
 # Keeps perf.data in PERF_DATA (default /var/tmp/incidentd-profile.data) for `perf report`.
 # Needs linux-perf (installed when missing). Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-profile.sh
 #   RATE=2000 cluster/bench-profile.sh
+#   PRELOAD=15 cluster/bench-profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -22,7 +24,13 @@ if ! command -v perf >/dev/null; then
 fi
 RATE=${RATE:-10000}
 PERF_DATA=${PERF_DATA:-/var/tmp/incidentd-profile.data}
+PRELOAD=${PRELOAD:-0}
 start_bench_cluster bench-profile
+if [[ "$PRELOAD" -gt 0 ]]; then
+    opened="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 256 \
+        --duration "$PRELOAD" --distinct 1000000 --run-tag preload --json | jq '.valid')"
+    echo "preload: $opened events, each opening an incident"
+fi
 REPORT="$(mktemp)"
 INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
     --duration 12 --distinct 1000 --json >"$REPORT" &

@@ -25,7 +25,7 @@ runs() {
     for run in $(seq 1 "$RUNS"); do fixed_rate_run "$1, run $run" "$ALL" --run-tag same; done
     for log in "$DIR"/node-*/incidentd.log; do
         echo "  $(basename "$(dirname "$log")"): $(grep -c 'snapshot taken' "$log") snapshots so far, the last" \
-            "$(grep 'snapshot taken' "$log" | grep -o 'bytes=[0-9]*' | tail -1 | cut -d= -f2) bytes," \
+            "$(grep 'snapshot taken' "$log" | grep -o ' bytes=[0-9]*' | tail -1 | cut -d= -f2) bytes," \
             "$(grep -c 'slow consensus-loop turn' "$log") slow turns so far"
     done
 }

@@ -74,6 +74,7 @@ extension ConsensusLoop {
             if let snapshot = ready.snapshot {
                 try store.saveSnapshot(snapshot)
                 try state.restore(snapshot.data)
+                snapshotThresholds = config.snapshotThresholds(lastSnapshotBytes: snapshot.data.count)
                 publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
                 scheduler.rebuild(from: state.machine)
                 deliveries.rebuild(from: state.machine)
@@ -350,20 +351,20 @@ extension ConsensusLoop {
     // MARK: - Snapshots and shutdown
 
     /// Starts a snapshot when enough was applied since the last one: the state as of the applied
-    /// index is encoded on `snapshotQueue` while the loop goes on, and its file compressed,
+    /// index is encoded on `snapshotThread` while the loop goes on, and its file compressed,
     /// written and fsync'd there too; then `saveEncodedSnapshot` publishes it. Encoding takes
     /// tens of milliseconds per 10,000 incidents and writing the file as much again; the loop,
     /// which answers every write, stalls for neither.
     func maybeSnapshot() {
         guard !snapshotEncoding else { return }
-        guard appliedSinceSnapshot.entries >= config.snapshotEveryEntries || appliedSinceSnapshot.bytes >= config.snapshotEveryBytes else { return }
+        guard appliedSinceSnapshot.entries >= snapshotThresholds.entries || appliedSinceSnapshot.bytes >= snapshotThresholds.bytes else { return }
         let metadata = raft.snapshotMetadataAtApplied
         let copy = state
         let inbox = self.inbox
         let preparer = store.snapshotPreparer
         snapshotEncoding = true
         appliedSinceSnapshot = (0, 0)
-        snapshotQueue.async {
+        snapshotThread.async {
             let snapshot = Snapshot(metadata: metadata, data: copy.snapshot())
             let prepared = Result { () throws(StorageError) in try preparer.prepare(snapshot) }
             inbox.snapshotEncoded(EncodedSnapshot(snapshot: snapshot, prepared: prepared))
@@ -373,10 +374,11 @@ extension ConsensusLoop {
     /// Publishes a snapshot encoded and written off the loop and compacts the log behind it.
     func saveEncodedSnapshot(_ encoded: EncodedSnapshot) {
         snapshotEncoding = false
-        // The log's compacted entries and segment files, freed and deleted on the snapshot
-        // queue rather than here: they took 4–14 ms and up to 35 ms of a turn.
+        // The log's compacted entries, its segment files and the snapshot files this one
+        // replaces, freed and deleted on the cleanup queue rather than here: they took 4–14 ms
+        // and up to 35 ms of a turn.
         var compacted: [Entry] = []
-        var obsolete: ObsoleteSegments?
+        var obsolete: [ObsoleteFiles] = []
         let snapshot = encoded.snapshot
         let metadata = snapshot.metadata
         do {
@@ -386,14 +388,20 @@ extension ConsensusLoop {
                 store.discard(prepared)
                 return
             }
-            try store.publishSnapshot(prepared)
+            obsolete.append(try store.publishSnapshot(prepared))
             raft.setSnapshot(snapshot)
+            snapshotThresholds = config.snapshotThresholds(lastSnapshotBytes: snapshot.data.count)
             let through = compactionPoint(below: metadata.index)
             if through >= raft.firstIndex {
                 compacted = raft.compactLog(through: through)
-                obsolete = try store.detachSegments(upTo: through)
+                obsolete.append(try store.detachSegments(upTo: through))
             }
-            logger.info("snapshot taken", metadata: ["index": "\(metadata.index)", "bytes": "\(snapshot.data.count)"])
+            logger.info(
+                "snapshot taken",
+                metadata: [
+                    "index": "\(metadata.index)", "bytes": "\(snapshot.data.count)",
+                    "next_after_entries": "\(snapshotThresholds.entries)", "next_after_bytes": "\(snapshotThresholds.bytes)",
+                ])
         } catch {
             logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])
             // Try again after half the usual interval.
@@ -404,11 +412,13 @@ extension ConsensusLoop {
         let logger = self.logger
         let dropped = Dropped(compacted)
         compacted = []  // the queue holds the only reference now
-        let segments = obsolete
-        snapshotQueue.async {
+        let files = obsolete
+        cleanupQueue.async {
             dropped.release()
-            do { try segments?.delete() } catch {
-                logger.error("could not delete compacted log segments; they are deleted after a restart", metadata: ["error": "\(error)"])
+            for obsolete in files {
+                do { try obsolete.delete() } catch {
+                    logger.error("could not delete replaced snapshot or compacted log files; they are deleted after a restart", metadata: ["error": "\(error)"])
+                }
             }
             let started = ConsensusLoop.monotonicMilliseconds()
             releaseFreedMemory()
@@ -442,7 +452,7 @@ extension ConsensusLoop {
             guard !snapshotLoading, let reader = store.latestSnapshotReader else { return }
             snapshotLoading = true
             let inbox = self.inbox
-            snapshotQueue.async { inbox.snapshotLoaded(Result { () throws(StorageError) in try reader.read() }) }
+            snapshotThread.async { inbox.snapshotLoaded(Result { () throws(StorageError) in try reader.read() }) }
         } else {
             raft.releaseSnapshotData()
         }
@@ -476,10 +486,12 @@ extension ConsensusLoop {
         waiting = [:]
         pendingReads.failAll(NodeError(.unavailable, "the node is shutting down"))
         for read in drained.reads { read.fail(NodeError(.unavailable, "the node is shutting down")) }
-        // Whatever the snapshot queue still has to do with this store's files (a snapshot being
-        // written, compacted segments being deleted) finishes before the store is released, so a
-        // node reopened on the same directory in this process never races it.
-        snapshotQueue.sync {}
+        // Whatever the snapshot thread and the cleanup queue still have to do with this store's
+        // files (a snapshot being written, compacted segments being deleted) finishes before the
+        // store is released, so a node reopened on the same directory in this process never
+        // races it.
+        snapshotThread.sync()
+        cleanupQueue.sync {}
         store.close()
         logger.info("consensus loop stopped")
     }

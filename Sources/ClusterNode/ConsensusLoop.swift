@@ -59,13 +59,23 @@ final class ConsensusLoop: @unchecked Sendable {
     /// The last stamp given to an entry; stamps never go backwards within the log.
     var lastStamp: Int64 = 0
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
-    /// A copy of the state is being encoded on `snapshotQueue`; no second one starts meanwhile.
+    /// When the next snapshot is due (`NodeConfig.snapshotThresholds`): set from the size of the
+    /// last snapshot taken, installed or restored.
+    var snapshotThresholds: (entries: UInt64, bytes: Int) = (0, 0)
+    /// A copy of the state is being encoded on `snapshotThread`; no second one starts meanwhile.
     var snapshotEncoding = false
-    /// The latest snapshot file is being read back for Raft on `snapshotQueue`.
+    /// The latest snapshot file is being read back for Raft on `snapshotThread`.
     var snapshotLoading = false
     /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
     /// (copy-on-write: only what the loop changes meanwhile gets duplicated) and keeps applying.
-    let snapshotQueue = DispatchQueue(label: "incidentd-snapshot-encoder", qos: .utility)
+    /// A thread of its own at `config.snapshotThreadNice`, so that a large state's snapshot takes
+    /// the CPU the serving threads leave over.
+    let snapshotThread: BackgroundThread
+    /// Frees what log compaction dropped and deletes the files a snapshot made obsolete, off the
+    /// loop. Not on `snapshotThread`: freeing the entries (up to hundreds of megabytes in blocks
+    /// of a few kilobytes) takes the allocator's arena locks, which the serving threads take
+    /// too; a thread that gets only the CPU they leave over should not be the one holding them.
+    let cleanupQueue = DispatchQueue(label: "incidentd-log-cleanup", qos: .utility)
     /// Runs the fdatasync of each log write off the loop (see `processReady`), one at a time.
     let logSyncQueue = DispatchQueue(label: "incidentd-log-sync", qos: .userInitiated)
     /// The Ready whose log write is syncing; no other Ready is taken until it finishes.
@@ -112,6 +122,7 @@ final class ConsensusLoop: @unchecked Sendable {
         self.clock = clock
         self.delivery = delivery
         self.transport = transport
+        snapshotThread = BackgroundThread(name: "incidentd-snap", nice: config.snapshotThreadNice)
         inbox = Inbox(proposalLimit: config.proposalQueueDepth)
         let opened: (store: RaftLogStore, recovered: RecoveredState)
         do {
@@ -161,8 +172,9 @@ final class ConsensusLoop: @unchecked Sendable {
         // snapshot at the same entry copy, encode and compress at once, on cores they share with
         // everything else, and no majority is left undisturbed to commit meanwhile (p99 at
         // 2,000 events/s went from 3–4 ms to 5–9 ms in every 10 s run that had the three).
+        snapshotThresholds = config.snapshotThresholds(lastSnapshotBytes: snapshot.data.count)
         let phase = config.nodeID % 3
-        appliedSinceSnapshot = (config.snapshotEveryEntries * phase / 3, config.snapshotEveryBytes * Int(phase) / 3)
+        appliedSinceSnapshot = (snapshotThresholds.entries * phase / 3, snapshotThresholds.bytes * Int(phase) / 3)
     }
 
     /// Milliseconds on the monotonic clock, for local delays: Raft ticks and delivery retries.

@@ -14,7 +14,8 @@ extension RaftLogStore {
     public func saveSnapshot(_ snapshot: Snapshot) throws(StorageError) {
         try checkUsable()
         try checkSaveable(snapshot.metadata, dataBytes: snapshot.data.count)
-        try finishSaving(try catalog.writeTemporary(snapshot))
+        let obsolete = try finishSaving(try catalog.writeTemporary(snapshot))
+        try durably { () throws(StorageError) in try obsolete.delete() }
     }
 
     /// Writes snapshot files on another thread than the one that owns the store: compressing,
@@ -25,10 +26,12 @@ extension RaftLogStore {
         SnapshotPreparer(directory: catalog.directory, maxSnapshotBytes: config.maxSnapshotBytes)
     }
 
-    /// Makes a snapshot from `SnapshotPreparer.prepare` the latest, as `saveSnapshot(_:)` does.
+    /// Makes a snapshot from `SnapshotPreparer.prepare` the latest, as `saveSnapshot(_:)` does,
+    /// except that the snapshot files it replaces are returned rather than deleted: the caller
+    /// runs `delete()` on them off the store's thread (see `SnapshotCatalog.detachOldest`).
     /// A prepared snapshot that is no longer above the latest (one received from the leader was
     /// saved meanwhile) is thrown away with `staleSnapshot`, its temporary file removed.
-    public func publishSnapshot(_ prepared: PreparedSnapshot) throws(StorageError) {
+    public func publishSnapshot(_ prepared: PreparedSnapshot) throws(StorageError) -> ObsoleteFiles {
         do throws(StorageError) {
             try checkUsable()
             try checkSaveable(prepared.metadata, dataBytes: prepared.pending.header.dataBytes)
@@ -36,7 +39,7 @@ extension RaftLogStore {
             discard(prepared)
             throw error
         }
-        try finishSaving(prepared.pending)
+        return try finishSaving(prepared.pending)
     }
 
     /// Reads the latest snapshot on another thread (see `SnapshotReader`); nil when there is none.
@@ -59,14 +62,16 @@ extension RaftLogStore {
         }
     }
 
-    private func finishSaving(_ pending: PendingSnapshot) throws(StorageError) {
+    /// Publishes `pending` and writes its WAL marker; returns the snapshot files now beyond
+    /// `retainedSnapshotCount`, no longer in the catalog but still on disk.
+    private func finishSaving(_ pending: PendingSnapshot) throws(StorageError) -> ObsoleteFiles {
         let metadata = pending.header.metadata
         try durably { () throws(StorageError) in try catalog.publish(pending) }
         let discards = window.snapshotDiscardsLog(index: metadata.index, term: metadata.term)
         let marker = SnapshotMarker(index: metadata.index, term: metadata.term, discardsLog: discards)
         try writeRecord(.snapshotMarker) { marker.encode(into: &$0) }
         window.applySnapshot(index: metadata.index, term: metadata.term, discardsLog: discards)
-        try durably { () throws(StorageError) in try catalog.prune(retaining: config.retainedSnapshotCount) }
+        return catalog.detachOldest(retaining: config.retainedSnapshotCount)
     }
 
     /// Reads the latest snapshot, checking its data against the CRC in its header and refusing
@@ -98,7 +103,7 @@ extension RaftLogStore {
     /// and syncing the directory took up to 35 ms on the consensus loop.) Until then they are
     /// files the log no longer refers to: a crash before leaves them to be replayed as a prefix
     /// of the log and compacted again after reopening.
-    public func detachSegments(upTo index: LogIndex) throws(StorageError) -> ObsoleteSegments {
+    public func detachSegments(upTo index: LogIndex) throws(StorageError) -> ObsoleteFiles {
         try checkUsable()
         let covered = catalog.latest?.metadata.index ?? 0
         guard index <= covered else {
@@ -109,13 +114,14 @@ extension RaftLogStore {
             paths.append(segments[0].path)
             segments.removeFirst()
         }
-        return ObsoleteSegments(paths: paths, directory: walDirectory)
+        return ObsoleteFiles(paths: paths, directory: walDirectory)
     }
 }
 
-/// WAL segments the log no longer refers to (`RaftLogStore.detachSegments(upTo:)`), oldest
-/// first, still on disk until `delete()`.
-public struct ObsoleteSegments: Sendable {
+/// Files the store no longer refers to — WAL segments (`RaftLogStore.detachSegments(upTo:)`) or
+/// replaced snapshots (`RaftLogStore.publishSnapshot(_:)`) — oldest first, still on disk until
+/// `delete()`.
+public struct ObsoleteFiles: Sendable {
     let paths: [String]
     let directory: String
 

@@ -12,6 +12,10 @@ struct Settings: Sendable, Equatable {
     var logFormat = "text"
     var tickIntervalMs = 100
     var snapshotEveryEntries = 50_000
+    /// Nice value of the snapshot thread (`NodeConfig.snapshotThreadNice`).
+    var snapshotNice = 10
+    /// Log between snapshots as a multiple of the state's size, once large (`NodeConfig.snapshotLogRatio`).
+    var snapshotLogRatio = 0.5
     /// Block the consensus loop on each log sync instead of syncing off it (for comparison).
     var inlineLogSync = false
     /// Under load, the least time between two log syncs (`NodeConfig.minBusySyncIntervalMicroseconds`); 0 = off.
@@ -84,7 +88,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_nice", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
         "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -119,6 +123,8 @@ struct Settings: Sendable, Equatable {
         case "tick_interval_ms": tickIntervalMs = try int()
         case "snapshot_every_entries": snapshotEveryEntries = try int()
         case "inline_log_sync": inlineLogSync = try bool()
+        case "snapshot_nice": snapshotNice = try int()
+        case "snapshot_log_ratio": snapshotLogRatio = try double()
         case "busy_sync_interval_us": busySyncIntervalUs = try int()
         case "wal_preallocation_bytes": walPreallocationBytes = try int()
         case "max_batch_commands": maxBatchCommands = try int()
@@ -192,6 +198,12 @@ struct Settings: Sendable, Equatable {
         guard ["text", "json"].contains(logFormat) else { throw SettingsError("log_format must be text or json, got \(logFormat)") }
         guard deliveryTimeoutMs > 0, maxDeliveryConcurrency > 0 else { throw SettingsError("delivery settings must be positive") }
         guard nodeId > 0 else { throw SettingsError("node_id must be positive, got \(nodeId)") }
+        guard (0...19).contains(snapshotNice) else {
+            throw SettingsError("snapshot_nice must be 0–19, got \(snapshotNice)")
+        }
+        guard (0...100).contains(snapshotLogRatio) else {
+            throw SettingsError("snapshot_log_ratio must be 0–100, got \(snapshotLogRatio)")
+        }
         // The hold delays everything the next Ready carries, heartbeats included: keep it far
         // below a tick.
         guard (0...10_000).contains(busySyncIntervalUs) else {

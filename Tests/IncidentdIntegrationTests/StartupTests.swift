@@ -43,6 +43,8 @@ final class StartupTests: IncidentdTestCase {
             (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem"], [:], "tls_ca, tls_cert and tls_key go together"),
             (["--peer-listen", "127.0.0.1:\(peer)"], ["INCIDENTD_WIRE_MAX_FRAME_BYTES": "12"], "maxFrameBytes"),
             (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], [:], "/nonexistent/"),
+            (["--snapshot-nice", "25"], [:], "snapshot_nice must be 0–19, got 25"),
+            ([], ["INCIDENTD_SNAPSHOT_LOG_RATIO": "-1"], "snapshot_log_ratio must be 0–100, got -1"),
         ]
         for (arguments, environment, expected) in cases {
             let run = try node.launch(arguments: ["--data-dir", node.dataDirectory, "--port", String(node.port)] + arguments, environment: environment)

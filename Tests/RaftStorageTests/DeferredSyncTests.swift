@@ -96,7 +96,7 @@ final class DeferredSyncTests: XCTestCase {
             try store.append(makeEntries(1...4, term: 1), hardState: HardState(term: 1, vote: 1, commit: 4))
             let pending = try XCTUnwrap(try store.appendDeferringSync(makeEntries(5...6, term: 1), hardState: nil))
             let snapshot = Snapshot(metadata: SnapshotMetadata(index: 4, term: 1, confState: ConfState(voters: [1])), data: [1, 2, 3])
-            try store.publishSnapshot(try store.snapshotPreparer.prepare(snapshot))
+            _ = try store.publishSnapshot(try store.snapshotPreparer.prepare(snapshot))
             try store.finishSync(pending, pending.run())
             try store.append(makeEntries(7...7, term: 1))
         }

@@ -146,7 +146,8 @@ final class SnapshotTests: XCTestCase {
             XCTAssertNil(store.latestSnapshot)
             XCTAssertNil(try store.loadSnapshot())
             XCTAssertEqual(try Files.names(path + "/snap").count, 1, "only the temporary file")
-            try store.publishSnapshot(prepared)
+            let replaced = try store.publishSnapshot(prepared)
+            XCTAssertEqual(replaced.count, 0, "there was no snapshot to replace")
             XCTAssertEqual(store.latestSnapshot, snapshot.metadata)
             XCTAssertEqual(store.firstIndex, 13)
             XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 12)])
@@ -207,6 +208,32 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(try Files.names(path + "/snap"), [30, 40].map { SnapshotFormat.fileName(index: $0) })
         assertStorageError(.staleSnapshot) { try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 40, term: 1))) }
         assertStorageError(.staleSnapshot) { try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 0, term: 0))) }
+    }
+
+    /// `publishSnapshot` leaves the deleting of the snapshots it replaces to its caller's other
+    /// thread: they leave the catalog at once, stay on disk until `delete()`, and a store reopened
+    /// before that (a crash) deletes them itself.
+    func testPublishingReturnsTheReplacedSnapshotsForDeletionElsewhereAndReopeningPrunesThem() throws {
+        let path = temp.child("node")
+        let names = { [10, 20, 30].map { SnapshotFormat.fileName(index: $0) } }()
+        do {
+            let (store, _) = try openStore(path, StorageConfig(retainedSnapshotCount: 1))
+            try store.append(makeEntries(1...40, term: 1), hardState: nil)
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 10, term: 1), data: [1]))
+            let replaced = try store.publishSnapshot(try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 20, term: 1), data: [2])))
+            XCTAssertEqual(replaced.count, 1)
+            XCTAssertEqual(store.latestSnapshot?.index, 20)
+            XCTAssertEqual(try Files.names(path + "/snap"), Array(names[0...1]), "the replaced file is still there")
+            try DispatchQueue(label: "delete").sync { try replaced.delete() }
+            XCTAssertEqual(try Files.names(path + "/snap"), [names[1]])
+            // Replaced again, and this time the node stops before deleting it.
+            _ = try store.publishSnapshot(try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 30, term: 1), data: [3])))
+            XCTAssertEqual(try Files.names(path + "/snap"), Array(names[1...2]))
+        }
+        let (store, recovered) = try openStore(path, StorageConfig(retainedSnapshotCount: 1))
+        XCTAssertEqual(recovered.snapshot?.index, 30)
+        XCTAssertEqual(try Files.names(path + "/snap"), [names[2]], "reopening deleted what was left")
+        XCTAssertEqual(try store.loadSnapshot()?.data, [3])
     }
 
     func testSnapshotFromTheLeaderReplacesADivergedLog() throws {
