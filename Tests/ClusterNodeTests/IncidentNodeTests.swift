@@ -109,6 +109,32 @@ final class IncidentNodeTests: XCTestCase {
         await node.shutdown()
     }
 
+    /// The interval between snapshots grows with the state (`snapshotLogRatio`): while the
+    /// state's snapshot is below `snapshotEveryBytes` they come every `snapshotEveryEntries`; at
+    /// ten times that size, about ten times as far apart.
+    func testTheSnapshotIntervalGrowsWithTheState() async throws {
+        let directory = TemporaryDirectory()
+        let node = try makeNode(directory) {
+            $0.snapshotEveryEntries = 20
+            $0.snapshotEveryBytes = 16 << 10
+            $0.snapshotLogRatio = 1
+            $0.retainedEntriesAfterSnapshot = 5
+        }
+        var taken: [UInt64] = []
+        for i in 0..<800 {
+            _ = try await node.submit(.ingest(events: [event("alert \(i)")], actor: .user("test")))
+            let index = try await node.status().snapshotIndex
+            if index > 0, index != taken.last { taken.append(index) }
+        }
+        let state = try await node.read { $0.state.machine.snapshot().count }
+        await node.shutdown()
+        let gaps = zip(taken, taken.dropFirst()).map { $1 - $0 }
+        XCTAssertGreaterThan(state, 10 * (16 << 10), "the state grew to over ten times snapshotEveryBytes")
+        XCTAssertGreaterThanOrEqual(gaps.count, 4, "\(taken)")
+        XCTAssertLessThanOrEqual(gaps.first ?? 0, 30, "small state: every 20 entries (\(taken))")
+        XCTAssertGreaterThanOrEqual(gaps.last ?? 0, 100, "large state: far apart (\(taken))")
+    }
+
     /// Snapshots are encoded off the loop while writes keep applying: each must hold exactly the
     /// state at its index, or a restart (snapshot + replay of the tail) would lose or repeat
     /// writes. Occurrence counts show either: 40 keys, each sent 15 times, concurrently.
