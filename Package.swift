@@ -93,7 +93,9 @@ let package = Package(
             swiftSettings: strict
         ),
         // CRC-32C, shared by the storage formats and the wire protocol (neither depends on the other).
-        .target(name: "Checksums", swiftSettings: strict),
+        // CRC-32C with the CPU's instruction (SSE4.2), used by Checksums when the CPU has it.
+        .target(name: "CCRC32C"),
+        .target(name: "Checksums", dependencies: ["CCRC32C"], swiftSettings: strict),
         // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
         .target(name: "RaftStorage", dependencies: ["RaftCore", "Checksums", "CLZ4"], swiftSettings: strict),
         // The peer protocol's bytes without I/O: frame header and stream parser, handshake,

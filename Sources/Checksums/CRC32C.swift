@@ -1,3 +1,5 @@
+import CCRC32C
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every WAL record,
 /// snapshot file and wire frame.
 ///
@@ -51,7 +53,18 @@ public struct CRC32C: Sendable, Equatable {
         return crc.value
     }
 
+    /// Whether this CPU computes CRC-32C itself (x86-64 with SSE4.2): then `update` uses its
+    /// instruction, eight bytes at a time with no table, several times faster.
+    public static let usesHardware = ccrc32c_hardware_available() == 1
+
     private static func advance(_ start: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return start }
+        if usesHardware { return ccrc32c_update(start, base, bytes.count) }
+        return advanceByTable(start, bytes)
+    }
+
+    /// The portable path, and the reference the tests compare the hardware path with.
+    static func advanceByTable(_ start: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = start
         var i = 0
         let count = bytes.count

@@ -1,6 +1,6 @@
 import XCTest
 
-import Checksums
+@testable import Checksums
 
 final class CRC32CTests: XCTestCase {
     func testKnownVectors() {
@@ -13,7 +13,7 @@ final class CRC32CTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum((0..<32).reversed().map { UInt8($0) }), 0x113F_DB5C)
     }
 
-    func testSlicingByEightMatchesBitwiseDefinitionAtEveryLengthAndAlignment() {
+    func testChecksumMatchesTheBitwiseDefinitionAtEveryLengthAndAlignment() {
         // A fixed pseudo-random pattern (multiplicative hashing of the position).
         let bytes = (0..<300).map { UInt8(truncatingIfNeeded: (UInt32($0) &* 2_654_435_761) >> 13) }
         for start in 0..<9 {
@@ -21,6 +21,22 @@ final class CRC32CTests: XCTestCase {
                 XCTAssertEqual(CRC32C.checksum(bytes[start..<end]), bitwiseCRC32C(bytes[start..<end]), "\(start)..<\(end)")
             }
         }
+    }
+
+    /// `checksum` takes the CPU's instruction where there is one (the test above checks it there);
+    /// the table path, used elsewhere, must give the same values at every length and alignment.
+    func testTheTablePathMatchesTheDefinitionToo() {
+        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: (UInt32($0) &* 2_246_822_519) >> 11) }
+        for start in 0..<9 {
+            for end in stride(from: start, through: bytes.count, by: 5) {
+                let table = bytes[start..<end].withUnsafeBytes { ~CRC32C.advanceByTable(0xFFFF_FFFF, $0) }
+                XCTAssertEqual(table, bitwiseCRC32C(bytes[start..<end]), "\(start)..<\(end)")
+            }
+        }
+        #if arch(x86_64)
+        // Every x86-64 CPU this runs on in practice has SSE4.2 (2008 onwards).
+        XCTAssertTrue(CRC32C.usesHardware, "the SSE4.2 path is in use")
+        #endif
     }
 
     func testIncrementalUpdatesEqualOneShot() {
