@@ -2,18 +2,17 @@ import Dispatch
 import Foundation
 import Synchronization
 
-#if canImport(CThread) && os(Linux)
 import CThread
-#endif
 
 /// A serial queue on a thread of its own, run at a lower scheduling priority than the threads
 /// that answer requests: for bulk work that may take a second of CPU and must not take it from
 /// them (encoding, compressing and writing a snapshot of the whole state).
 ///
-/// Why not a `DispatchQueue` of low QoS: on Linux, Dispatch gives every QoS the same priority,
-/// and a pooled thread whose nice value was raised cannot be given its old one back without
-/// privileges, so it would stay slow for whatever work the pool gave it next. A thread of our
-/// own keeps its nice value for its whole life and runs nothing else.
+/// Why not a `DispatchQueue` of low QoS: on Linux, Dispatch sets its pooled threads' nice values
+/// itself (here at 0 or below, whatever the queue's QoS), and a pooled thread whose nice value
+/// we raised could not be given its old one back without privileges, so it would stay slow for
+/// whatever work the pool gave it next. A thread of our own keeps its nice value for its whole
+/// life and runs nothing else.
 ///
 /// Jobs run one at a time, in the order given. The thread ends once its owner is released and
 /// the jobs already given have run.

@@ -68,8 +68,8 @@ final class ConsensusLoop: @unchecked Sendable {
     var snapshotLoading = false
     /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
     /// (copy-on-write: only what the loop changes meanwhile gets duplicated) and keeps applying.
-    /// A thread of its own at `config.snapshotThreadNice`, so that a large state's snapshot takes
-    /// the CPU the serving threads leave over.
+    /// A thread of its own at `config.snapshotThreadNice`, so that the serving threads get the
+    /// core first when both want it.
     let snapshotThread: BackgroundThread
     /// Frees what log compaction dropped and deletes the files a snapshot made obsolete, off the
     /// loop. Not on `snapshotThread`: freeing the entries (up to hundreds of megabytes in blocks
