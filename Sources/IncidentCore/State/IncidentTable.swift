@@ -83,12 +83,4 @@ struct IncidentTable: Sendable {
         boxes.sort { $0.number < $1.number }
         for entry in boxes { entry.box.value.encode(to: &writer) }
     }
-
-    var sortedNumbers: [UInt64] {
-        var numbers: [UInt64] = []
-        numbers.reserveCapacity(count)
-        for shard in shards { numbers.append(contentsOf: shard.keys) }
-        numbers.sort()
-        return numbers
-    }
 }
