@@ -270,6 +270,17 @@ let package = Package(
         ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"], swiftSettings: strict),
+        // The load generator's own logic: reading answers, the timeline.
+        .testTarget(
+            name: "IncidentBenchTests",
+            dependencies: [
+                "incident-bench",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ClusterWireTests",
             dependencies: [

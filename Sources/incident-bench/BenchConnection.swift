@@ -1,65 +1,53 @@
 import NIOCore
-import NIOHTTP1
 
 /// One keep-alive HTTP/1.1 connection with at most one request in flight.
 ///
-/// It writes the request the driver gives it, looks for the target's marker in the answer's
-/// body (`accepted` for incidentd, `"header"` for etcd) and hands the status and that verdict
-/// back; the driver owns the schedule, the clock and the tallies. Lives on its channel's event
-/// loop, like the driver.
+/// It writes the request bytes the driver gives it, reads the answer with `ResponseReader` (the
+/// status, and whether the body holds the target's marker: `accepted` for incidentd, `"header"`
+/// for etcd) and hands both back; the driver owns the schedule, the clock and the tallies. Lives
+/// on its channel's event loop, like the driver. Requests and answers are plain bytes on the
+/// socket, without NIO's HTTP codec: see `ResponseReader` for why.
 final class BenchConnection: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
-
-    /// Only this many body bytes are searched for the marker; the native answer is ~300 bytes,
-    /// etcd's put answer ~130.
-    static let maxInspectedBodyBytes = 64 * 1_024
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let driver: LoadDriver
     private let slot: Int
-    private let marker: [UInt8]
+    private var reader: ResponseReader
     private var context: ChannelHandlerContext?
-    private var status: UInt = 0
-    private var body: ByteBuffer?
     private var awaitingResponse = false
 
     init(driver: LoadDriver, slot: Int, marker: [UInt8]) {
         self.driver = driver
         self.slot = slot
-        self.marker = marker
+        self.reader = ResponseReader(marker: marker)
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// Writes one request; the driver calls it only when the previous answer has arrived.
-    func send(head: HTTPRequestHead, body: ByteBuffer) {
+    /// Writes one whole request; the driver calls it only when the previous answer has arrived.
+    func send(_ request: ByteBuffer) {
         guard let context else { return }
         precondition(!awaitingResponse, "one request in flight per connection")
         awaitingResponse = true
-        status = 0
-        self.body = nil
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(request), promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            status = head.status.code
-        case .body(var part):
-            if body == nil {
-                body = part
-            } else if body!.readableBytes < Self.maxInspectedBodyBytes {
-                body!.writeBuffer(&part)
-            }
-        case .end:
-            guard awaitingResponse else { return }
+        var bytes = unwrapInboundIn(data)
+        let answers: [ResponseReader.Answer]
+        do { answers = try reader.read(&bytes) } catch {
+            // A malformed answer: close; channelInactive reports the request as lost.
+            context.close(promise: nil)
+            return
+        }
+        for answer in answers {
+            // An answer nobody asked for (a server writing ahead) is ignored, like before.
+            guard awaitingResponse else { continue }
             awaitingResponse = false
-            let hasMarker = body.map { Self.contains($0.readableBytesView, marker) } ?? false
-            body = nil
-            driver.answered(slot: slot, status: status, hasMarker: hasMarker)
+            if answer.closes { context.close(promise: nil) }
+            driver.answered(slot: slot, status: answer.status, hasMarker: answer.hasMarker)
         }
     }
 
@@ -71,7 +59,7 @@ final class BenchConnection: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Reset, refused or a malformed answer: close, and channelInactive reports the loss.
+        // Reset or refused: close, and channelInactive reports the loss.
         context.close(promise: nil)
     }
 

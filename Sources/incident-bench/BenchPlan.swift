@@ -39,6 +39,9 @@ struct BenchPlan: Sendable {
     /// drills check that each one is in the cluster afterwards.
     var ackedFile: String? = nil
     var recordsAcknowledged: Bool { webhookListen != nil || ackedFile != nil }
+    /// `--timeline-ms`, in nanoseconds (0: no timeline), and `--timeline-slow-ms` in microseconds.
+    var timelineWindowNanos: UInt64 = 0
+    var timelineSlowMicros: UInt64 = 20_000
 
     static let maxConnections = 4_096
     static let maxThreads = 16
@@ -57,10 +60,11 @@ struct BenchPlan: Sendable {
         try check((1...Self.maxThreads).contains(threads), "--threads must be 1–\(Self.maxThreads)")
         try check(threads <= connections, "--threads must not exceed --connections")
         try check((1...Self.maxEndpoints).contains(endpoints.count), "1–\(Self.maxEndpoints) endpoints")
-        try check(path.hasPrefix("/") && !path.contains(" "), "--path must start with / and hold no spaces")
+        try check(path.hasPrefix("/") && Self.isVisibleASCII(path), "--path must start with / and be visible ASCII without spaces")
         switch target {
         case .incidentd:
-            try check(!apiKey.isEmpty && !apiKey.contains(where: \.isNewline), "--api-key (or INCIDENT_BENCH_API_KEY) is required")
+            try check(!apiKey.isEmpty, "--api-key (or INCIDENT_BENCH_API_KEY) is required")
+            try check(Self.isVisibleASCII(apiKey), "--api-key must be visible ASCII (it is sent as a header as it is)")
         case .etcd:
             try check(bodies.batch == 1, "--batch applies to --target incidentd only (one put per request)")
             try check(webhookListen == nil && ackedFile == nil, "--webhook-listen and --acked-file apply to --target incidentd only")
@@ -77,6 +81,10 @@ struct BenchPlan: Sendable {
             try check(bodies.distinct == 0 && bodies.batch == 1, "--webhook-listen needs --distinct 0 and --batch 1 (one incident, one page per request)")
             try check(webhookWaitSeconds > 0 && webhookWaitSeconds <= 600, "--webhook-wait must be in (0, 600] seconds")
         }
+        if timelineWindowNanos > 0 {
+            try check((1_000_000...60_000_000_000).contains(timelineWindowNanos), "--timeline-ms must be 1–60000")
+            try check(timelineSlowMicros > 0, "--timeline-slow-ms must be positive")
+        }
         if case .fixedRate(let rate) = pace {
             try check(rate > 0 && rate <= Self.maxRatePerSecond, "--rate must be in (0, \(Int(Self.maxRatePerSecond))]")
         }
@@ -85,6 +93,9 @@ struct BenchPlan: Sendable {
         case .afterRequests(let count): try check((1...Self.maxRequests).contains(count), "--requests must be 1–\(Self.maxRequests)")
         }
     }
+
+    /// Only bytes 0x21–0x7E: what goes into the request head as it is must not break its lines.
+    static func isVisibleASCII(_ text: String) -> Bool { text.utf8.allSatisfy { (0x21...0x7E).contains($0) } }
 
     /// The body of request `requestIndex` (global) for this plan's target, appended to `buffer`.
     func writeBody(request requestIndex: Int, into buffer: inout ByteBuffer) {

@@ -57,6 +57,22 @@ struct BenchReport: Codable, Sendable {
     /// End-to-end mode only: from each acknowledged event's intended send time to the first
     /// webhook page for its incident at the local receiver.
     var webhook: Webhook?
+    /// With `--timeline-ms`: the valid answers by window of their intended send time.
+    var timeline: Timeline?
+
+    struct Timeline: Codable, Sendable {
+        var windowMs: Double
+        var slowMs: Double
+        /// Wall clock at the start of window 0, milliseconds since 1970 (to line up with logs).
+        var startUnixMs: Double
+        var windows: [Window]
+
+        struct Window: Codable, Sendable {
+            var answers: Int
+            var slow: Int
+            var maxMs: Double
+        }
+    }
 
     struct Webhook: Codable, Sendable {
         var acknowledged: Int
@@ -102,6 +118,11 @@ struct BenchReport: Codable, Sendable {
         latency = Latency(tally.latency)
         serviceTime = Latency(tally.service)
         self.clientCPUSeconds = clientCPUSeconds
+        if tally.timelineWindowNanos > 0 {
+            timeline = Timeline(
+                windowMs: Double(tally.timelineWindowNanos) / 1e6, slowMs: Double(tally.timelineSlowMicros) / 1_000, startUnixMs: tally.startUnixMillis.rounded(),
+                windows: tally.timeline.map { Timeline.Window(answers: $0.answers, slow: $0.slow, maxMs: Double($0.maxMicros) / 1_000) })
+        }
     }
 
     /// Adds the end-to-end figures; missing and duplicate pages count as failures.
@@ -151,6 +172,13 @@ struct BenchReport: Codable, Sendable {
             lines.append(
                 "webhook pages: \(Self.grouped(webhook.paged)) of \(Self.grouped(webhook.acknowledged)) acknowledged events, missing \(webhook.missing), duplicates \(webhook.duplicates), unmatched \(webhook.unmatched)")
             lines.append("event → webhook ms (from the intended send time): \(Self.line(webhook.latency))")
+        }
+        if let timeline {
+            let slow = timeline.windows.enumerated().filter { $0.element.slow > 0 }
+            lines.append(String(format: "windows of %.0f ms with answers over %.1f ms: %d of %d", timeline.windowMs, timeline.slowMs, slow.count, timeline.windows.count))
+            for (index, window) in slow {
+                lines.append(String(format: "  from %8.0f ms: %d of %d slow, max %.3f ms", Double(index) * timeline.windowMs, window.slow, window.answers, window.maxMs))
+            }
         }
         lines.append(String(format: "client CPU: %.2f s (%.0f%% of one core)", clientCPUSeconds, elapsedSeconds > 0 ? 100 * clientCPUSeconds / elapsedSeconds : 0))
         return lines.joined(separator: "\n")

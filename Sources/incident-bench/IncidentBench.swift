@@ -57,6 +57,11 @@ struct IncidentBench: AsyncParsableCommand {
     @Option(name: .customLong("webhook-wait"), help: "Seconds to wait for the last pages after the load ends.") var webhookWait = 30.0
     @Option(name: .customLong("acked-file"), help: "Write the key of every acknowledged event to this file, one per line (needs --distinct 0).")
     var ackedFile: String?
+    @Option(name: .customLong("timeline-ms"), help: ArgumentHelp(
+        "Also report the answers by window of this many milliseconds (of their intended send time): count, slow ones, max.",
+        discussion: "Places bursts of slow answers in time; the report gives the wall-clock start of window 0."))
+    var timelineMs: Int?
+    @Option(name: .customLong("timeline-slow-ms"), help: "What counts as slow in --timeline-ms windows (default 20).") var timelineSlowMs = 20.0
     @Flag(help: "Print the report as JSON.") var json = false
 
     func makePlan() throws(BenchError) -> BenchPlan {
@@ -87,6 +92,12 @@ struct IncidentBench: AsyncParsableCommand {
         if let webhookListen { checked.webhookListen = try Endpoint(parsing: webhookListen) }
         checked.webhookWaitSeconds = webhookWait
         checked.ackedFile = ackedFile
+        if let timelineMs {
+            guard timelineMs > 0 else { throw BenchError(.badArgument, "--timeline-ms must be 1–60000") }
+            checked.timelineWindowNanos = UInt64(timelineMs) * 1_000_000
+            guard timelineSlowMs > 0, timelineSlowMs <= 600_000 else { throw BenchError(.badArgument, "--timeline-slow-ms must be in (0, 600000]") }
+            checked.timelineSlowMicros = UInt64(timelineSlowMs * 1_000)
+        }
         try checked.validate()
         return checked
     }
@@ -139,10 +150,13 @@ struct IncidentBench: AsyncParsableCommand {
             }
             for (driver, loop) in zip(drivers, loops) { try await loop.flatSubmit { driver.value.connectAll() }.get() }
             // A common start a little ahead, so every driver's schedule begins at the same instant.
-            let start = NIODeadline.now().uptimeNanoseconds + 20_000_000
+            let now = NIODeadline.now().uptimeNanoseconds
+            let wallClockMillis = Date().timeIntervalSince1970 * 1_000
+            let start = now + 20_000_000
             let runs = zip(drivers, loops).map { driver, loop in loop.flatSubmit { driver.value.run(startNanos: start) } }
             var tally = LoadTally()
             for run in runs { tally.merge(try await run.get()) }
+            tally.startUnixMillis = wallClockMillis + 20
             try await group.shutdownGracefully()
             return tally
         } catch {

@@ -1,5 +1,4 @@
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// Drives one event loop's connections through the plan: decides which request goes next and
@@ -40,7 +39,11 @@ final class LoadDriver {
     private let allocator = ByteBufferAllocator()
     /// What a valid answer's body contains, as bytes for the connections' search.
     private let marker: [UInt8]
-    private var heads: [HTTPRequestHead] = []
+    /// Each slot's request head up to the `Content-Length` value: the request line, `Host` and
+    /// the fixed headers, already as bytes.
+    private var heads: [[UInt8]] = []
+    /// Where each request's body is written before its length is known.
+    private var scratch: ByteBuffer
     private var slots: [Slot]
     private var idle: [Int] = []
     private var nextLocal = 0
@@ -64,14 +67,12 @@ final class LoadDriver {
         self.slots = share.connections.map { Slot(endpoint: $0) }
         self.reconnectsLeft = plan.maxReconnects
         self.marker = Array(plan.target.marker.utf8)
-        var base = HTTPHeaders()
-        base.add(name: "Content-Type", value: "application/json")
-        if plan.target.sendsAPIKey { base.add(name: "X-API-Key", value: plan.apiKey) }
-        base.add(name: "Connection", value: "keep-alive")
+        self.scratch = allocator.buffer(capacity: plan.maxRequestBytes)
+        var fixed = "Content-Type: application/json\r\n"
+        if plan.target.sendsAPIKey { fixed += "X-API-Key: \(plan.apiKey)\r\n" }
+        fixed += "Connection: keep-alive\r\n"
         self.heads = slots.map { slot in
-            var headers = base
-            headers.add(name: "Host", value: slot.endpoint.authority)
-            return HTTPRequestHead(version: .http1_1, method: .POST, uri: plan.path, headers: headers)
+            Array("POST \(plan.path) HTTP/1.1\r\nHost: \(slot.endpoint.authority)\r\n\(fixed)Content-Length: ".utf8)
         }
     }
 
@@ -94,7 +95,6 @@ final class LoadDriver {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let connection = BenchConnection(driver: bound.value, slot: slot, marker: marker)
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(connection)
                     bound.value.slots[slot].connection = connection
                 }
@@ -164,6 +164,8 @@ final class LoadDriver {
         done = promise
         phase = .running
         tally.startNanos = startNanos
+        tally.timelineWindowNanos = plan.timelineWindowNanos
+        tally.timelineSlowMicros = plan.timelineSlowMicros
         idle = slots.indices.reversed().filter { slots[$0].connection != nil }
         if let rate = share.ratePerSecond {
             periodNanos = 1e9 / rate
@@ -199,7 +201,7 @@ final class LoadDriver {
         } else if !hasMarker {
             tally.missingMarker += 1
         } else {
-            tally.recordValid(latencyNanos: now &- request.intendedNanos, serviceNanos: now &- request.sentNanos)
+            tally.recordValid(latencyNanos: now &- request.intendedNanos, serviceNanos: now &- request.sentNanos, fromNanos: request.intendedNanos)
             if plan.recordsAcknowledged { tally.acknowledged[plan.bodies.key(request.request)] = request.intendedNanos }
         }
         idle.append(slot)
@@ -254,14 +256,17 @@ final class LoadDriver {
 
     private func send(slot: Int, local: Int, intendedNanos: UInt64, now: UInt64) {
         guard let connection = slots[slot].connection else { preconditionFailure("pump sends on open connections only") }
-        var body = allocator.buffer(capacity: plan.maxRequestBytes)
         let global = share.globalIndex(local)
-        plan.writeBody(request: global, into: &body)
-        var head = heads[slot]
-        head.headers.add(name: "Content-Length", value: String(body.readableBytes))
+        scratch.clear()
+        plan.writeBody(request: global, into: &scratch)
+        var request = allocator.buffer(capacity: heads[slot].count + 24 + scratch.readableBytes)
+        request.writeBytes(heads[slot])
+        request.writeString(String(scratch.readableBytes))
+        request.writeStaticString("\r\n\r\n")
+        request.writeImmutableBuffer(scratch)
         slots[slot].request = InFlight(intendedNanos: intendedNanos, sentNanos: now, request: global)
         tally.sent += 1
-        connection.send(head: head, body: body)
+        connection.send(request)
     }
 
     // MARK: - Timeouts and the end

@@ -27,6 +27,8 @@ struct LoadTally: Sendable {
     var maxBacklog = 0
     /// Monotonic nanoseconds of the run's start and of the last answer seen.
     var startNanos: UInt64 = 0
+    /// The wall clock at `startNanos`, in milliseconds since 1970 (set after merging).
+    var startUnixMillis = 0.0
     var lastAnswerNanos: UInt64 = 0
     /// From the intended send time (open loop) or the write (closed loop) to the answer.
     var latency = LoadTally.makeHistogram()
@@ -34,6 +36,25 @@ struct LoadTally: Sendable {
     var service = LoadTally.makeHistogram()
     /// End-to-end mode: event key → intended send time (monotonic ns) of each validly answered event.
     var acknowledged: [Int: UInt64] = [:]
+    /// With `--timeline-ms`: the valid answers by window of their intended send time (open loop)
+    /// or write (closed loop), so that a burst of slow answers can be placed in time.
+    var timeline: [TimelineWindow] = []
+    /// The windows' length in nanoseconds (0: no timeline) and the latency that counts as slow.
+    var timelineWindowNanos: UInt64 = 0
+    var timelineSlowMicros: UInt64 = 0
+
+    struct TimelineWindow: Sendable, Equatable {
+        var answers = 0
+        /// Answers slower than `--timeline-slow-ms`.
+        var slow = 0
+        var maxMicros: UInt64 = 0
+
+        mutating func merge(_ other: TimelineWindow) {
+            answers += other.answers
+            slow += other.slow
+            maxMicros = max(maxMicros, other.maxMicros)
+        }
+    }
 
     static func makeHistogram() -> Histogram<UInt64> {
         Histogram(lowestDiscernibleValue: 1, highestTrackableValue: highestTrackableMicroseconds, numberOfSignificantValueDigits: .three)
@@ -42,10 +63,19 @@ struct LoadTally: Sendable {
     /// Invalid answers, lost and unsent requests: what `--max-failures` bounds.
     var failures: Int { wrongStatus.values.reduce(0, +) + missingMarker + transportErrors + timeouts + unsent }
 
-    mutating func recordValid(latencyNanos: UInt64, serviceNanos: UInt64) {
+    /// `fromNanos` (monotonic) is when the latency counts from: it places the answer in the timeline.
+    mutating func recordValid(latencyNanos: UInt64, serviceNanos: UInt64, fromNanos: UInt64) {
         valid += 1
-        _ = latency.record(min(latencyNanos / 1_000, Self.highestTrackableMicroseconds))
+        let micros = min(latencyNanos / 1_000, Self.highestTrackableMicroseconds)
+        _ = latency.record(micros)
         _ = service.record(min(serviceNanos / 1_000, Self.highestTrackableMicroseconds))
+        if timelineWindowNanos > 0 {
+            let index = Int((fromNanos &- min(fromNanos, startNanos)) / timelineWindowNanos)
+            if index >= timeline.count { timeline.append(contentsOf: repeatElement(TimelineWindow(), count: index + 1 - timeline.count)) }
+            timeline[index].answers += 1
+            if micros > timelineSlowMicros { timeline[index].slow += 1 }
+            timeline[index].maxMicros = max(timeline[index].maxMicros, micros)
+        }
     }
 
     mutating func merge(_ other: LoadTally) {
@@ -63,5 +93,11 @@ struct LoadTally: Sendable {
         latency.add(other.latency)
         service.add(other.service)
         acknowledged.merge(other.acknowledged) { first, _ in first }
+        timelineWindowNanos = max(timelineWindowNanos, other.timelineWindowNanos)
+        timelineSlowMicros = max(timelineSlowMicros, other.timelineSlowMicros)
+        if other.timeline.count > timeline.count {
+            timeline.append(contentsOf: repeatElement(TimelineWindow(), count: other.timeline.count - timeline.count))
+        }
+        for (index, window) in other.timeline.enumerated() { timeline[index].merge(window) }
     }
 }
