@@ -125,8 +125,15 @@ extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value
 
     public init(from reader: inout BinaryReader) throws(DecodingError) {
         let count = try reader.readCount(minimumElementSize: 2)
-        var result: [Key: Value] = [:]
-        result.reserveCapacity(count)
+        // Most maps of an event are empty: no storage at all for them. Otherwise sized at once
+        // with the initialiser, which is specialised here, where `reserveCapacity` on the empty
+        // singleton went through the runtime's generic metadata lookups (1–2 % of a follower's
+        // consensus loop at 10,000 events/s).
+        guard count > 0 else {
+            self = [:]
+            return
+        }
+        var result = [Key: Value](minimumCapacity: count)
         var previous: Key?
         for _ in 0..<count {
             let start = reader.offset

@@ -7,6 +7,8 @@ extension IncidentStateMachine {
         }
         // Validate everything first: a batch is applied whole or not at all.
         // Index loops: iterating `for event in events` would copy every event out of the array.
+        // (The calls below still get a copy each from the compiler — a retain of each of the
+        // event's strings and maps — and reading through a buffer pointer did not avoid it.)
         for i in events.indices {
             do { try events[i].validate() } catch { return .failure(.invalid(error, under: "events[\(i)]")) }
         }
@@ -46,8 +48,12 @@ extension IncidentStateMachine {
     /// One event of an ingest command.
     private mutating func applyEvent(_ event: Event, by actor: Actor, at: Timestamp, effects: inout Effects) -> EventResult {
         let fingerprint = Fingerprint(of: event)
+        // Captures the event's id, not the event: a capture of the whole event copied it (a
+        // retain of each of its strings and maps) on the hottest path, and so did the closure
+        // in `deduplicate`.
+        let eventID = event.eventID
         func result(_ number: UInt64?, _ disposition: EventDisposition) -> EventResult {
-            EventResult(eventID: event.eventID, incident: number.map { incidents[$0].id }, fingerprint: fingerprint, disposition: disposition)
+            EventResult(eventID: eventID, incident: number.map { incidents[$0].id }, fingerprint: fingerprint, disposition: disposition)
         }
         if let number = openByFingerprint[fingerprint] {
             switch event.action {
@@ -125,13 +131,14 @@ extension IncidentStateMachine {
     /// A repeat of a known alert: count it; a worse severity raises the incident's.
     mutating func deduplicate(into number: UInt64, _ event: Event, fingerprint: Fingerprint, severity: Severity, by actor: Actor, at: Timestamp, effects: inout Effects) {
         // One in-place access to the incident: this is the hottest path of the system.
+        let seen = event.timestamp
         let raise: Severity? = incidents.update(number) { incident in
             incident.occurrenceCount += 1
             incident.updatedAt = at
-            if event.timestamp > incident.lastSeen { incident.lastSeen = event.timestamp }
+            if seen > incident.lastSeen { incident.lastSeen = seen }
             if let i = incident.alerts.firstIndex(where: { $0.fingerprint == fingerprint }) {
                 incident.alerts[i].count += 1
-                if event.timestamp > incident.alerts[i].lastSeen { incident.alerts[i].lastSeen = event.timestamp }
+                if seen > incident.alerts[i].lastSeen { incident.alerts[i].lastSeen = seen }
                 if incident.alerts[i].resolved {
                     incident.alerts[i].resolved = false
                     incident.record(.alertGrouped, at: at, by: actor, "alert \(fingerprint) firing again")
