@@ -61,7 +61,7 @@ final class LoadDriverTests: XCTestCase {
                     let half = text.utf8.count / 2
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: String(text.prefix(half)))))), promise: nil)
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: String(text.dropFirst(half)))))), promise: nil)
-                }  else {
+                } else {
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 }
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
