@@ -83,6 +83,10 @@ struct BenchPlan: Sendable {
         }
         if timelineWindowNanos > 0 {
             try check((1_000_000...60_000_000_000).contains(timelineWindowNanos), "--timeline-ms must be 1–60000")
+            if case .afterSeconds(let seconds) = stop {
+                try check(seconds * 1e9 / Double(timelineWindowNanos) <= Double(LoadTally.maxTimelineWindows),
+                    "--timeline-ms too small for --duration: at most \(LoadTally.maxTimelineWindows) windows")
+            }
             try check(timelineSlowMicros > 0, "--timeline-slow-ms must be positive")
         }
         if case .fixedRate(let rate) = pace {

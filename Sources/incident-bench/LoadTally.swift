@@ -7,6 +7,8 @@ import Histogram
 struct LoadTally: Sendable {
     /// Highest latency the histograms track exactly; a larger one is clamped (and shows as max).
     static let highestTrackableMicroseconds: UInt64 = 600_000_000
+    /// Most `--timeline-ms` windows a run keeps.
+    static let maxTimelineWindows = 100_000
 
     var sent = 0
     var valid = 0
@@ -71,6 +73,8 @@ struct LoadTally: Sendable {
         _ = service.record(min(serviceNanos / 1_000, Self.highestTrackableMicroseconds))
         if timelineWindowNanos > 0 {
             let index = Int((fromNanos &- min(fromNanos, startNanos)) / timelineWindowNanos)
+            // A run stopped by request count has no known end: its windows past the cap are not kept.
+            guard index < Self.maxTimelineWindows else { return }
             if index >= timeline.count { timeline.append(contentsOf: repeatElement(TimelineWindow(), count: index + 1 - timeline.count)) }
             timeline[index].answers += 1
             if micros > timelineSlowMicros { timeline[index].slow += 1 }

@@ -145,6 +145,8 @@ final class LoadDriverTests: XCTestCase {
         XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--path", "/api/v1/events HTTP/1.0"]).makePlan())
         XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "0"]).makePlan())
         XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "100", "--timeline-slow-ms", "0"]).makePlan())
+        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "1", "--duration", "3600"]).makePlan())
+        XCTAssertNoThrow(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "100", "--duration", "3600"]).makePlan())
     }
 
     func testWindowsMergeAcrossDrivers() {
