@@ -46,8 +46,12 @@ final class BenchConnection: ChannelInboundHandler {
             // An answer nobody asked for (a server writing ahead) is ignored, like before.
             guard awaitingResponse else { continue }
             awaitingResponse = false
-            if answer.closes { context.close(promise: nil) }
-            driver.answered(slot: slot, status: answer.status, hasMarker: answer.hasMarker)
+            // Tallied before the close, which reports the connection gone (and reopens it).
+            driver.answered(slot: slot, status: answer.status, hasMarker: answer.hasMarker, connectionStays: !answer.closes)
+            if answer.closes {
+                context.close(promise: nil)
+                return
+            }
         }
     }
 

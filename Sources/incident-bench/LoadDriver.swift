@@ -190,8 +190,9 @@ final class LoadDriver {
         return promise.futureResult
     }
 
-    /// An answer arrived on `slot`: tally it, then hand the connection the next request.
-    func answered(slot: Int, status: UInt, hasMarker: Bool) {
+    /// An answer arrived on `slot`: tally it, then hand the connection the next request — unless
+    /// the server said it closes the connection, whose close then reopens it.
+    func answered(slot: Int, status: UInt, hasMarker: Bool, connectionStays: Bool = true) {
         guard phase == .running, let request = slots[slot].request else { return }
         let now = NIODeadline.now().uptimeNanoseconds
         slots[slot].request = nil
@@ -204,7 +205,7 @@ final class LoadDriver {
             tally.recordValid(latencyNanos: now &- request.intendedNanos, serviceNanos: now &- request.sentNanos, fromNanos: request.intendedNanos)
             if plan.recordsAcknowledged { tally.acknowledged[plan.bodies.key(request.request)] = request.intendedNanos }
         }
-        idle.append(slot)
+        if connectionStays { idle.append(slot) }
         pump()
     }
 

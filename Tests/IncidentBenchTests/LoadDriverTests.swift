@@ -20,7 +20,12 @@ final class LoadDriverTests: XCTestCase {
         let seen = Mutex(Seen())
         /// Answer number i (over all connections): how it is framed and what status it has.
         let answer: @Sendable (Int) -> (status: HTTPResponseStatus, chunked: Bool, body: String)
-        init(answer: @escaping @Sendable (Int) -> (status: HTTPResponseStatus, chunked: Bool, body: String)) { self.answer = answer }
+        /// Answers number i with `Connection: close`, and closes, when this says so.
+        let closes: @Sendable (Int) -> Bool
+        init(closes: @escaping @Sendable (Int) -> Bool = { _ in false }, answer: @escaping @Sendable (Int) -> (status: HTTPResponseStatus, chunked: Bool, body: String)) {
+            self.answer = answer
+            self.closes = closes
+        }
     }
 
     final class Handler: ChannelInboundHandler, @unchecked Sendable {
@@ -55,6 +60,8 @@ final class LoadDriverTests: XCTestCase {
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Type", value: "application/json")
                 if !chunked { headers.add(name: "Content-Length", value: String(text.utf8.count)) }
+                let closing = server.closes(number)
+                if closing { headers.add(name: "Connection", value: "close") }
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
                 if chunked {
                     // Two writes, so the codec sends two chunks.
@@ -64,7 +71,8 @@ final class LoadDriverTests: XCTestCase {
                 } else {
                     context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
                 }
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+                if closing { done.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
             }
         }
     }
@@ -108,6 +116,18 @@ final class LoadDriverTests: XCTestCase {
             XCTAssertEqual(tally.missingMarker + tally.transportErrors + tally.timeouts + tally.unsent, 0)
         }
         XCTAssertEqual(server.seen.withLock { $0.requests }, 700)
+        XCTAssertEqual(server.seen.withLock { $0.malformed }, [])
+    }
+
+    func testAServerThatClosesAfterAnAnswerIsReconnectedWithoutALostRequest() async throws {
+        let server = Server(closes: { $0 % 5 == 4 }) { _ in (.accepted, false, #"{"status":"accepted"}"#) }
+        try await withServer(server) { port in
+            let plan = try self.plan(["--endpoints", "http://127.0.0.1:\(port)", "--connections", "2", "--requests", "40"])
+            let tally = try await IncidentBench.drive(plan)
+            XCTAssertEqual(tally.valid, 40)
+            XCTAssertEqual(tally.transportErrors, 0)
+            XCTAssertGreaterThanOrEqual(tally.reconnects, 6)
+        }
         XCTAssertEqual(server.seen.withLock { $0.malformed }, [])
     }
 
