@@ -5,9 +5,10 @@ import NIOCore
 ///
 /// The generator shares the machine with the nodes it measures, so its own cost per answer is
 /// measurement error. NIO's HTTP/1 client codec built every header's name and value as strings
-/// and validated the request headers on every write: with its request encoding, half of the
-/// generator's CPU at 10,000 requests/s (docs/BENCHMARKS.md, ninth pass). This reader scans the
-/// header block once for the three headers that frame an answer and never copies the others.
+/// and validated the request headers on every write; at 10,000 requests/s over half of the
+/// generator's profile samples had it on their stack (docs/BENCHMARKS.md, ninth pass). This
+/// reader scans the header block once for the three headers that frame an answer and never
+/// copies the others.
 ///
 /// Bodies are framed by `Content-Length` or `chunked` transfer coding (with chunk extensions and
 /// trailers); 1xx interim answers are skipped; 204 and 304 have no body. Anything else — a bad

@@ -127,8 +127,8 @@ extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value
         let count = try reader.readCount(minimumElementSize: 2)
         // Most maps of an event are empty: no storage at all for them. Otherwise sized at once
         // with the initialiser, which is specialised here, where `reserveCapacity` on the empty
-        // singleton went through the runtime's generic metadata lookups (1–2 % of a follower's
-        // consensus loop at 10,000 events/s).
+        // singleton went through the runtime's generic metadata lookups (1.7 % of the consensus
+        // loops' samples at 10,000 events/s over three nodes).
         guard count > 0 else {
             self = [:]
             return

@@ -48,9 +48,7 @@ extension IncidentStateMachine {
     /// One event of an ingest command.
     private mutating func applyEvent(_ event: Event, by actor: Actor, at: Timestamp, effects: inout Effects) -> EventResult {
         let fingerprint = Fingerprint(of: event)
-        // Captures the event's id, not the event: a capture of the whole event copied it (a
-        // retain of each of its strings and maps) on the hottest path, and so did the closure
-        // in `deduplicate`.
+        // The helper needs only the id (see `deduplicate` for why not the whole event).
         let eventID = event.eventID
         func result(_ number: UInt64?, _ disposition: EventDisposition) -> EventResult {
             EventResult(eventID: eventID, incident: number.map { incidents[$0].id }, fingerprint: fingerprint, disposition: disposition)
@@ -130,7 +128,9 @@ extension IncidentStateMachine {
 
     /// A repeat of a known alert: count it; a worse severity raises the incident's.
     mutating func deduplicate(into number: UInt64, _ event: Event, fingerprint: Fingerprint, severity: Severity, by actor: Actor, at: Timestamp, effects: inout Effects) {
-        // One in-place access to the incident: this is the hottest path of the system.
+        // One in-place access to the incident: this is the hottest path of the system. The
+        // closure captures the time stamp, not the event: capturing the event copied it (a
+        // retain of each of its strings and maps) on every repeat.
         let seen = event.timestamp
         let raise: Severity? = incidents.update(number) { incident in
             incident.occurrenceCount += 1
