@@ -125,7 +125,9 @@ struct ResponseReader {
             current.hasMarker = BenchConnection.contains(slice.readableBytesView.prefix(Self.maxInspectedBodyBytes), marker)
             return
         }
+        // Taken out first: appending while `body` still shared its storage would copy it.
         var kept = body ?? ByteBuffer()
+        body = nil
         let room = Self.maxInspectedBodyBytes - kept.readableBytes
         if room > 0 {
             var part = slice

@@ -12,7 +12,7 @@ import XCTest
 /// answer, however it is framed, must be read.
 final class LoadDriverTests: XCTestCase {
     /// What the server saw and how it answers.
-    final class Server: @unchecked Sendable {
+    final class Server: Sendable {
         struct Seen {
             var requests = 0
             var malformed: [String] = []
@@ -28,7 +28,7 @@ final class LoadDriverTests: XCTestCase {
         }
     }
 
-    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+    final class Handler: ChannelInboundHandler {
         typealias InboundIn = HTTPServerRequestPart
         typealias OutboundOut = HTTPServerResponsePart
         let server: Server
@@ -160,13 +160,19 @@ final class LoadDriverTests: XCTestCase {
         }
     }
 
-    func testHeadersThatCouldBreakTheRequestAreRefused() {
-        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "key\r\nX-Injected: 1"]).makePlan())
-        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--path", "/api/v1/events HTTP/1.0"]).makePlan())
-        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "0"]).makePlan())
-        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "100", "--timeline-slow-ms", "0"]).makePlan())
-        XCTAssertThrowsError(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "1", "--duration", "3600"]).makePlan())
-        XCTAssertNoThrow(try IncidentBench.parse(["--api-key", "k", "--timeline-ms", "100", "--duration", "3600"]).makePlan())
+    func testHeadersThatCouldBreakTheRequestAreRefused() throws {
+        func refusal(_ arguments: [String]) throws -> String {
+            do {
+                _ = try IncidentBench.parse(arguments).makePlan()
+                return "accepted"
+            } catch { return String(describing: error) }
+        }
+        XCTAssertTrue(try refusal(["--api-key", "key\r\nX-Injected: 1"]).contains("--api-key must be visible ASCII"))
+        XCTAssertTrue(try refusal(["--api-key", "k", "--path", "/api/v1/events HTTP/1.0"]).contains("--path must start with /"))
+        XCTAssertTrue(try refusal(["--api-key", "k", "--timeline-ms", "0"]).contains("--timeline-ms must be"))
+        XCTAssertTrue(try refusal(["--api-key", "k", "--timeline-ms", "100", "--timeline-slow-ms", "0"]).contains("--timeline-slow-ms must be"))
+        XCTAssertTrue(try refusal(["--api-key", "k", "--timeline-ms", "1", "--duration", "3600"]).contains("at most 100000 windows"))
+        XCTAssertEqual(try refusal(["--api-key", "k", "--timeline-ms", "100", "--duration", "3600"]), "accepted")
     }
 
     func testWindowsMergeAcrossDrivers() {

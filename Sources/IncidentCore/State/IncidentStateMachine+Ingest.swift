@@ -48,10 +48,8 @@ extension IncidentStateMachine {
     /// One event of an ingest command.
     private mutating func applyEvent(_ event: Event, by actor: Actor, at: Timestamp, effects: inout Effects) -> EventResult {
         let fingerprint = Fingerprint(of: event)
-        // The helper needs only the id (see `deduplicate` for why not the whole event).
-        let eventID = event.eventID
         func result(_ number: UInt64?, _ disposition: EventDisposition) -> EventResult {
-            EventResult(eventID: eventID, incident: number.map { incidents[$0].id }, fingerprint: fingerprint, disposition: disposition)
+            EventResult(eventID: event.eventID, incident: number.map { incidents[$0].id }, fingerprint: fingerprint, disposition: disposition)
         }
         if let number = openByFingerprint[fingerprint] {
             switch event.action {
