@@ -61,10 +61,34 @@ extension ConsensusLoop {
             let inbox = self.inbox
             _ = host.schedule(afterMicroseconds: Int64((due - now) / 1_000) + 1) {
                 self.syncHoldArmed = false
-                inbox.endSyncHold()
+                inbox.timerFired()
             }
         }
         return true
+    }
+
+    /// Tells followers a commit index no append has carried to them yet, once
+    /// `config.commitAnnouncementDelayMicroseconds` have passed since it advanced
+    /// (`RaftConfig.deferCommitAnnouncements`). Under load the next entries carry it well before
+    /// then, which saves an empty append and its answer per follower and commit; a lone write
+    /// reaches the followers' state machines that much later (the leader answers it as before).
+    /// Runs at the end of every leader's turn.
+    func announceCommitWhenDue() {
+        guard raft.config.deferCommitAnnouncements, raft.hasUnannouncedCommit else {
+            commitAnnouncementDue = nil
+            return
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let due = commitAnnouncementDue else {
+            // `millisecondsUntilDeadline` wakes the loop for it.
+            commitAnnouncementDue = now + UInt64(config.commitAnnouncementDelayMicroseconds) * 1_000
+            return
+        }
+        guard now >= due else { return }
+        commitAnnouncementDue = nil
+        commitAnnouncements += 1
+        raft.announceCommit()
+        processReady()
     }
 
     /// Writes what `ready` asks to persist: durably here, or (returned) with its sync started on
@@ -298,7 +322,7 @@ extension ConsensusLoop {
             archiveEnabled: state.archive.isEnabled,
             archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
             archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
-            loopTurns: loopTurns)
+            commitAnnouncements: commitAnnouncements, loopTurns: loopTurns)
     }
 
     // MARK: - Deliveries

@@ -84,6 +84,10 @@ final class ConsensusLoop: @unchecked Sendable {
     /// for `syncIsHeldBack`; whether the turn that ends the hold is armed.
     var lastSync: (started: UInt64, entries: Int) = (0, 0)
     var syncHoldArmed = false
+    /// When the loop tells followers the commit index no append carried yet
+    /// (`announceCommitWhenDue`), on the uptime clock in nanoseconds.
+    var commitAnnouncementDue: UInt64?
+    var commitAnnouncements: UInt64 = 0
     var wasLeader = false
     var logAppends: UInt64 = 0
     var loopTurns: UInt64 = 0
@@ -265,12 +269,18 @@ final class ConsensusLoop: @unchecked Sendable {
         campaignIfAlone()
     }
 
-    /// How long the loop may wait for work before its next tick or, on the leader, due timer.
+    /// How long the loop may wait for work before its next tick or, on the leader, due timer or
+    /// commit announcement.
     /// (Only the leader fires timers; a follower's scheduler may hold some that are long due.)
     private var millisecondsUntilDeadline: Int {
         let untilTick = nextTick - Self.monotonicMilliseconds()
         let untilTimer = raft.isLeader ? scheduler.millisecondsUntilNext(from: Timestamp(millisecondsSinceEpoch: clock())) ?? Int64.max : Int64.max
-        return Int(max(0, min(untilTick, untilTimer)))
+        var untilAnnouncement = Int64.max
+        if let due = commitAnnouncementDue {
+            let now = DispatchTime.now().uptimeNanoseconds
+            untilAnnouncement = due > now ? Int64((due - now + 999_999) / 1_000_000) : 0
+        }
+        return Int(max(0, min(untilTick, untilTimer, untilAnnouncement)))
     }
 
     /// One turn: tick when due, step the peers' messages, propose the queued writes as one
@@ -322,6 +332,7 @@ final class ConsensusLoop: @unchecked Sendable {
             maintainDispatchLeases()
             processReady()
         }
+        announceCommitWhenDue()
         clock.mark(.leader)
         startDeliveries()
         clock.mark(.deliveries)

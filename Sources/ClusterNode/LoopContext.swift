@@ -43,6 +43,9 @@ public struct NodeStatus: Sendable, Equatable {
     public var archiveEnabled: Bool = false
     public var archiveLagEntries: UInt64 = 0
     public var archiveLagMilliseconds: Int64 = 0
+    /// Times this leader told followers of a commit index no append had carried to them
+    /// (`NodeConfig.commitAnnouncementDelayMicroseconds`) since the node started.
+    public var commitAnnouncements: UInt64 = 0
     /// Turns the consensus loop took since the node started (an idle loop takes one per tick
     /// and per batch of peer messages).
     public var loopTurns: UInt64 = 0

@@ -112,6 +112,12 @@ public struct NodeConfig: Sendable {
     /// heartbeats included, so keep it far below a tick. 0 turns it off; only on a `LoopHost`.
     public var minBusySyncIntervalMicroseconds = 1_000
     public var busySyncEntries = 4
+    /// How long a leader may leave its followers without a commit index that advanced, waiting
+    /// for the next append with entries to carry it (`RaftConfig.deferCommitAnnouncements`),
+    /// in microseconds. Followers apply a lone write this much later; the writer's answer does
+    /// not wait for them. 0 announces every advance at once. Only on a `LoopHost` (a loop on a
+    /// thread of its own wakes at its next tick at the latest).
+    public var commitAnnouncementDelayMicroseconds = 2_000
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
@@ -161,6 +167,7 @@ public struct NodeConfig: Sendable {
         var config = RaftConfig(id: nodeID)
         config.electionTicks = electionTicks
         config.heartbeatTicks = heartbeatTicks
+        config.deferCommitAnnouncements = commitAnnouncementDelayMicroseconds > 0
         if !preferredLeaderRegions.isEmpty {
             for member in initialMembers where preferredLeaderRegions.contains(member.region) { config.priorities[member.id] = 1 }
         }

@@ -49,6 +49,10 @@ public struct SimulationConfig: Sendable {
     /// Members sync each log write later and keep stepping meanwhile, as ClusterNode does (half
     /// the seeds, crossed with `releasesSnapshotData`).
     public var defersSyncs: Bool
+    /// Leaders leave commit announcements to the driver (`RaftConfig.deferCommitAnnouncements`),
+    /// which makes them after a random delay, as ClusterNode does after a fixed one (half the
+    /// seeds, crossed with the two above).
+    public var defersCommitAnnouncements: Bool
 
     /// A deliberately broken disk that forgets votes: the checker must catch the double votes
     /// this allows (it proves the checker can fail).
@@ -67,13 +71,16 @@ public struct SimulationConfig: Sendable {
         self.seed = seed
         releasesSnapshotData = seed % 2 == 1
         defersSyncs = seed / 2 % 2 == 1
+        defersCommitAnnouncements = seed / 4 % 2 == 1
     }
 
     /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.
     var configure: @Sendable (inout RaftConfig) -> Void {
         let preVote = self.preVote
+        let defersCommitAnnouncements = self.defersCommitAnnouncements
         return { config in
             config.preVote = preVote
+            config.deferCommitAnnouncements = defersCommitAnnouncements
             config.snapshotChunkBytes = 1_024
             config.maxInflightBytes = 4_096
             config.maxSizePerMessageBytes = 256

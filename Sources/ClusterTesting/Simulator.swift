@@ -69,6 +69,13 @@ public struct Simulator {
         for _ in 0..<config.steps where isSafeSoFar { faultyStep() }
         settle()
         for _ in 0..<config.settleSteps where isSafeSoFar { quietStep() }
+        // A driver that defers commit announcements makes them within its delay: the last
+        // proposals' commits get that long (quiet steps without new proposals) to arrive.
+        for _ in 0..<config.settleSteps where isSafeSoFar && config.defersCommitAnnouncements {
+            guard !wire.isEmpty || cluster.ids.contains(where: { isRunning($0) && cluster.raft($0).hasUnannouncedCommit }) else { break }
+            step += 1
+            advanceNetworkAndClocks(faulty: false)
+        }
         if isSafeSoFar { verifyFinalState() }
         report.violations = cluster.checker.violations + logMatching.violations + report.violations
         report.leaderTerms = cluster.checker.leaderByTerm.count
@@ -110,6 +117,11 @@ public struct Simulator {
         // in between.
         for id in cluster.ids where isRunning(id) && cluster.node(id).hasPendingSync && rng.chance(0.5) {
             cluster.collect(id)
+        }
+        // Deferred commit announcements (`SimulationConfig.defersCommitAnnouncements`) go out
+        // after a random delay, unless an append with entries carried them first.
+        for id in cluster.ids where config.defersCommitAnnouncements && isRunning(id) && cluster.raft(id).hasUnannouncedCommit && rng.chance(0.3) {
+            cluster.with(id) { $0.announceCommit() }
         }
         pickUpMessages(faulty: faulty)
         var due: [Message] = []

@@ -138,6 +138,22 @@ extension Raft {
         return true
     }
 
+    /// Whether a follower that could be sent an append has not been told the current commit
+    /// index (see `RaftConfig.deferCommitAnnouncements`).
+    public var hasUnannouncedCommit: Bool {
+        guard role == .leader else { return false }
+        return progress.contains { member, pr in member != id && !pr.isPaused && pr.sentCommit < log.committed }
+    }
+
+    /// Sends each follower that has not been told the current commit index an append carrying
+    /// it (and whatever entries it lacks). See `RaftConfig.deferCommitAnnouncements`.
+    public mutating func announceCommit() {
+        guard role == .leader else { return }
+        for member in progress.keys.sorted() where member != id && progress[member]!.sentCommit < log.committed {
+            sendAppend(to: member)
+        }
+    }
+
     mutating func broadcastHeartbeat(context: [UInt8]) {
         for member in progress.keys.sorted() where member != id {
             // Never tell a follower to commit beyond what it is known to hold.
@@ -212,7 +228,13 @@ extension Raft {
         }
         progress[member] = pr
         if maybeCommit() {
-            broadcastAppend()
+            if config.deferCommitAnnouncements {
+                while sendAppend(to: member, sendIfEmpty: false) {}
+            } else {
+                broadcastAppend()
+            }
+        } else if config.deferCommitAnnouncements {
+            while sendAppend(to: member, sendIfEmpty: false) {}
         } else {
             while sendAppend(to: member, sendIfEmpty: false) {}
             // A follower that was paused when the commit index last advanced was skipped by

@@ -26,6 +26,16 @@ public struct RaftConfig: Sendable, Equatable {
     /// do not drift beyond the election timeout; requires `checkQuorum`. Default off.
     public var leaseBasedReads: Bool = false
 
+    /// Leave telling followers about a higher commit index to the driver. By default the leader
+    /// sends every follower an append as soon as its commit index advances — usually an empty
+    /// one, since the entries went out when they were proposed — and each follower answers it:
+    /// at a moderate write rate, where every entry commits alone, that doubles the replication
+    /// messages. With this set, a commit index travels with the next append that carries
+    /// entries, with heartbeats, or when the driver calls `Raft.announceCommit()`, which it
+    /// should do shortly after `Raft.hasUnannouncedCommit` turns true. Only followers learn
+    /// later: the leader commits, applies and answers as before. Default off.
+    public var deferCommitAnnouncements: Bool = false
+
     /// Upper bound of entry payload bytes in one append message (at least one entry is always
     /// sent). Default 1 MiB.
     public var maxSizePerMessageBytes: Int = 1 << 20

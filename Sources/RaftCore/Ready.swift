@@ -90,7 +90,9 @@ extension Raft {
         }
         if let last = ready.entries.last {
             log.stable(to: last.index, term: last.term)
-            if role == .leader, progress[id] != nil, progress[id]!.maybeUpdate(log.stableIndex), maybeCommit() {
+            if role == .leader, progress[id] != nil, progress[id]!.maybeUpdate(log.stableIndex), maybeCommit(),
+                !config.deferCommitAnnouncements
+            {
                 broadcastAppend()
             }
         }

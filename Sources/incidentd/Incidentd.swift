@@ -62,6 +62,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-nice"), help: "Nice value (0-19) of the thread that encodes and writes snapshots; higher leaves more CPU to requests. (default: 10)") var snapshotNice: Int?
     @Option(name: .customLong("busy-sync-interval-us"), help: "Under load, the least time between two log fsyncs, so each carries more writes; 0 = off. (default: 1000)") var busySyncIntervalUs: Int?
     @Option(name: .customLong("wal-preallocation-bytes"), help: "Zeros kept written ahead of the log's records, so that log fsyncs commit no file growth; 0 = off. (default: 1048576)") var walPreallocationBytes: Int?
+    @Option(name: .customLong("commit-announcement-delay-us"), help: "How long a leader may leave followers without a new commit index, waiting for the next entries to carry it; 0 = tell them at once. (default: 2000)") var commitAnnouncementDelayUs: Int?
     @Flag(name: .customLong("inline-log-sync"), help: "Block the consensus loop on each log fsync instead of running it on a thread of its own (for comparison).") var inlineLogSync = false
     @Option(name: .customLong("preferred-leader-regions"), help: "Comma-separated regions whose members should lead. (default: none)") var preferredLeaderRegions: String?
     @Option(name: .customLong("advertise-api"), help: "API address others should use for this node. (default: http://HOST:PORT)") var advertiseApi: String?
@@ -87,7 +88,7 @@ struct Incidentd: AsyncParsableCommand {
         let flags: [(String, String?)] = [
             ("data_dir", dataDir), ("host", host), ("port", port.map(String.init)), ("log_level", logLevel),
             ("log_format", logFormat), ("tick_interval_ms", tickIntervalMs.map(String.init)),
-            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
+            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("commit_announcement_delay_us", commitAnnouncementDelayUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
             ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
@@ -139,6 +140,7 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.snapshotEveryEntries = UInt64(max(1, settings.snapshotEveryEntries))
         nodeConfig.deferLogSyncs = !settings.inlineLogSync
         nodeConfig.minBusySyncIntervalMicroseconds = settings.busySyncIntervalUs
+        nodeConfig.commitAnnouncementDelayMicroseconds = settings.commitAnnouncementDelayUs
         nodeConfig.snapshotThreadNice = Int32(settings.snapshotNice)
         nodeConfig.snapshotLogRatio = settings.snapshotLogRatio
         nodeConfig.storage.preallocationBytes = settings.walPreallocationBytes

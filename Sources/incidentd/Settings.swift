@@ -20,6 +20,8 @@ struct Settings: Sendable, Equatable {
     var inlineLogSync = false
     /// Under load, the least time between two log syncs (`NodeConfig.minBusySyncIntervalMicroseconds`); 0 = off.
     var busySyncIntervalUs = 1_000
+    /// How long followers may wait to hear of a commit (`NodeConfig.commitAnnouncementDelayMicroseconds`); 0 = at once.
+    var commitAnnouncementDelayUs = 2_000
     /// Zeros kept written ahead of the WAL's records (`StorageConfig.preallocationBytes`); 0 = off.
     var walPreallocationBytes = 1 << 20
     var maxBatchCommands = 1_024
@@ -89,7 +91,7 @@ struct Settings: Sendable, Equatable {
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
         "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_nice", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
-        "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
+        "commit_announcement_delay_us", "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
         "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
@@ -126,6 +128,7 @@ struct Settings: Sendable, Equatable {
         case "snapshot_nice": snapshotNice = try int()
         case "snapshot_log_ratio": snapshotLogRatio = try double()
         case "busy_sync_interval_us": busySyncIntervalUs = try int()
+        case "commit_announcement_delay_us": commitAnnouncementDelayUs = try int()
         case "wal_preallocation_bytes": walPreallocationBytes = try int()
         case "max_batch_commands": maxBatchCommands = try int()
         case "max_body_bytes": maxBodyBytes = try int()
@@ -208,6 +211,10 @@ struct Settings: Sendable, Equatable {
         // below a tick.
         guard (0...10_000).contains(busySyncIntervalUs) else {
             throw SettingsError("busy_sync_interval_us must be 0–10000, got \(busySyncIntervalUs)")
+        }
+        // Followers learn of commits at the next heartbeat at the latest anyway.
+        guard (0...100_000).contains(commitAnnouncementDelayUs) else {
+            throw SettingsError("commit_announcement_delay_us must be 0–100000, got \(commitAnnouncementDelayUs)")
         }
         guard (0...(64 << 20)).contains(walPreallocationBytes) else {
             throw SettingsError("wal_preallocation_bytes must be 0–67108864, got \(walPreallocationBytes)")

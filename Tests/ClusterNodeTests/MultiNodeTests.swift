@@ -42,6 +42,37 @@ final class MultiNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// A lone write's commit reaches the followers though no append with entries follows it:
+    /// the leader announces it once `commitAnnouncementDelayMicroseconds` have passed. (Ticks of
+    /// 100 ms, so that a heartbeat seldom carries it first; five writes, so that some are
+    /// announced.) With the delay at 0 every commit goes out at once and none is left to announce.
+    func testALoneWritesCommitIsAnnouncedToTheFollowersAfterTheDelay() async throws {
+        for delay in [1_000, 0] {
+            let cluster = try LocalCluster(count: 3, configure: {
+                $0.tickIntervalMilliseconds = 100
+                $0.commitAnnouncementDelayMicroseconds = delay
+            })
+            let leader = try await cluster.leader()
+            let node = cluster.nodes[leader]!
+            let before = try await node.status().commitAnnouncements
+            for i in 0..<5 {
+                let index = try await node.submit(.ingest(events: [event("lone write \(i)")], actor: .user("test"))).index
+                try await cluster.waitApplied(index)
+            }
+            let announced = try await node.status().commitAnnouncements - before
+            if delay > 0 {
+                XCTAssertGreaterThan(announced, 0, "no commit of five lone writes was announced")
+            } else {
+                XCTAssertEqual(announced, 0)
+            }
+            for follower in cluster.nodes.keys where follower != leader {
+                let titles = try await openTitles(cluster.nodes[follower]!)
+                XCTAssertEqual(titles, Set((0..<5).map { "lone write \($0)" }))
+            }
+            await cluster.shutdown()
+        }
+    }
+
     private func writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere(configure: @escaping (inout NodeConfig) -> Void) async throws {
         let cluster = try LocalCluster(count: 3, configure: configure)
         let leader = try await cluster.leader()
