@@ -18,15 +18,24 @@ extension ConsensusLoop {
     static func regionScope(_ region: String) -> String { "region:" + region }
 
     /// Current members (voters and learners) with what the directory or configuration knows.
-    var currentMembers: [MemberInfo] {
+    var currentMembers: [MemberInfo] { membership.members }
+
+    var memberRegions: Set<String> { membership.regions }
+
+    /// `currentMembers` and `memberRegions`, worked out again only when the configuration or the
+    /// member directory changed: the leader asks on every turn (`maintainDispatchLeases`).
+    private var membership: MembershipView {
+        if let view = membershipView, view.confState == raft.confState, view.directory == state.members { return view }
         let ids = raft.confState.voters.union(raft.confState.learners)
         var byID: [NodeID: MemberInfo] = [:]
         for info in config.initialMembers where ids.contains(info.id) { byID[info.id] = info }
         for info in state.members.sorted where ids.contains(info.id) { byID[info.id] = info }
-        return byID.keys.sorted().map { byID[$0]! }
+        let members = byID.keys.sorted().map { byID[$0]! }
+        let view = MembershipView(
+            confState: raft.confState, directory: state.members, members: members, regions: Set(members.map(\.region).filter { !$0.isEmpty }))
+        membershipView = view
+        return view
     }
-
-    var memberRegions: Set<String> { Set(currentMembers.map(\.region).filter { !$0.isEmpty }) }
 
     func dispatchScope(ofNotification id: UInt64) -> String {
         guard let intent = state.machine.notification(id), let incident = state.machine.incident(intent.incident) else { return Self.globalScope }
@@ -132,7 +141,7 @@ extension ConsensusLoop {
 
     /// This node, or a member the leader heard from within the last election timeout.
     func isHealthy(_ id: NodeID) -> Bool {
-        id == config.nodeID || (raft.followerStatus[id]?.recentActive ?? false)
+        id == config.nodeID || raft.isRecentlyActive(id)
     }
 
     /// A command this node makes up itself (delivery reports): proposed here when leading, else

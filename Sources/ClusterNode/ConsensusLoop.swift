@@ -88,6 +88,8 @@ final class ConsensusLoop: @unchecked Sendable {
     /// (`announceCommitWhenDue`), on the uptime clock in nanoseconds.
     var commitAnnouncementDue: UInt64?
     var commitAnnouncements: UInt64 = 0
+    /// The members as of a configuration and member directory (`ConsensusLoop.currentMembers`).
+    var membershipView: MembershipView?
     var wasLeader = false
     var logAppends: UInt64 = 0
     var loopTurns: UInt64 = 0
@@ -459,4 +461,13 @@ struct TurnWork {
     var appendNanoseconds: UInt64 = 0
     var applied = 0
     var applyNanoseconds: UInt64 = 0
+}
+
+/// The current members and their regions, and the configuration and directory they were worked
+/// out from.
+struct MembershipView {
+    let confState: ConfState
+    let directory: MemberDirectory
+    let members: [MemberInfo]
+    let regions: Set<String>
 }
