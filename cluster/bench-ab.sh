@@ -10,6 +10,10 @@
 #   cluster/bench-ab.sh /var/tmp/incidentd-before .build/release/incidentd        # 3 rounds
 #   ROUNDS=2 CONNECTIONS=256 RATES= cluster/bench-ab.sh A B
 #
+# A_ARGS and B_ARGS add incidentd options to one side only, to compare a setting on one binary:
+#
+#   A_ARGS="--commit-announcement-delay-us 0" cluster/bench-ab.sh .build/release/incidentd .build/release/incidentd
+#
 # Starts and stops only its own clusters (cluster/up.sh / down.sh, by recorded PIDs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +27,8 @@ RATES=${RATES-2000}
 bench_workspace bench-ab
 
 measure() {
-    local label="$1" binary="$2" round="$3" key connections
-    INCIDENTD="$binary" SKIP_BUILD=1 cluster/up.sh "$TOPOLOGY" >/dev/null
+    local label="$1" binary="$2" round="$3" args="$4" key connections
+    INCIDENTD="$binary" SKIP_BUILD=1 INCIDENTD_EXTRA_ARGS="${INCIDENTD_EXTRA_ARGS:-} $args" cluster/up.sh "$TOPOLOGY" >/dev/null
     key="$(cat "$(cluster_dir "$TOPOLOGY")/admin.key")"
     INCIDENT_BENCH_API_KEY="$key" .build/release/incident-bench --endpoints "$ALL" --connections 64 --duration 3 \
         --distinct 1000 --max-failures 1000000 >/dev/null
@@ -50,6 +54,6 @@ measure() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-    measure A "$1" "$round"
-    measure B "$2" "$round"
+    measure A "$1" "$round" "${A_ARGS:-}"
+    measure B "$2" "$round" "${B_ARGS:-}"
 done

@@ -28,7 +28,9 @@
 # VALUE_BYTES (etcd value size, default 256), TABLE (markdown output, default
 # /var/tmp/bench-etcd-<UTC time>.md), OUT (directory to keep every run's JSON report), SKIP_BUILD=1,
 # ETCD (the etcd binary, default the one on PATH after installation), SYSTEMS (default "ours etcd"),
-# WEBHOOK_PORT (default 18190), WEBHOOK_RATE (default 1000), WEBHOOK=0 skips the end-to-end row.
+# WEBHOOK_PORT (default 18190), WEBHOOK_RATE (default 1000), WEBHOOK=0 skips the end-to-end row,
+# LOGS (where the incidentd nodes' logs are kept on exit, default the TABLE path without .md, plus
+# -logs; the data directories themselves are removed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/bench-paging.sh
@@ -40,6 +42,7 @@ DISTINCT=${DISTINCT:-1000}
 VALUE_BYTES=${VALUE_BYTES:-256}
 SYSTEMS=${SYSTEMS:-"ours etcd"}
 TABLE=${TABLE:-/var/tmp/bench-etcd-$(date -u +%Y%m%d-%H%M%S).md}
+LOGS=${LOGS:-${TABLE%.md}-logs}
 ETCD_CLIENT_PORTS=(23791 23792 23793)
 ETCD_PEER_PORTS=(23801 23802 23803)
 STOP_TIMEOUT_SECONDS=30
@@ -77,8 +80,20 @@ stop_etcd() {
     for pid in "${ETCD_PIDS[@]}"; do stop_pid "$pid"; done
     ETCD_PIDS=()
 }
+# The nodes' logs outlive the run (their data directories do not): a stall or a leader change in
+# a row is read there.
+keep_logs() {
+    local log node
+    for log in "$(cluster_dir "$TOPOLOGY")"/node-*/incidentd.log; do
+        [[ -f "$log" ]] || continue
+        node="$(basename "$(dirname "$log")")"
+        mkdir -p "$LOGS"
+        cp "$log" "$LOGS/$node.log"
+    done
+}
 cleanup() {
     stop_etcd
+    keep_logs
     cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true
     rm -rf "$CLUSTER_DIR" "$WORK"
 }
@@ -193,6 +208,8 @@ run_ours() {
     # The leader row assumes one leader throughout; say so when it moved.
     local after; after="$(wait_for_leader "$TOPOLOGY" 30)" || after="none"
     [[ "$after" == "$leader" ]] || echo "note: the leader moved from node $leader to node $after during the runs" >&2
+    keep_logs
+    echo "incidentd logs kept in $LOGS"
     cluster/down.sh "$TOPOLOGY" >/dev/null
     SERVER_PIDS=()
 }
