@@ -61,7 +61,7 @@ extension ConsensusLoop {
             let inbox = self.inbox
             _ = host.schedule(afterMicroseconds: Int64((due - now) / 1_000) + 1) {
                 self.syncHoldArmed = false
-                inbox.timerFired()
+                inbox.endSyncHold()
             }
         }
         return true

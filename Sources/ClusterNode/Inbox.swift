@@ -72,13 +72,13 @@ final class Inbox: Sendable {
         /// The log write in flight was synced (`ConsensusLoop.finishLogSync`).
         var logSynced = false
         /// A held-back log sync may start (`ConsensusLoop.syncIsHeldBack`).
-        var timerFired = false
+        var syncHoldEnded = false
         var stopping = false
         var sleeping = false
 
         var isEmpty: Bool {
             proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
-                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !timerFired && !stopping
+                && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !syncHoldEnded && !stopping
         }
     }
 
@@ -165,11 +165,9 @@ final class Inbox: Sendable {
         }
     }
 
-    /// Wakes the loop for a timer it armed on its host (the end of a sync hold, a commit
-    /// announcement that is due).
-    func timerFired() {
+    func endSyncHold() {
         _ = enqueue { c in
-            c.timerFired = true
+            c.syncHoldEnded = true
             return true
         }
     }

@@ -115,9 +115,12 @@ public struct NodeConfig: Sendable {
     /// How long a leader may leave its followers without a commit index that advanced, waiting
     /// for the next append with entries to carry it (`RaftConfig.deferCommitAnnouncements`),
     /// in microseconds. Followers apply a lone write this much later; the writer's answer does
-    /// not wait for them. 0 announces every advance at once. Only on a `LoopHost` (a loop on a
-    /// thread of its own wakes at its next tick at the latest).
-    public var commitAnnouncementDelayMicroseconds = 2_000
+    /// not wait for them, so a follower that forwarded a write can answer it before its own
+    /// state shows it, and a `local` read there may miss it for that long (or, if the leader
+    /// fails meanwhile, until a new leader commits). 0 (the default) announces every advance
+    /// at once. The loop wakes for it with millisecond resolution (one of its deadlines, like
+    /// ticks and escalation timers).
+    public var commitAnnouncementDelayMicroseconds = 0
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

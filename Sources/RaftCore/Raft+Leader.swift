@@ -227,20 +227,14 @@ extension Raft {
         case .replicate: pr.inflights.free(through: index)
         }
         progress[member] = pr
-        if maybeCommit() {
-            if config.deferCommitAnnouncements {
-                while sendAppend(to: member, sendIfEmpty: false) {}
-            } else {
-                broadcastAppend()
-            }
-        } else if config.deferCommitAnnouncements {
-            while sendAppend(to: member, sendIfEmpty: false) {}
+        if maybeCommit(), !config.deferCommitAnnouncements {
+            broadcastAppend()
         } else {
             while sendAppend(to: member, sendIfEmpty: false) {}
             // A follower that was paused when the commit index last advanced was skipped by
             // that broadcast: tell it now rather than at the next heartbeat (etcd's
-            // CanBumpCommit).
-            if progress[member]!.sentCommit < log.committed { sendAppend(to: member) }
+            // CanBumpCommit). Deferred announcements are the driver's (`announceCommit`).
+            if !config.deferCommitAnnouncements, progress[member]!.sentCommit < log.committed { sendAppend(to: member) }
         }
         if member == transferTarget, progress[member]!.match == log.lastIndex {
             send(.timeoutNow, to: member)

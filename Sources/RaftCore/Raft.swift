@@ -103,10 +103,10 @@ public struct Raft: Sendable {
     public var isLeader: Bool { role == .leader }
     /// Whether this member may become leader: a voter of the current configuration.
     public var isPromotable: Bool { confState.isVoter(id) }
-    /// The follower states the leader tracks (for status pages and tests); empty on non-leaders.
     /// Whether this leader heard from `member` within the last election timeout (what
     /// `followerStatus` reports as `recentActive`, without building the whole map).
     public func isRecentlyActive(_ member: NodeID) -> Bool { progress[member]?.recentActive ?? false }
+    /// The follower states the leader tracks (for status pages and tests); empty on non-leaders.
     public var followerStatus: [NodeID: FollowerStatus] {
         progress.mapValues { FollowerStatus(match: $0.match, next: $0.next, isLearner: $0.isLearner, state: $0.stateName, recentActive: $0.recentActive) }
     }

@@ -62,7 +62,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("snapshot-nice"), help: "Nice value (0-19) of the thread that encodes and writes snapshots; higher leaves more CPU to requests. (default: 10)") var snapshotNice: Int?
     @Option(name: .customLong("busy-sync-interval-us"), help: "Under load, the least time between two log fsyncs, so each carries more writes; 0 = off. (default: 1000)") var busySyncIntervalUs: Int?
     @Option(name: .customLong("wal-preallocation-bytes"), help: "Zeros kept written ahead of the log's records, so that log fsyncs commit no file growth; 0 = off. (default: 1048576)") var walPreallocationBytes: Int?
-    @Option(name: .customLong("commit-announcement-delay-us"), help: "How long a leader may leave followers without a new commit index, waiting for the next entries to carry it; 0 = tell them at once. (default: 2000)") var commitAnnouncementDelayUs: Int?
+    @Option(name: .customLong("commit-announcement-delay-us"), help: "How long a leader may leave followers without a new commit index, waiting for the next entries to carry it (fewer messages; a local read on the follower a write came through may miss it meanwhile); 0 = tell them at once. (default: 0)") var commitAnnouncementDelayUs: Int?
     @Flag(name: .customLong("inline-log-sync"), help: "Block the consensus loop on each log fsync instead of running it on a thread of its own (for comparison).") var inlineLogSync = false
     @Option(name: .customLong("preferred-leader-regions"), help: "Comma-separated regions whose members should lead. (default: none)") var preferredLeaderRegions: String?
     @Option(name: .customLong("advertise-api"), help: "API address others should use for this node. (default: http://HOST:PORT)") var advertiseApi: String?
