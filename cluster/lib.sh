@@ -121,11 +121,11 @@ wait_for_leader() {
 }
 
 # For the benchmark scripts: cluster/local-3.json in a new directory under /var/tmp named after
-# $1, stopped and removed on exit; sets TOPOLOGY and ALL (its API endpoints) and builds
-# incident-bench when missing.
+# $1 (under BENCH_DATA_BASE instead when set, e.g. /dev/shm), stopped and removed on exit; sets
+# TOPOLOGY and ALL (its API endpoints) and builds incident-bench when missing.
 bench_workspace() {
     TOPOLOGY="$(topology_file local-3)"
-    export CLUSTER_DIR="$(mktemp -d "/var/tmp/incidentd-$1.XXXXXX")"
+    export CLUSTER_DIR="$(mktemp -d "${BENCH_DATA_BASE:-/var/tmp}/incidentd-$1.XXXXXX")"
     trap 'cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
     [[ -x .build/release/incident-bench ]] || swift build -c release --product incident-bench >/dev/null
     ALL="$(jq -r '[.nodes[] | "http://\(.api)"] | join(",")' "$TOPOLOGY")"
