@@ -78,8 +78,9 @@ extension ConsensusLoop {
         guard raft.isLeader, !dispatchesAlone else { return }
         let now = clock()
         var desired: [String: NodeID] = [Self.globalScope: config.nodeID]
-        let members = currentMembers
-        for region in memberRegions {
+        let view = membership
+        let members = view.members
+        for region in view.regions {
             let scope = Self.regionScope(region)
             let healthy = members.filter { $0.region == region && isHealthy($0.id) }.map(\.id)
             if let current = state.dispatchLeases[scope]?.holder, healthy.contains(current) {
