@@ -171,6 +171,7 @@ extension ConsensusLoop {
     /// Publishes the applied index and runs the reads waiting for it.
     private func publishApplied() {
         publishedApplied.store(raft.appliedIndex, ordering: .releasing)
+        catchUps.release(upTo: raft.appliedIndex)
         pendingReads.serveApplied(upTo: raft.appliedIndex, context: { LoopContext(state: state, status: status, appliedTerm: raft.term(at: raft.appliedIndex) ?? 0) })
     }
 
@@ -227,7 +228,7 @@ extension ConsensusLoop {
             publishedAccessRevision.store(state.accessRevision, ordering: .releasing)
             if let outcome = applied.outcome {
                 if !applied.duplicate, RequestIDs.isTransient(applied.requestID) {
-                    ownWrites.applied(applied.requestID, Submission(outcome: outcome, index: entry.index, appliedAt: applied.stamp, duplicate: false))
+                    ownWrites.applied(applied.requestID, Submission(outcome: outcome, index: entry.index, appliedAt: applied.stamp, duplicate: false, term: entry.term))
                 }
                 if case .success(let done) = outcome, !applied.duplicate {
                     scheduler.update(with: done.effects)
@@ -249,7 +250,7 @@ extension ConsensusLoop {
                         .appliedEarlier, "the write was applied earlier, at index \(applied.earlierIndex)", earlierIndex: applied.earlierIndex)))
                 }
                 guard let outcome = applied.outcome else { return reply(.failure(NodeError(.uncertain, "the entry was not a command"))) }
-                reply(.success(Submission(outcome: outcome, index: entry.index, appliedAt: applied.stamp, duplicate: applied.duplicate)))
+                reply(.success(Submission(outcome: outcome, index: entry.index, appliedAt: applied.stamp, duplicate: applied.duplicate, term: entry.term)))
             case .index(let reply):
                 reply(.success(entry.index))
             }
@@ -277,6 +278,23 @@ extension ConsensusLoop {
     }
 
     // MARK: - Reads
+
+    /// Forwarded writes the leader answered: their commit is learnt from the answer (when this
+    /// node holds the entry, it commits it now instead of waiting for the leader to say so), and
+    /// each is answered once applied here, or after `catchUpWaitMilliseconds`.
+    func catchUp(_ writes: [Inbox.CatchUp]) {
+        guard !writes.isEmpty else { return }
+        let deadline = Self.monotonicMilliseconds() + Int64(catchUpWaitMilliseconds)
+        for write in writes {
+            if raft.learnCommitted(index: write.index, term: write.term) { commitsLearnedFromAnswers += 1 }
+            catchUps.add(index: write.index, deadline: deadline, done: write.done)
+        }
+        catchUps.release(upTo: raft.appliedIndex)
+    }
+
+    /// How long an answered forwarded write waits for this node to apply it: two heartbeat
+    /// intervals, by which the leader has resent whatever append was lost.
+    var catchUpWaitMilliseconds: Int { 2 * config.heartbeatTicks * config.tickIntervalMilliseconds }
 
     /// Local reads run now; linearizable ones on a single voter too (every acknowledged write is
     /// applied here). With more members a linearizable read asks Raft for a read index and runs
@@ -322,7 +340,8 @@ extension ConsensusLoop {
             archiveEnabled: state.archive.isEnabled,
             archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
             archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
-            commitAnnouncements: commitAnnouncements, loopTurns: loopTurns)
+            commitAnnouncements: commitAnnouncements, commitsLearnedFromAnswers: commitsLearnedFromAnswers,
+            answersBeforeCatchingUp: answersBeforeCatchingUp, loopTurns: loopTurns)
     }
 
     // MARK: - Deliveries
@@ -510,6 +529,9 @@ extension ConsensusLoop {
         waiting = [:]
         pendingReads.failAll(NodeError(.unavailable, "the node is shutting down"))
         for read in drained.reads { read.fail(NodeError(.unavailable, "the node is shutting down")) }
+        // Forwarded writes the leader applied are answered as such, caught up here or not.
+        catchUps.releaseAll()
+        for write in drained.catchUps { write.done() }
         // Whatever the snapshot thread and the cleanup queue still have to do with this store's
         // files (a snapshot being written, compacted segments being deleted) finishes before the
         // store is released, so a node reopened on the same directory in this process never

@@ -56,6 +56,10 @@ final class ConsensusLoop: @unchecked Sendable {
     /// Linearizable reads waiting for their read index (by context) and then for this node to
     /// apply it.
     var pendingReads = PendingReads()
+    /// Writes this node forwarded, waiting to be applied here before they are answered.
+    var catchUps = CatchUps()
+    var commitsLearnedFromAnswers: UInt64 = 0
+    var answersBeforeCatchingUp: UInt64 = 0
     /// The last stamp given to an entry; stamps never go backwards within the log.
     var lastStamp: Int64 = 0
     var appliedSinceSnapshot: (entries: UInt64, bytes: Int) = (0, 0)
@@ -296,6 +300,7 @@ final class ConsensusLoop: @unchecked Sendable {
             nextTick = Self.monotonicMilliseconds() + Int64(config.tickIntervalMilliseconds)
             campaignIfAlone()
             failExpiredReads()
+            answersBeforeCatchingUp += UInt64(catchUps.releaseExpired(now: Self.monotonicMilliseconds()))
             announceMembers()
             metrics.observe(status)
         }
@@ -304,6 +309,7 @@ final class ConsensusLoop: @unchecked Sendable {
             if message.from == raft.leader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         }
         if work.logSynced { finishLogSync() }
+        catchUp(work.catchUps)
         clock.mark(.step)
         if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         for id in work.deliveriesFinished { deliveries.finished(id) }

@@ -13,6 +13,9 @@ public struct Submission: Sendable {
     public var appliedAt: Timestamp
     /// The request id was seen before: `outcome` is the first answer; nothing was applied now.
     public var duplicate: Bool
+    /// Term of the entry at `index`; 0 when unknown (the answer of a leader that speaks only
+    /// wire protocol version 1).
+    public var term: UInt64 = 0
 }
 
 /// How fresh a read must be.
@@ -57,12 +60,21 @@ final class Inbox: Sendable {
         var reply: @Sendable (Result<LogIndex, NodeError>) -> Void
     }
 
+    /// A write this node forwarded, answered by the leader as applied at `index` (of `term`, 0
+    /// when the leader did not say): `done` runs once this node applied it too (`CatchUps`).
+    struct CatchUp: Sendable {
+        var index: LogIndex
+        var term: Term
+        var done: @Sendable () -> Void
+    }
+
     struct Contents: Sendable {
         var proposals: [Proposal] = []
         var reads: [Read] = []
         /// Raft messages from peers.
         var messages: [Message] = []
         var clusterRequests: [ClusterRequest] = []
+        var catchUps: [CatchUp] = []
         var deliveryReports: [(id: UInt64, report: DeliveryReport)] = []
         var deliveriesFinished: [UInt64] = []
         /// Snapshots encoded and written off the loop thread, to be published by the loop.
@@ -77,7 +89,7 @@ final class Inbox: Sendable {
         var sleeping = false
 
         var isEmpty: Bool {
-            proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && deliveryReports.isEmpty
+            proposals.isEmpty && reads.isEmpty && messages.isEmpty && clusterRequests.isEmpty && catchUps.isEmpty && deliveryReports.isEmpty
                 && encodedSnapshots.isEmpty && loadedSnapshots.isEmpty && !logSynced && !syncHoldEnded && !stopping
         }
     }
@@ -132,6 +144,14 @@ final class Inbox: Sendable {
     func cluster(_ request: ClusterRequest) -> Bool {
         enqueue { c in
             c.clusterRequests.append(request)
+            return true
+        }
+    }
+
+    /// Queues a catch-up; false (and `done` is the caller's to run) while the loop is stopping.
+    func catchUp(_ catchUp: CatchUp) -> Bool {
+        enqueue { c in
+            c.catchUps.append(catchUp)
             return true
         }
     }

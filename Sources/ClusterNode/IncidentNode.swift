@@ -126,9 +126,11 @@ public final class IncidentNode: Sendable {
             submitHere([(command, id)]) { settle($0[0]) }
         } else if leader != 0, loop.transport != nil, let batcher {
             batcher.forward(Forwarded.encode(.command(command, requestID: id)), to: leader) { reply in
-                settle(reply.flatMap { bytes in
+                let result = reply.flatMap { bytes in
                     Result { () throws(NodeError) -> Submission in try Self.submission(in: try Self.forwardedAnswer(bytes, from: leader)) }
-                })
+                }
+                guard case .success(let submission) = result else { return settle(result) }
+                self.catchUp(to: submission) { settle(result) }
             }
         } else {
             settle(.failure(NodeError(.notLeader, "no leader is known; retry", leaderHint: 0)))
@@ -156,6 +158,15 @@ public final class IncidentNode: Sendable {
             return try await earlierAnswer(to: id, appliedAt: error.earlierIndex)
         }
         return try Self.submission(in: answer)
+    }
+
+    /// Runs `answer` once this node applied the write the leader answered as `submission`: the
+    /// client that wrote through this node then reads its write here (`local` reads included),
+    /// and the entry's term in the answer lets this node commit it at once (`Raft.learnCommitted`)
+    /// when the leader has not said so yet. Bounded by `ConsensusLoop.catchUpWaitMilliseconds`.
+    private func catchUp(to submission: Submission, then answer: @escaping @Sendable () -> Void) {
+        guard submission.index > appliedIndex else { return answer() }
+        if !loop.inbox.catchUp(Inbox.CatchUp(index: submission.index, term: submission.term, done: answer)) { answer() }
     }
 
     private static func submission(in answer: Forwarded.Answer) throws(NodeError) -> Submission {
@@ -218,7 +229,11 @@ public final class IncidentNode: Sendable {
                     } else {
                         bytes = try await transport.forward(payload(), to: leader, timeoutMilliseconds: config.forwardTimeoutMilliseconds)
                     }
-                    return try Self.forwardedAnswer(bytes, from: leader)
+                    let answer = try Self.forwardedAnswer(bytes, from: leader)
+                    if case .applied(let submission) = answer {
+                        await withCheckedContinuation { continuation in catchUp(to: submission) { continuation.resume() } }
+                    }
+                    return answer
                 }
             } catch {
                 lastError = error
@@ -336,22 +351,29 @@ public final class IncidentNode: Sendable {
     /// A write or cluster operation a follower forwarded: carried out here if this node leads,
     /// else refused with `notLeader` and the leader hint (the follower retries there). Never
     /// forwarded again, so a request cannot circle between nodes.
-    public func serveForwarded(_ payload: [UInt8]) async -> [UInt8] {
+    /// `answersWithTerms`: a write's answer carries its entry's term, which only a requester on
+    /// wire protocol version `forwardTermsSinceProtocolVersion` or later reads.
+    public func serveForwarded(_ payload: [UInt8], answersWithTerms: Bool = true) async -> [UInt8] {
         await withCheckedContinuation { continuation in
-            serveForwarded(payload) { continuation.resume(returning: $0) }
+            serveForwarded(payload, answersWithTerms: answersWithTerms) { continuation.resume(returning: $0) }
         }
     }
+
+    /// The first wire protocol version whose nodes read a forwarded write's term in its answer.
+    public static var forwardTermsSinceProtocolVersion: UInt16 { Forwarded.termsSinceProtocolVersion }
 
     /// `serveForwarded` without a task: `reply` gets the answer once. Writes (a batch, or one
     /// on its own) are queued on the loop at once and answered from the loop when the last is;
     /// with the loop on the transport's thread, they never change threads here. Cluster
     /// operations take a task.
-    public func serveForwarded(_ payload: [UInt8], reply: @escaping @Sendable ([UInt8]) -> Void) {
+    public func serveForwarded(_ payload: [UInt8], answersWithTerms: Bool, reply: @escaping @Sendable ([UInt8]) -> Void) {
         let elements: [[UInt8]]?
         do { elements = try Forwarded.batchElements(payload) } catch {
             return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded batch: \(error)"))))
         }
-        if let elements { return serveBatch(elements) { reply(Forwarded.encodeBatchAnswer($0)) } }
+        if let elements {
+            return serveBatch(elements, withTerms: answersWithTerms) { reply(Forwarded.encodeBatchAnswer($0)) }
+        }
         let request: Forwarded.Request
         do { request = try Forwarded.decodeRequest(payload) } catch {
             return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)"))))
@@ -359,7 +381,7 @@ public final class IncidentNode: Sendable {
         switch request {
         case .command(let command, let requestID):
             // A write on its own (light load): answered from the loop like a batch's.
-            submitHere([(command, requestID)]) { reply(Self.encodeAnswer($0[0])) }
+            submitHere([(command, requestID)]) { reply(Self.encodeAnswer($0[0], withTerm: answersWithTerms)) }
         case .cluster(let operation):
             Task {
                 do throws(NodeError) { reply(Forwarded.encode(.done(try await self.clusterHere(operation)))) } catch {
@@ -370,16 +392,16 @@ public final class IncidentNode: Sendable {
     }
 
     /// A forwarded write's answer on the wire.
-    private static func encodeAnswer(_ result: Result<Submission, NodeError>) -> [UInt8] {
+    private static func encodeAnswer(_ result: Result<Submission, NodeError>, withTerm: Bool) -> [UInt8] {
         switch result {
-        case .success(let submission): Forwarded.encode(.applied(submission))
+        case .success(let submission): Forwarded.encode(.applied(submission), withTerm: withTerm)
         case .failure(let error): Forwarded.encode(.refused(error))
         }
     }
 
     /// The writes of a forwarded batch, queued on the loop together (they share its next turn)
     /// and answered together, in the batch's order.
-    private func serveBatch(_ elements: [[UInt8]], answered: @escaping @Sendable ([[UInt8]]) -> Void) {
+    private func serveBatch(_ elements: [[UInt8]], withTerms: Bool, answered: @escaping @Sendable ([[UInt8]]) -> Void) {
         var answers = [[UInt8]](repeating: [], count: elements.count)
         var positions: [Int] = []
         var commands: [(Command, String)] = []
@@ -399,7 +421,9 @@ public final class IncidentNode: Sendable {
         let positionsOfCommands = positions
         submitHere(commands) { results in
             var answers = decoded
-            for (offset, position) in positionsOfCommands.enumerated() { answers[position] = Self.encodeAnswer(results[offset]) }
+            for (offset, position) in positionsOfCommands.enumerated() {
+                answers[position] = Self.encodeAnswer(results[offset], withTerm: withTerms)
+            }
             answered(answers)
         }
     }

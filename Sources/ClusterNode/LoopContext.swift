@@ -46,6 +46,12 @@ public struct NodeStatus: Sendable, Equatable {
     /// Times this leader told followers of a commit index no append had carried to them
     /// (`NodeConfig.commitAnnouncementDelayMicroseconds`) since the node started.
     public var commitAnnouncements: UInt64 = 0
+    /// Times this node committed from a leader's answer to a write it forwarded
+    /// (`Raft.learnCommitted`), before any append or heartbeat said so.
+    public var commitsLearnedFromAnswers: UInt64 = 0
+    /// Forwarded writes answered before this node applied them: it had not caught up within
+    /// `ConsensusLoop.catchUpWaitMilliseconds` (a lagging node or a slow disk).
+    public var answersBeforeCatchingUp: UInt64 = 0
     /// Turns the consensus loop took since the node started (an idle loop takes one per tick
     /// and per batch of peer messages).
     public var loopTurns: UInt64 = 0

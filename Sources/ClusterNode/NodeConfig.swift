@@ -114,13 +114,15 @@ public struct NodeConfig: Sendable {
     public var busySyncEntries = 4
     /// How long a leader may leave its followers without a commit index that advanced, waiting
     /// for the next append with entries to carry it (`RaftConfig.deferCommitAnnouncements`),
-    /// in microseconds. Followers apply a lone write this much later; the writer's answer does
-    /// not wait for them, so a follower that forwarded a write can answer it before its own
-    /// state shows it, and a `local` read there may miss it for that long (or, if the leader
-    /// fails meanwhile, until a new leader commits). 0 (the default) announces every advance
-    /// at once. The loop wakes for it with millisecond resolution (one of its deadlines, like
-    /// ticks and escalation timers).
-    public var commitAnnouncementDelayMicroseconds = 0
+    /// in microseconds. Under load that saves an empty append and its answer per follower and
+    /// commit. Followers apply a lone write up to this much later — except the follower the
+    /// write came through: the leader's answer carries the entry's term, from which it commits
+    /// the entry at once (`Raft.learnCommitted`), and it answers the writer once it applied it
+    /// (`ConsensusLoop.catchUp`), so a `local` read there sees the write. 0 announces every
+    /// advance at once. The loop wakes for it with millisecond resolution (one of its
+    /// deadlines, like ticks and escalation timers). Default 2 ms (docs/BENCHMARKS.md,
+    /// tenth and eleventh passes).
+    public var commitAnnouncementDelayMicroseconds = 2_000
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

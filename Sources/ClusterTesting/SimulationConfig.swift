@@ -106,6 +106,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var readsServed = 0
     public var membershipChanges = 0
     public var messagesDelivered = 0
+    /// Commit hints (`Raft.learnCommitted`) that moved a member's commit index.
+    public var commitsLearnedFromHints = 0
 
     public var isSafe: Bool { violations.isEmpty }
 
@@ -113,7 +115,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
         var lines = [
             "seed \(seed): loss \(Int(dropProbability * 100))%, proposed \(proposed), acknowledged \(acknowledged), committed index \(committedIndex), "
                 + "\(leaderTerms) leader terms, \(crashes) crashes (\(tornWrites) torn), \(partitions) partitions, \(pauses) pauses, \(readsServed) reads, "
-                + "\(membershipChanges) membership changes, \(snapshotsInstalled) snapshot transfers, \(messagesDelivered) messages"
+                + "\(membershipChanges) membership changes, \(snapshotsInstalled) snapshot transfers, \(messagesDelivered) messages, "
+                + "\(commitsLearnedFromHints) commits learnt from hints"
         ]
         lines += violations.map { "  VIOLATION: \($0)" }
         return lines.joined(separator: "\n")

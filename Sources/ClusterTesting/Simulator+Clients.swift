@@ -60,6 +60,7 @@ extension Simulator {
             pending[value] = nil
             if let entry = cluster.checker.appliedEntries[proposal.index], entry.term == proposal.term, entry.data == value.proposalBytes {
                 acknowledged[value] = proposal.index
+                sendCommitHint(index: proposal.index, term: proposal.term)
             }
         }
         for id in cluster.ids {
@@ -72,6 +73,33 @@ extension Simulator {
                 }
             }
         }
+    }
+
+    /// Tells a random member, after a random delay (now and then a long one), that the entry
+    /// at `index` of `term` committed, as a leader's answer to a forwarded write does.
+    private mutating func sendCommitHint(index: LogIndex, term: Term) {
+        guard rng.chance(0.7), let target = rng.pick(cluster.ids) else { return }
+        let delay = rng.chance(config.longDelayProbability * 5)
+            ? Int(rng.below(UInt64(config.maxLongDelaySteps + 1))) : Int(rng.below(UInt64(2 * config.maxDelaySteps + 1)))
+        commitHints.append((step + delay, target, index, term))
+    }
+
+    /// Hands the hints that arrived to their members; a member that is down or paused misses
+    /// them (its forwarded write's waiter went with it).
+    mutating func deliverCommitHints() {
+        guard !commitHints.isEmpty else { return }
+        var later: [(at: Int, to: NodeID, index: LogIndex, term: Term)] = []
+        for hint in commitHints {
+            guard hint.at <= step else {
+                later.append(hint)
+                continue
+            }
+            guard cluster.node(hint.to).isUp, (pausedUntil[hint.to] ?? 0) <= step else { continue }
+            var learned = false
+            cluster.with(hint.to) { learned = $0.learnCommitted(index: hint.index, term: hint.term) }
+            if learned { report.commitsLearnedFromHints += 1 }
+        }
+        commitHints = later
     }
 
     private mutating func traceMembers() {

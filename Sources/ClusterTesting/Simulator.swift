@@ -27,6 +27,10 @@ public struct Simulator {
     /// Proposals accepted by a leader: value → (index, term, proposer).
     var pending: [UInt64: (index: LogIndex, term: Term, node: NodeID)] = [:]
     var acknowledged: [UInt64: LogIndex] = [:]
+    /// Commit hints on their way: an acknowledged write's (index, term), as the leader's answer
+    /// to a forwarded write carries it to the follower that forwarded it (`Raft.learnCommitted`),
+    /// with the step it arrives at. Some arrive long after, from a leader long gone.
+    var commitHints: [(at: Int, to: NodeID, index: LogIndex, term: Term)] = []
     /// Read requests: context → the highest acknowledged index when the read was issued.
     var reads: [[UInt8]: LogIndex] = [:]
     var nextRead: UInt64 = 1
@@ -123,6 +127,7 @@ public struct Simulator {
         for id in cluster.ids where config.defersCommitAnnouncements && isRunning(id) && cluster.raft(id).hasUnannouncedCommit && rng.chance(0.3) {
             cluster.with(id) { $0.announceCommit() }
         }
+        deliverCommitHints()
         pickUpMessages(faulty: faulty)
         var due: [Message] = []
         var later: [(at: Int, message: Message)] = []

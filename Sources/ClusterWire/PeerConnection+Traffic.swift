@@ -123,7 +123,7 @@ extension PeerConnection {
         let loop = board.loop
         let bound = NIOLoopBound(self, eventLoop: loop)
         let statusBoard = board.statusBoard
-        board.delegate.wire(request: kind, payload: request.payload, from: link.id) { bytes in
+        board.delegate.wire(request: kind, payload: request.payload, from: link.id, protocolVersion: protocolVersion) { bytes in
             // After shutdown the loop may be gone; the requester has failed already.
             guard !statusBoard.isShutDown else { return }
             loop.execute { bound.value.finishServing(id, bytes) }

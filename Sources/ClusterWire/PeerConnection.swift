@@ -33,6 +33,8 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
     let role: Role
     var logger: Logger
     private(set) var phase: Phase = .handshaking
+    /// The protocol version the handshake chose (0 before it completes).
+    private(set) var protocolVersion: UInt16 = 0
     var context: ChannelHandlerContext?
     private var handshakeTimer: Scheduled<Void>?
     private(set) var closeReason: String?
@@ -166,8 +168,9 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         case (.acceptor, .handshake(let hello)):
             switch board.evaluate(hello, remote: remoteAddress, remoteHost: remoteHost, certificateNames: peerCertificateNames()) {
             case .success(let link):
-                writeDirect(.handshakeAnswer(board.answer(accepting: hello)))
-                becomeEstablished(link, region: hello.region, zone: hello.zone)
+                let answer = board.answer(accepting: hello)
+                writeDirect(.handshakeAnswer(answer))
+                becomeEstablished(link, region: hello.region, zone: hello.zone, version: answer.version)
             case .failure(let refusal):
                 closeAfter(.handshakeAnswer(board.answer(refusing: refusal)), reason: "refused node \(hello.nodeID): \(refusal.text)")
             }
@@ -179,7 +182,7 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
                 logger.warning("refused an acceptor whose certificate names another node", metadata: ["peer": "\(link.id)", "detail": "\(text)"])
                 close(reason: text)
             } else {
-                becomeEstablished(link, region: answer.region, zone: answer.zone)
+                becomeEstablished(link, region: answer.region, zone: answer.zone, version: answer.version)
             }
         default:
             close(reason: "unexpected \(frame.kind) frame during the handshake")
@@ -202,12 +205,13 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         return names
     }
 
-    private func becomeEstablished(_ link: PeerLink, region: String, zone: String) {
+    private func becomeEstablished(_ link: PeerLink, region: String, zone: String, version: UInt16) {
         handshakeTimer?.cancel()
         handshakeTimer = nil
         phase = .established(link)
+        protocolVersion = version
         logger[metadataKey: "peer"] = "\(link.id)"
-        board.attach(self, to: link, region: region, zone: zone)
+        board.attach(self, to: link, region: region, zone: zone, version: version)
     }
 
     private func established(_ frame: WireFrame, link: PeerLink, now: UInt64) {

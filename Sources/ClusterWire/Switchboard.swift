@@ -168,7 +168,7 @@ final class Switchboard {
 
     /// A connection finished its handshake for `link`: it becomes the peer's connection. A
     /// previous one (a peer that restarted before we noticed) is closed: the newest wins.
-    func attach(_ connection: PeerConnection, to link: PeerLink, region: String, zone: String) {
+    func attach(_ connection: PeerConnection, to link: PeerLink, region: String, zone: String, version: UInt16) {
         if link.dialing === connection {
             link.dialing = nil
             link.isDialInProgress = false
@@ -182,6 +182,7 @@ final class Switchboard {
         link.status.connected = true
         link.status.region = region
         link.status.zone = zone
+        link.status.protocolVersion = version
         link.status.connectionsEstablished &+= 1
         link.status.lastHeardMonotonicMilliseconds = Int64(monotonicNanoseconds() / 1_000_000)
         logger.info("peer connected", metadata: ["peer": "\(link.id)", "region": "\(region)", "zone": "\(zone)"])

@@ -13,8 +13,12 @@ public protocol WireDelegate: Sendable {
     func wire(received messages: [Message], from peer: NodeID)
     /// A request (e.g. a forwarded proposal); call `reply` exactly once with the answer bytes
     /// (from any thread, later). Further calls are ignored; a reply after the connection dropped
-    /// goes nowhere (the requester already failed with `.disconnected`).
-    func wire(request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, reply: @escaping @Sendable ([UInt8]) -> Void)
+    /// goes nowhere (the requester already failed with `.disconnected`). `protocolVersion` is
+    /// the version the connection it came on negotiated: the answer must be one the requester
+    /// reads at that version.
+    func wire(
+        request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, protocolVersion: UInt16,
+        reply: @escaping @Sendable ([UInt8]) -> Void)
     /// The connection to `peer` completed its handshake (`true`) or closed (`false`).
     func wire(peer: NodeID, connected: Bool)
 }
@@ -27,6 +31,8 @@ public struct PeerStatus: Sendable, Equatable {
     /// Learned in the handshake; nil before the first connection.
     public var region: String?
     public var zone: String?
+    /// The protocol version the last handshake chose; nil before the first connection.
+    public var protocolVersion: UInt16?
     /// The latest ping round trip.
     public var roundTripMilliseconds: Double?
     /// When a frame from the peer last arrived, on ClusterWire's monotonic clock (NIODeadline).

@@ -17,3 +17,20 @@ extension Raft {
         send(.appendResponse(index: prevIndex, reject: true, hintIndex: hintIndex, hintTerm: hintTerm), to: leader)
     }
 }
+
+extension Raft {
+    /// Learns, outside the Raft messages, that the entry at `index` with `term` is committed:
+    /// the leader answered a write this node forwarded to it, and it answers only once the write
+    /// is committed. When this node's log holds that entry, Log Matching makes everything up to
+    /// it the leader's committed prefix, so it commits here at once — without the append or
+    /// heartbeat that would otherwise carry the commit index (which a leader that defers commit
+    /// announcements sends later; `RaftConfig.deferCommitAnnouncements`). Returns whether the
+    /// commit index moved: not when the entry is missing, has another term, or is committed
+    /// already; never on the leader, whose commit index only its quorum moves.
+    @discardableResult
+    public mutating func learnCommitted(index: LogIndex, term: Term) -> Bool {
+        guard role != .leader, term > 0, index > log.committed, log.term(at: index) == term else { return false }
+        log.commit(to: index)
+        return true
+    }
+}

@@ -7,8 +7,10 @@
 /// wrong address in someone's peer list is refused instead of silently connecting two strangers.
 public struct Hello: Sendable, Equatable {
     public static let magic: [UInt8] = Array("ICMW".utf8)
-    /// The protocol versions this implementation speaks.
-    public static let supportedVersions: ClosedRange<UInt16> = 1...1
+    /// The protocol versions this implementation speaks. Version 2 frames are version 1's; it
+    /// tells the application that the peer reads what version 2 added to the payloads it carries
+    /// (docs/PROTOCOL.md §2.4: a Forward answer to a write may carry its entry's term).
+    public static let supportedVersions: ClosedRange<UInt16> = 1...2
     /// Longest cluster id, region or zone in UTF-8 bytes (one length byte).
     public static let maxNameBytes = 255
 

@@ -23,12 +23,15 @@ final class NodeRelay: WireDelegate {
         current?.receive(messages)
     }
 
-    func wire(request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, reply: @escaping @Sendable ([UInt8]) -> Void) {
+    func wire(
+        request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, protocolVersion: UInt16,
+        reply: @escaping @Sendable ([UInt8]) -> Void
+    ) {
         guard let node = current else {
             reply(IncidentNode.refusal(NodeError(.unavailable, "the node is starting")))
             return
         }
-        node.serveForwarded(payload, reply: reply)
+        node.serveForwarded(payload, answersWithTerms: protocolVersion >= IncidentNode.forwardTermsSinceProtocolVersion, reply: reply)
     }
 
     func wire(peer: NodeID, connected: Bool) {

@@ -21,7 +21,7 @@ struct Settings: Sendable, Equatable {
     /// Under load, the least time between two log syncs (`NodeConfig.minBusySyncIntervalMicroseconds`); 0 = off.
     var busySyncIntervalUs = 1_000
     /// How long followers may wait to hear of a commit (`NodeConfig.commitAnnouncementDelayMicroseconds`); 0 = at once.
-    var commitAnnouncementDelayUs = 0
+    var commitAnnouncementDelayUs = 2_000
     /// Zeros kept written ahead of the WAL's records (`StorageConfig.preallocationBytes`); 0 = off.
     var walPreallocationBytes = 1 << 20
     var maxBatchCommands = 1_024

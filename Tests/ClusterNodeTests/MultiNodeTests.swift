@@ -73,6 +73,40 @@ final class MultiNodeTests: XCTestCase {
         }
     }
 
+    /// A write answered through a follower is in that follower's state by the time it is
+    /// answered — with the leader deferring its commit announcements too: the leader's answer
+    /// carries the entry's term, from which the follower commits the entry at once.
+    func testAWriteAnsweredThroughAFollowerIsAppliedThereByThenEvenWithDeferredAnnouncements() async throws {
+        let cluster = try LocalCluster(count: 3, configure: {
+            $0.tickIntervalMilliseconds = 100
+            $0.commitAnnouncementDelayMicroseconds = 100_000
+        })
+        let leader = try await cluster.leader()
+        let follower = cluster.follower(excluding: leader)
+        let node = cluster.nodes[follower]!
+        var titles: Set<String> = []
+        for i in 0..<5 {
+            let title = "through the follower \(i)"
+            let submission: Submission
+            if i % 2 == 0 {
+                submission = try await node.submit(.ingest(events: [event(title)], actor: .user("test")))
+            } else {
+                submission = try await withCheckedThrowingContinuation { continuation in
+                    node.submit(.ingest(events: [event(title)], actor: .user("test"))) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+                }
+            }
+            XCTAssertGreaterThan(submission.term, 0, "the leader's answer carries the term")
+            XCTAssertGreaterThanOrEqual(node.appliedIndex, submission.index, "answered before the follower applied it")
+            titles.insert(title)
+            let seen = try await openTitles(node)
+            XCTAssertEqual(seen, titles, "a local read on the follower misses a write answered through it")
+        }
+        let status = try await node.status()
+        XCTAssertGreaterThan(status.commitsLearnedFromAnswers, 0, "the follower waited for the leader to announce every commit")
+        XCTAssertEqual(status.answersBeforeCatchingUp, 0)
+        await cluster.shutdown()
+    }
+
     private func writesOnAnyNodeAreForwardedCommittedAndAppliedEverywhere(configure: @escaping (inout NodeConfig) -> Void) async throws {
         let cluster = try LocalCluster(count: 3, configure: configure)
         let leader = try await cluster.leader()

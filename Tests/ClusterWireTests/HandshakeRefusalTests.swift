@@ -53,7 +53,25 @@ final class HandshakeRefusalTests: XCTestCase {
         let two = try await startNode(2, versions: 1...2)
         let one = try await startNode(1, peers: [2: two.address], versions: 2...5)
         await eventually("connected") { one.wire.isConnected(to: 2) }
+        XCTAssertEqual(one.wire.peerStatuses().first { $0.nodeID == 2 }?.protocolVersion, 2)
         await shutdownAll([one, two])
+    }
+
+    /// The application answers a request in a form the requester reads: it is told the version
+    /// the request's connection negotiated, on both the dialing and the accepting side.
+    func testRequestsCarryTheVersionTheirConnectionNegotiated() async throws {
+        XCTAssertEqual(Hello.supportedVersions, 1...2)
+        for (versions, expected): (ClosedRange<UInt16>, UInt16) in [(1...1, 1), (Hello.supportedVersions, 2)] {
+            let two = try await startNode(2)
+            let one = try await startNode(1, peers: [2: two.address], versions: versions)
+            await eventually("connected") { one.wire.isConnected(to: 2) && two.wire.isConnected(to: 1) }
+            XCTAssertEqual(two.wire.peerStatuses().first { $0.nodeID == 1 }?.protocolVersion, expected)
+            _ = try await one.wire.request(.forward, payload: [1], to: 2, timeoutMilliseconds: 5_000)
+            _ = try await two.wire.request(.forward, payload: [2], to: 1, timeoutMilliseconds: 5_000)
+            XCTAssertEqual(two.delegate.requestVersions, [expected])
+            XCTAssertEqual(one.delegate.requestVersions, [expected])
+            await shutdownAll([one, two])
+        }
     }
 
     func testNodesClaimingOurIDExpectingAnotherNodeOrDialingUpwardAreRefused() async throws {

@@ -11,6 +11,8 @@ final class RecordingDelegate: WireDelegate {
         var messages: [Message] = []
         var senders: [NodeID] = []
         var requests: [(kind: WireRequestKind, payload: [UInt8], from: NodeID)] = []
+        /// The protocol version of the connection each request came on.
+        var requestVersions: [UInt16] = []
         var connections: [(peer: NodeID, connected: Bool)] = []
         var heldReplies: [@Sendable ([UInt8]) -> Void] = []
     }
@@ -31,9 +33,13 @@ final class RecordingDelegate: WireDelegate {
         }
     }
 
-    func wire(request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, reply: @escaping @Sendable ([UInt8]) -> Void) {
+    func wire(
+        request kind: WireRequestKind, payload: [UInt8], from peer: NodeID, protocolVersion: UInt16,
+        reply: @escaping @Sendable ([UInt8]) -> Void
+    ) {
         state.withLock {
             $0.requests.append((kind, payload, peer))
+            $0.requestVersions.append(protocolVersion)
             if !answersRequests { $0.heldReplies.append(reply) }
         }
         if answersRequests { reply(replyPrefix + payload) }
@@ -46,6 +52,7 @@ final class RecordingDelegate: WireDelegate {
     var messages: [Message] { state.withLock { $0.messages } }
     var connectionEvents: [(peer: NodeID, connected: Bool)] { state.withLock { $0.connections } }
     var requestCount: Int { state.withLock { $0.requests.count } }
+    var requestVersions: [UInt16] { state.withLock { $0.requestVersions } }
 }
 
 /// Captures log lines so tests can check that both sides logged a refusal's reason.

@@ -15,9 +15,14 @@ import RaftCore
 /// ms][duplicate u8][0 + CommandResult | 1 + CommandError]`, for 1 (done) `[index varint]`, for
 /// 2 (refused) `[error code string][message string][leader hint varint]`, for 4 (applied earlier:
 /// a retried node-made id was applied before, and only the node that made it keeps the answer)
-/// `[index varint]`.
+/// `[index varint]`, for 5 (applied, with the entry's term: status 0's fields with `[term varint]`
+/// after the index) — sent only on connections that negotiated wire protocol version 2 or later
+/// (`termsSinceProtocolVersion`); the follower uses the term to commit the entry at once
+/// (`Raft.learnCommitted`).
 enum Forwarded {
     static let version: UInt8 = 1
+    /// The first wire protocol version whose nodes read status 5.
+    static let termsSinceProtocolVersion: UInt16 = 2
 
     enum Request: Sendable, Equatable {
         case command(Command, requestID: String)
@@ -134,13 +139,16 @@ enum Forwarded {
         return request
     }
 
-    static func encode(_ answer: Answer) -> [UInt8] {
+    /// `withTerm`: a write's answer carries its entry's term (status 5 instead of 0); only for a
+    /// requester that reads it.
+    static func encode(_ answer: Answer, withTerm: Bool = false) -> [UInt8] {
         var writer = BinaryWriter()
         writer.write(version)
         switch answer {
         case .applied(let submission):
-            writer.write(UInt8(0))
+            writer.write(UInt8(withTerm ? 5 : 0))
             writer.write(varint: submission.index)
+            if withTerm { writer.write(varint: submission.term) }
             writer.write(zigzag: submission.appliedAt.millisecondsSinceEpoch)
             writer.write(UInt8(submission.duplicate ? 1 : 0))
             RequestTable.encode(submission.outcome, to: &writer)
@@ -165,12 +173,13 @@ enum Forwarded {
         guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "forwarded answer v\(version)") }
         let answer: Answer
         switch try reader.readByte() {
-        case 0:
+        case let status where status == 0 || status == 5:
             let index = try reader.readVarint()
+            let term = status == 5 ? try reader.readVarint() : 0
             let appliedAt = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
             let duplicate = try reader.readByte() != 0
             let outcome = try RequestTable.decodeOutcome(from: &reader)
-            answer = .applied(Submission(outcome: outcome, index: index, appliedAt: appliedAt, duplicate: duplicate))
+            answer = .applied(Submission(outcome: outcome, index: index, appliedAt: appliedAt, duplicate: duplicate, term: term))
         case 1: answer = .done(try reader.readVarint())
         case 2:
             let offset = reader.offset
