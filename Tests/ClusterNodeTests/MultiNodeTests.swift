@@ -77,10 +77,21 @@ final class MultiNodeTests: XCTestCase {
     /// answered — with the leader deferring its commit announcements too: the leader's answer
     /// carries the entry's term, from which the follower commits the entry at once.
     func testAWriteAnsweredThroughAFollowerIsAppliedThereByThenEvenWithDeferredAnnouncements() async throws {
+        try await writesAnsweredThroughAFollowerAreAppliedThere(termsInAnswers: true)
+    }
+
+    /// The same with a leader of an earlier build, whose answers carry no term: the follower
+    /// answers once the leader's commit announcement let it apply the write.
+    func testWithALeaderWhoseAnswersCarryNoTermTheFollowerWaitsForTheAnnouncement() async throws {
+        try await writesAnsweredThroughAFollowerAreAppliedThere(termsInAnswers: false)
+    }
+
+    private func writesAnsweredThroughAFollowerAreAppliedThere(termsInAnswers: Bool) async throws {
         let cluster = try LocalCluster(count: 3, configure: {
             $0.tickIntervalMilliseconds = 100
             $0.commitAnnouncementDelayMicroseconds = 100_000
         })
+        if !termsInAnswers { cluster.board.answerWithoutTerms() }
         let leader = try await cluster.leader()
         let follower = cluster.follower(excluding: leader)
         let node = cluster.nodes[follower]!
@@ -95,14 +106,18 @@ final class MultiNodeTests: XCTestCase {
                     node.submit(.ingest(events: [event(title)], actor: .user("test"))) { continuation.resume(with: $0.mapError { $0 as any Error }) }
                 }
             }
-            XCTAssertGreaterThan(submission.term, 0, "the leader's answer carries the term")
+            XCTAssertEqual(submission.term > 0, termsInAnswers, "the term in the leader's answer")
             XCTAssertGreaterThanOrEqual(node.appliedIndex, submission.index, "answered before the follower applied it")
             titles.insert(title)
             let seen = try await openTitles(node)
             XCTAssertEqual(seen, titles, "a local read on the follower misses a write answered through it")
         }
         let status = try await node.status()
-        XCTAssertGreaterThan(status.commitsLearnedFromAnswers, 0, "the follower waited for the leader to announce every commit")
+        if termsInAnswers {
+            XCTAssertGreaterThan(status.commitsLearnedFromAnswers, 0, "the follower waited for the leader to announce every commit")
+        } else {
+            XCTAssertEqual(status.commitsLearnedFromAnswers, 0)
+        }
         XCTAssertEqual(status.answersBeforeCatchingUp, 0)
         await cluster.shutdown()
     }

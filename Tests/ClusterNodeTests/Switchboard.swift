@@ -17,6 +17,9 @@ final class Switchboard: Sendable {
         var answersToLose = 0
         /// Forward requests carried so far (a batch counts once).
         var forwards = 0
+        /// Leaders answer forwarded writes without the entry's term, as one of an earlier build
+        /// (wire protocol version 1) does.
+        var answersWithoutTerms = false
     }
 
     private let wiring = Mutex(Wiring())
@@ -26,6 +29,8 @@ final class Switchboard: Sendable {
     func isolate(_ id: NodeID) { _ = wiring.withLock { $0.isolated.insert(id) } }
     func heal(_ id: NodeID) { _ = wiring.withLock { $0.isolated.remove(id) } }
     func loseNextAnswers(_ count: Int) { wiring.withLock { $0.answersToLose = count } }
+    func answerWithoutTerms() { wiring.withLock { $0.answersWithoutTerms = true } }
+    fileprivate var answersWithTerms: Bool { wiring.withLock { !$0.answersWithoutTerms } }
 
     fileprivate func node(_ to: NodeID, from: NodeID) -> IncidentNode? {
         wiring.withLock { w in
@@ -94,7 +99,7 @@ private struct LocalTransport: ClusterTransport {
     func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(NodeError) -> [UInt8] {
         guard let node = board.node(peer, from: id) else { throw NodeError(.unavailable, "peer \(peer) unreachable") }
         board.countForward()
-        let answer = await node.serveForwarded(payload)
+        let answer = await node.serveForwarded(payload, answersWithTerms: board.answersWithTerms)
         if board.takeAnswerToLose() { throw NodeError(.unavailable, "the answer from \(peer) was lost") }
         return answer
     }
