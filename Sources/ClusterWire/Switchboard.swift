@@ -185,7 +185,7 @@ final class Switchboard {
         link.status.protocolVersion = version
         link.status.connectionsEstablished &+= 1
         link.status.lastHeardMonotonicMilliseconds = Int64(monotonicNanoseconds() / 1_000_000)
-        logger.info("peer connected", metadata: ["peer": "\(link.id)", "region": "\(region)", "zone": "\(zone)"])
+        logger.info("peer connected", metadata: ["peer": "\(link.id)", "region": "\(region)", "zone": "\(zone)", "protocol_version": "\(version)"])
         // The delegate hears first, so whoever sees the status also finds the event delivered.
         if !wasConnected { delegate.wire(peer: link.id, connected: true) }
         publish(link)
