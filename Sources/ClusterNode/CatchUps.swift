@@ -37,7 +37,8 @@ struct CatchUps {
 
     @discardableResult
     private mutating func release(where isDone: (Waiting) -> Bool) -> Int {
-        guard !waiting.isEmpty else { return 0 }
+        // Called after every apply: no allocation unless something is done.
+        guard waiting.contains(where: isDone) else { return 0 }
         var kept: [Waiting] = []
         var released: [Waiting] = []
         for item in waiting {

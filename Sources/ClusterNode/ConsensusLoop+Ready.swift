@@ -286,7 +286,10 @@ extension ConsensusLoop {
         guard !writes.isEmpty else { return }
         let deadline = Self.monotonicMilliseconds() + Int64(catchUpWaitMilliseconds)
         for write in writes {
-            if raft.learnCommitted(index: write.index, term: write.term) { commitsLearnedFromAnswers += 1 }
+            if raft.learnCommitted(index: write.index, term: write.term) {
+                commitsLearnedFromAnswers += 1
+                metrics.commitsLearnedFromAnswers.increment()
+            }
             catchUps.add(index: write.index, deadline: deadline, done: write.done)
         }
         catchUps.release(upTo: raft.appliedIndex)

@@ -9,6 +9,8 @@ struct NodeMetrics: Sendable {
     /// the log append, sending, applying, answering), for diagnosing stalls.
     let turnDuration = Timer(label: "incidentd_loop_turn_seconds")
     let appendedEntries = Counter(label: "incidentd_log_entries_total")
+    /// Commits a follower learnt from the leader's answers to writes it forwarded (`Raft.learnCommitted`).
+    let commitsLearnedFromAnswers = Counter(label: "incidentd_commits_learned_from_answers_total")
     let batchCommands = Recorder(label: "incidentd_batch_commands")
     let commandsApplied = Counter(label: "incidentd_commands_total", dimensions: [("result", "ok")])
     let commandsRejected = Counter(label: "incidentd_commands_total", dimensions: [("result", "rejected")])

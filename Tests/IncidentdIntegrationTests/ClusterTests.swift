@@ -63,6 +63,27 @@ final class ClusterTests: IncidentdTestCase {
         }
     }
 
+    /// Over the real wire (protocol version 2 between two current nodes) the leader's answers
+    /// carry the entries' terms: the follower a write came through commits it from the answer
+    /// (the 2 ms commit announcement comes later) and shows it in a `local` read once answered.
+    func testAFollowerLearnsItsForwardedWritesCommitFromTheLeadersAnswer() async throws {
+        let cluster = try IncidentdCluster(cleanup: cleanup, count: 3)
+        try await cluster.startAll()
+        let leader = try await cluster.leader()
+        let follower = leader % 3 + 1
+        for i in 0..<5 {
+            let posted = try await cluster.nodes[follower]!.admin.post("/api/v1/events", eventBody("through a follower \(i)", service: "f\(i)"))
+            XCTAssertEqual(posted.status, 202, "\(posted)")
+            let local = try await cluster.nodes[follower]!.admin.get("/api/v1/incidents?consistency=local")
+            let titles = Set(local.json["incidents"]?.array?.compactMap { $0["title"]?.string } ?? [])
+            XCTAssertTrue(titles.contains("through a follower \(i)"), "\(titles)")
+        }
+        let metrics = try await cluster.nodes[follower]!.admin.get("/metrics")
+        let learned = metrics.text.split(separator: "\n").first { $0.hasPrefix("incidentd_commits_learned_from_answers_total") }
+        let count = learned.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        XCTAssertGreaterThan(count, 0, "no commit learnt from the leader's answers: \(learned ?? "no such series")")
+    }
+
     func testWithoutAMajorityWritesAreRefused503WithRetryAfterAndLocalReadsStillWork() async throws {
         let cluster = try IncidentdCluster(cleanup: cleanup, count: 3, extra: ["--leader-wait-ms", "600"])
         try await cluster.startAll()
