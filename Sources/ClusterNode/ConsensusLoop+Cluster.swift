@@ -21,7 +21,7 @@ extension ConsensusLoop {
         case .changeMembership(let change):
             do {
                 let index = try raft.proposeConfChange(change)
-                waiting[index] = Waiter(term: raft.term, reply: .index(request.reply), envelope: nil)
+                wait(at: index, Waiter(term: raft.term, reply: .index(request.reply), envelope: nil))
             } catch where error.code == .confChangePending {
                 let deadline = deadline ?? Self.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
                 if Self.monotonicMilliseconds() < deadline {
@@ -50,7 +50,7 @@ extension ConsensusLoop {
         let envelope = Envelope(stamp: nextStamp(), requestID: "", body: .cluster(command))
         do {
             let index = try raft.propose(envelope.encoded())
-            waiting[index] = Waiter(term: raft.term, reply: .index(reply), envelope: envelope)
+            wait(at: index, Waiter(term: raft.term, reply: .index(reply), envelope: envelope))
         } catch {
             reply(.failure(NodeError(.notLeader, error.message, leaderHint: error.leaderHint)))
         }

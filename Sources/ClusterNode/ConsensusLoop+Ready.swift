@@ -516,13 +516,19 @@ extension ConsensusLoop {
         }
     }
 
-    func shutDown() {
+    /// Stops the loop. `last` is the batch that carried the stop: whatever else came with it
+    /// (requests queued in the same instant) is answered like everything still waiting.
+    func shutDown(answering last: Inbox.Contents) {
         // A write whose sync is in flight finishes first: its writers get their answers.
         if syncing != nil {
             logSyncQueue.sync {}
             finishLogSync()
         }
-        let drained = inbox.take(waitingUpTo: 0)
+        var drained = inbox.take(waitingUpTo: 0)
+        drained.proposals = last.proposals + drained.proposals
+        drained.clusterRequests = last.clusterRequests + drained.clusterRequests
+        drained.reads = last.reads + drained.reads
+        drained.catchUps = last.catchUps + drained.catchUps
         for proposal in drained.proposals { proposal.reply?(.failure(NodeError(.unavailable, "the node is shutting down"))) }
         for request in drained.clusterRequests + parkedConfChanges.map(\.request) {
             request.reply(.failure(NodeError(.unavailable, "the node is shutting down")))

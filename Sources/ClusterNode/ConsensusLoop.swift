@@ -53,6 +53,13 @@ final class ConsensusLoop: @unchecked Sendable {
         }
     }
 
+    /// Keeps `waiter` until the entry at `index` applies. A waiter already there (its entry was
+    /// replaced in a leader change this loop never saw as one) is failed, never dropped unanswered.
+    func wait(at index: LogIndex, _ waiter: Waiter) {
+        guard let replaced = waiting.updateValue(waiter, forKey: index) else { return }
+        replaced.fail(NodeError(.uncertain, "the proposal at index \(index) was superseded by a leader change; retry"))
+    }
+
     /// Linearizable reads waiting for their read index (by context) and then for this node to
     /// apply it.
     var pendingReads = PendingReads()
@@ -209,10 +216,12 @@ final class ConsensusLoop: @unchecked Sendable {
         begin()
         while true {
             let work = inbox.take(waitingUpTo: millisecondsUntilDeadline)
-            if work.stopping { break }
+            if work.stopping {
+                shutDown(answering: work)
+                return
+            }
             turn(work)
         }
-        shutDown()
     }
 
     /// Runs the loop on `host` instead: a turn whenever work arrives (the inbox wakes the host),
@@ -246,7 +255,7 @@ final class ConsensusLoop: @unchecked Sendable {
             hostDeadline?.timer.cancel()
             hostDeadline = nil
             inbox.setWake(nil)
-            shutDown()
+            shutDown(answering: work)
             onStopped?()
             return
         }
@@ -400,7 +409,7 @@ final class ConsensusLoop: @unchecked Sendable {
                 let range = try raft.propose(batch: batch)
                 for (offset, index) in range.enumerated() {
                     if let reply = proposals[start + offset].reply {
-                        waiting[index] = Waiter(term: raft.term, reply: .submission(reply), envelope: envelopes[offset])
+                        wait(at: index, Waiter(term: raft.term, reply: .submission(reply), envelope: envelopes[offset]))
                     }
                 }
                 metrics.batchProposed(commands: batch.count, bytes: bytes)
