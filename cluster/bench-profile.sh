@@ -14,6 +14,7 @@
 #   cluster/bench-profile.sh
 #   RATE=2000 cluster/bench-profile.sh
 #   PRELOAD=15 cluster/bench-profile.sh
+#   CALL_GRAPH="--call-graph dwarf,8192 -F 499" cluster/bench-profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -25,6 +26,9 @@ fi
 RATE=${RATE:-10000}
 PERF_DATA=${PERF_DATA:-/var/tmp/incidentd-profile.data}
 PRELOAD=${PRELOAD:-0}
+# CALL_GRAPH="--call-graph dwarf,8192 -F 499" finds the callers of leaf functions (swift_retain,
+# malloc) that frame pointers miss; the default is frame pointers.
+CALL_GRAPH=${CALL_GRAPH:--g}
 start_bench_cluster bench-profile
 if [[ "$PRELOAD" -gt 0 ]]; then
     opened="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 256 \
@@ -36,7 +40,7 @@ INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" -
     --duration 12 --distinct 1000 --json >"$REPORT" &
 BENCH=$!
 sleep 3
-perf record -a -g -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
+perf record -a $CALL_GRAPH -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
 wait "$BENCH"
 jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
 rm -f "$REPORT"

@@ -15,8 +15,9 @@ public final class IncidentNode: Sendable {
     private let loop: ConsensusLoop
     public let config: NodeConfig
     private let finished = DispatchSemaphore(value: 0)
-    /// Distinguishes this process's retry ids from those of earlier runs of the same node.
-    private let boot = UInt32.random(in: 0...UInt32.max)
+    /// `~<node>.<boot>.`: every retry id this process makes starts so (`nextRetryID`); `boot` is
+    /// random and distinguishes them from those of earlier runs of the same node.
+    private let retryPrefix: String
     private let retryCounter = Atomic<UInt64>(0)
     /// Forwarded writes travel to the leader in batches (nil without a transport).
     private let batcher: ForwardBatcher?
@@ -30,6 +31,7 @@ public final class IncidentNode: Sendable {
     ) throws(NodeError) {
         try config.validate()
         self.config = config
+        retryPrefix = "~\(config.nodeID).\(String(UInt32.random(in: 0...UInt32.max), radix: 36))."
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
         batcher = transport.map { ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds) }
@@ -252,8 +254,27 @@ public final class IncidentNode: Sendable {
     }
 
     private func nextRetryID() -> String {
-        let n = retryCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        return "~\(config.nodeID).\(String(boot, radix: 36)).\(String(n, radix: 36))"
+        Self.retryID(prefix: retryPrefix, counter: retryCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+    }
+
+    /// `prefix` and `counter` in base 36, as `String(counter, radix: 36)` writes it, without its
+    /// generic path (this runs for every write without an idempotency key).
+    static func retryID(prefix: String, counter n: UInt64) -> String {
+        var digits: (UInt64, UInt64) = (0, 0)  // 13 digits at most, written from the end
+        let count = withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = n
+            var at = buffer.count
+            repeat {
+                let digit = UInt8(rest % 36)
+                at -= 1
+                buffer[at] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") - 10 + digit
+                rest /= 36
+            } while rest > 0
+            return buffer.count - at
+        }
+        return withUnsafeBytes(of: digits) { buffer in
+            prefix + String(decoding: UnsafeRawBufferPointer(rebasing: buffer[(buffer.count - count)...]), as: UTF8.self)
+        }
     }
 
     // MARK: - Reads

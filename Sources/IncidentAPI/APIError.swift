@@ -116,8 +116,13 @@ let jsonContentType = "application/json; charset=utf-8"
 extension Response {
     /// A JSON response with `Content-Type: application/json`.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        json(bytes: value.bytes, status: status, headers: headers)
+    }
+
+    /// A JSON answer already encoded.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = jsonContentType
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.bytes)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }

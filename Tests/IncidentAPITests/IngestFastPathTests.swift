@@ -47,6 +47,16 @@ final class IngestFastPathTests: XCTestCase {
         Step(name: "a wrong key", role: nil, body: event, headers: [.apiKey: "imk_nope"], answeredHere: false),
         Step(name: "a query string", path: "/api/v1/events?consistency=local", body: event, answeredHere: false),
         Step(name: "a bad query string", path: "/api/v1/events?consistency=sometimes", body: event, answeredHere: false),
+        Step(name: "an idempotency key sent twice", body: event, headers: [.idempotencyKey: "k-2", .idempotencyKey: "k-3"], answeredHere: false),
+        Step(
+            name: "an API key sent twice", role: nil, body: event,
+            headers: [.apiKey: APIHarness.secrets[.ingest]!, .apiKey: APIHarness.secrets[.ingest]!], answeredHere: false),
+        Step(
+            name: "an API key under an upper-case header name", role: nil, body: event,
+            headers: [HTTPField.Name("X-API-KEY")!: APIHarness.secrets[.ingest]!], answeredHere: true),
+        Step(name: "another key on the same connection (not cached yet)", role: .admin, body: event, answeredHere: false),
+        Step(name: "that key again", role: .admin, body: event, answeredHere: true),
+        Step(name: "a wrong key after a good one on the same connection", role: nil, body: event, headers: [.apiKey: "imk_test_ingest_secreT"], answeredHere: false),
         Step(name: "after all that, a plain event", body: event, answeredHere: true),
         // The node refuses the submission (503 with Retry-After): the fast path answers the refusal.
         Step(name: "a node shutting down", body: event, answeredHere: true, shutDownFirst: true),

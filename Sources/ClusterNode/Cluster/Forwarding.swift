@@ -36,7 +36,7 @@ enum Forwarded {
     }
 
     static func encode(_ request: Request) -> [UInt8] {
-        var writer = BinaryWriter()
+        var writer = BinaryWriter(reservingCapacity: 1024)  // an event's command rarely needs more
         writer.write(version)
         switch request {
         case .command(let command, let requestID):

@@ -7,15 +7,17 @@ enum SecretDigest {
     }
 }
 
-private let hexDigits = Array("0123456789abcdef".utf8)
-
 /// Lower-case hex of `bytes`, built in one buffer.
 func hexString<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
     var out: [UInt8] = []
     out.reserveCapacity(64)
     for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0xF)])
+        out.append(hexDigit(byte >> 4))
+        out.append(hexDigit(byte & 0xF))
     }
     return String(decoding: out, as: UTF8.self)
 }
+
+/// The lower-case hex digit of `value` (0...15).
+@inline(__always)
+func hexDigit(_ value: UInt8) -> UInt8 { value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") - 10 + value }

@@ -71,11 +71,21 @@ enum EventJSON {
         return value.text
     }
 
-    /// `evt_` + 32 lower-case hex digits of randomness (128 bits, like a UUID).
+    /// `evt_` + 32 lower-case hex digits of randomness (128 bits, like a UUID), from the
+    /// kernel's generator through `RandomPool`.
     static func newEventID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<2).flatMap { _ in withUnsafeBytes(of: generator.next() as UInt64) { Array($0) } }
-        return "evt_" + hexString(bytes)
+        var random: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &random) { RandomPool.shared.fill($0) }
+        return withUnsafeBytes(of: random) { bytes in
+            String(unsafeUninitializedCapacity: 4 + 2 * bytes.count) { out in
+                for (i, letter) in "evt_".utf8.enumerated() { out[i] = letter }
+                for (i, byte) in bytes.enumerated() {
+                    out[4 + 2 * i] = hexDigit(byte >> 4)
+                    out[5 + 2 * i] = hexDigit(byte & 0xF)
+                }
+                return 4 + 2 * bytes.count
+            }
+        }
     }
 
     // MARK: - Answers
@@ -90,6 +100,28 @@ enum EventJSON {
             "outcome": .string(result.disposition.name), "fingerprint": .string(result.fingerprint.value),
             "message": .string(message(result)), "links": .object(links),
         ]
+    }
+
+    /// `result(_:)` written straight into `writer`, byte for byte the same (the ingest answer
+    /// is built this way: one per event, no tree in between).
+    static func write(_ result: EventResult, to writer: inout JSONWriter) {
+        let incident = result.incident?.description
+        writer.raw(#"{"status":"accepted","event_id":"#)
+        writer.string(result.eventID)
+        writer.raw(#","incident_id":"#)
+        writer.string(incident)
+        writer.raw(#","outcome":"#)
+        writer.string(result.disposition.name)
+        writer.raw(#","fingerprint":"#)
+        writer.string(result.fingerprint.value)
+        writer.raw(#","message":"#)
+        writer.string(message(result))
+        writer.raw(#","links":{"#)
+        if let incident {
+            writer.raw(#""incident":"#)
+            writer.string("/api/v1/incidents/" + incident)
+        }
+        writer.raw("}}")
     }
 
     static func message(_ result: EventResult) -> String {

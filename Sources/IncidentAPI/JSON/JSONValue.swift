@@ -21,7 +21,7 @@ enum JSONValue: Sendable, Equatable {
 
     /// The compact UTF-8 encoding.
     var bytes: [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: 256)
         writer.write(self)
         return writer.bytes
     }
@@ -52,8 +52,13 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
     /// Fields from the parser, which already merged repeated keys.
     init(parsedFields: [(key: String, value: JSONValue)]) { fields = parsedFields }
 
-    init(dictionaryLiteral elements: (String, JSONValue)...) {
-        for (key, value) in elements { self[key] = value }
+    /// A literal's keys are distinct (checked in debug builds), so its fields are taken as they are.
+    init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(literal: elements) }
+
+    init(literal elements: [(String, JSONValue)]) {
+        assert(Set(elements.map(\.0)).count == elements.count, "a JSON object literal repeats a key")
+        fields.reserveCapacity(elements.count)
+        for (key, value) in elements { fields.append((key, value)) }
     }
 
     subscript(key: String) -> JSONValue? {
@@ -96,11 +101,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     init(booleanLiteral value: Bool) { self = .bool(value) }
     init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     init(nilLiteral: ()) { self = .null }
-    init(dictionaryLiteral elements: (String, JSONValue)...) {
-        var object = JSONObject()
-        for (key, value) in elements { object[key] = value }
-        self = .object(object)
-    }
+    init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(JSONObject(literal: elements)) }
 }
 
 extension JSONValue {
@@ -120,6 +121,8 @@ extension JSONValue {
 /// Compact JSON encoding into bytes.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
     mutating func write(_ value: JSONValue) {
         switch value {
@@ -154,21 +157,45 @@ struct JSONWriter {
 
     private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    /// JSON text written as it is, for answers streamed without a tree (`EventJSON.write`).
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// A string value, quoted and escaped; nil writes `null`.
+    mutating func string(_ s: String?) {
+        guard let s else { return raw("null") }
+        writeString(s)
+    }
+
+    /// Copies runs of bytes that need no escape whole; most strings are one such run.
     private mutating func writeString(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): append("\\\"")
-            case UInt8(ascii: "\\"): append("\\\\")
-            case 0x0A: append("\\n")
-            case 0x0D: append("\\r")
-            case 0x09: append("\\t")
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: bytes.append(byte)
+        var s = s
+        s.withUTF8 { utf8 in
+            var start = 0
+            for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                if start < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
+                writeEscaped(byte)
+                start = i + 1
             }
+            if start < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...])) }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): append("\\\"")
+        case UInt8(ascii: "\\"): append("\\\\")
+        case 0x0A: append("\\n")
+        case 0x0D: append("\\r")
+        case 0x09: append("\\t")
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            hex.withUTF8Buffer { digits in
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+            }
+        }
     }
 }

@@ -31,7 +31,7 @@ extension Endpoints {
         let requestID = try Self.requestID(request, key: key)
         let ingest = try ingestCommand(try await body(of: request), defaults: defaults, key: key)
         let answer = try Self.ingestAnswer(try await submit(ingest.command, requestID: requestID), isArray: ingest.isArray)
-        return .json(answer.body, status: .accepted, headers: answer.headers)
+        return .json(bytes: answer.body, status: .accepted, headers: answer.headers)
     }
 
     /// An ingest body, validated into its command.
@@ -59,11 +59,29 @@ extension Endpoints {
     }
 
     /// The 202 answer's body and headers for an applied ingest command.
-    static func ingestAnswer(_ answer: (result: CommandResult, duplicate: Bool), isArray: Bool) throws(APIError) -> (body: JSONValue, headers: HTTPFields) {
+    static func ingestAnswer(_ answer: (result: CommandResult, duplicate: Bool), isArray: Bool) throws(APIError) -> (body: [UInt8], headers: HTTPFields) {
         guard case .ingested(let results) = answer.result else { throw APIError(.internalServerError, .internal, "unexpected answer to an ingest command") }
         var headers = HTTPFields()
         if answer.duplicate { headers[replayedHeader] = "true" }
-        if isArray { return (["results": .array(results.map(EventJSON.result))], headers) }
-        return (results.first.map(EventJSON.result) ?? [:], headers)
+        return (ingestBody(results, isArray: isArray), headers)
+    }
+
+    /// The 202 answer's body: the one result, or `{"results": [...]}` for an array of events,
+    /// written without building a tree (`EventJSON.write`).
+    static func ingestBody(_ results: [EventResult], isArray: Bool) -> [UInt8] {
+        var writer = JSONWriter(capacity: 320 * max(1, results.count) + 16)
+        if isArray {
+            writer.raw(#"{"results":["#)
+            for (i, result) in results.enumerated() {
+                if i > 0 { writer.raw(",") }
+                EventJSON.write(result, to: &writer)
+            }
+            writer.raw("]}")
+        } else if let result = results.first {
+            EventJSON.write(result, to: &writer)
+        } else {
+            writer.raw("{}")
+        }
+        return writer.bytes
     }
 }

@@ -14,10 +14,10 @@ enum ReadScope {
 /// reads add `X-Incidentd-Applied-Index` and `X-Incidentd-Staleness-Ms` (milliseconds since the
 /// node last heard from a leader). Outermost middleware, so error answers carry them too.
 struct ClusterHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var nodeHeader: HTTPField.Name { HTTPField.Name("X-Incidentd-Node")! }
-    static var leaderHeader: HTTPField.Name { HTTPField.Name("X-Incidentd-Leader")! }
-    static var appliedHeader: HTTPField.Name { HTTPField.Name("X-Incidentd-Applied-Index")! }
-    static var stalenessHeader: HTTPField.Name { HTTPField.Name("X-Incidentd-Staleness-Ms")! }
+    static var nodeHeader: HTTPField.Name { ClusterHeaderNames.node }
+    static var leaderHeader: HTTPField.Name { ClusterHeaderNames.leader }
+    static var appliedHeader: HTTPField.Name { ClusterHeaderNames.applied }
+    static var stalenessHeader: HTTPField.Name { ClusterHeaderNames.staleness }
 
     let node: IncidentNode
     let nodeID: String
@@ -57,4 +57,12 @@ struct ClusterHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             if let staleness = node.millisecondsSinceLeaderContact { headers[stalenessHeader] = String(staleness) }
         }
     }
+}
+
+/// The cluster headers' names, made (and validated) once: a generic type cannot store them.
+enum ClusterHeaderNames {
+    static let node = HTTPField.Name("X-Incidentd-Node")!
+    static let leader = HTTPField.Name("X-Incidentd-Leader")!
+    static let applied = HTTPField.Name("X-Incidentd-Applied-Index")!
+    static let staleness = HTTPField.Name("X-Incidentd-Staleness-Ms")!
 }

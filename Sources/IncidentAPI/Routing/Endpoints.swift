@@ -72,6 +72,22 @@ struct Endpoints: Sendable {
         Self.hash(ofSecret: secret).flatMap { keys.key(forHash: $0, revision: node.accessRevision) }
     }
 
+    /// `cachedKey(forSecret:)` for a connection that remembers the last secret it saw and its
+    /// hash (`memo`): a client sends the same key on every request of a connection, so the
+    /// SHA-256 is computed once per connection and key, not per request. The key itself is still
+    /// looked up each time, so a revoked key stops working on open connections too.
+    func cachedKey(forSecret secret: String, memo: inout (secret: String, hash: String)?) -> APIKey? {
+        let hash: String
+        if let memo, memo.secret.utf8.elementsEqual(secret.utf8) {  // bytes, not Unicode equivalence
+            hash = memo.hash
+        } else {
+            guard let made = Self.hash(ofSecret: secret) else { return nil }
+            hash = made
+            memo = (secret, made)
+        }
+        return keys.key(forHash: hash, revision: node.accessRevision)
+    }
+
     private static func hash(ofSecret secret: String) -> String? {
         guard !secret.isEmpty, secret.utf8.count <= maxSecretBytes else { return nil }
         return APIKeySecret.hash(secret)

@@ -31,7 +31,7 @@ import Synchronization
 /// The answers are the route's answers: the same status, body and headers (`Content-Type`,
 /// `Content-Length`, `Idempotent-Replayed`, `Retry-After`, the cluster headers, `Date`,
 /// `Server`), and the same request metrics under the route's name.
-struct IngestFastPath: Sendable {
+final class IngestFastPath: Sendable {
     let endpoints: Endpoints
     let serverName: String?
     let metrics: RouteMetrics
@@ -65,33 +65,92 @@ struct IngestFastPath: Sendable {
 
     /// The validated command and its request id, or nil when the request must be passed on.
     /// Takes the key's rate-limit token last, so a request passed on has taken nothing.
-    fileprivate func submission(for head: HTTPRequestHead, body: [UInt8], defaults: EventJSON.Defaults) -> (ingest: Endpoints.Ingest, requestID: String)? {
-        let headers = head.headers
-        var values: [String?] = []
-        for name in ["authorization", "x-api-key", "idempotency-key"] {
-            let all = headers[name]
-            guard all.count <= 1 else { return nil }  // the route sees them joined: let it judge
-            values.append(all.first)
-        }
-        guard let secret = Endpoints.secret(authorization: values[0], apiKey: values[1]), let key = endpoints.cachedKey(forSecret: secret),
+    /// `secretMemo` is the connection's last secret and its hash (`Endpoints.cachedKey`).
+    fileprivate func submission(
+        for head: HTTPRequestHead, body: [UInt8], defaults: EventJSON.Defaults, secretMemo: inout (secret: String, hash: String)?
+    ) -> (ingest: Endpoints.Ingest, requestID: String)? {
+        guard let credentials = Credentials(head.headers),
+            let secret = Endpoints.secret(authorization: credentials.authorization, apiKey: credentials.apiKey),
+            let key = endpoints.cachedKey(forSecret: secret, memo: &secretMemo),
             key.role.allows(.ingest),
-            let requestID = try? Endpoints.requestID(idempotencyKey: values[2], key: key),
+            let requestID = try? Endpoints.requestID(idempotencyKey: credentials.idempotencyKey, key: key),
             let ingest = try? endpoints.ingestCommand(body, defaults: defaults, key: key),
             endpoints.limiter.take(key.id) == nil
         else { return nil }
         return (ingest, requestID)
     }
 
+    /// The request's credential and idempotency headers, found in one pass; nil when one of
+    /// them is repeated (the route sees repeats joined: it judges them).
+    private struct Credentials {
+        var authorization: String?
+        var apiKey: String?
+        var idempotencyKey: String?
+
+        init?(_ headers: HTTPHeaders) {
+            for (name, value) in headers {
+                switch name.utf8.count {
+                case 13 where Self.named(name, "authorization"):
+                    guard authorization == nil else { return nil }
+                    authorization = value
+                case 9 where Self.named(name, "x-api-key"):
+                    guard apiKey == nil else { return nil }
+                    apiKey = value
+                case 15 where Self.named(name, "idempotency-key"):
+                    guard idempotencyKey == nil else { return nil }
+                    idempotencyKey = value
+                default: continue
+                }
+            }
+        }
+
+        /// ASCII case-insensitive comparison with a lower-case name of the same length.
+        private static func named(_ name: String, _ lowercase: StaticString) -> Bool {
+            lowercase.withUTF8Buffer { expected in
+                name.utf8.elementsEqual(expected) { ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0) == $1 }
+            }
+        }
+    }
+
     /// The answer's status, headers and body, as the route and its middleware would give them.
+    /// An accepted batch (nearly every answer) is written straight into NIO's headers, in the
+    /// order the general path below puts them (`IngestFastPathTests` compares both with the route).
     fileprivate func response(to result: Result<Submission, NodeError>, isArray: Bool) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) {
+        guard case .success(let submission) = result, case .success(let applied) = submission.outcome,
+            case .ingested(let results) = applied.result
+        else { return generalResponse(to: result, isArray: isArray) }
+        let bytes = Endpoints.ingestBody(results, isArray: isArray)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(7)
+        if submission.duplicate { headers.add(name: HeaderNames.replayed, value: "true") }
+        headers.add(name: HeaderNames.contentType, value: jsonContentType)
+        headers.add(name: HeaderNames.contentLength, value: String(bytes.count))
+        headers.add(name: HeaderNames.node, value: nodeID)
+        let leader = endpoints.node.leader
+        if leader != 0 { headers.add(name: HeaderNames.leader, value: String(leader)) }
+        headers.add(name: HeaderNames.date, value: dates.now)
+        if let serverName { headers.add(name: HeaderNames.server, value: serverName) }
+        return (.accepted, headers, bytes)
+    }
+
+    private enum HeaderNames {
+        static let replayed = Endpoints.replayedHeader.rawName
+        static let contentType = HTTPField.Name.contentType.rawName
+        static let contentLength = HTTPField.Name.contentLength.rawName
+        static let node = ClusterHeaderNames.node.rawName
+        static let leader = ClusterHeaderNames.leader.rawName
+        static let date = HTTPField.Name.date.rawName
+        static let server = HTTPField.Name.server.rawName
+    }
+
+    private func generalResponse(to result: Result<Submission, NodeError>, isArray: Bool) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) {
         var status = HTTPResponse.Status.accepted
         var fields: HTTPFields
-        let body: JSONValue
+        let bytes: [UInt8]
         switch endpoints.answer(to: result).flatMap({ answer in Result { () throws(APIError) in try Endpoints.ingestAnswer(answer, isArray: isArray) } }) {
-        case .success(let answer): (fields, body) = (answer.headers, answer.body)
-        case .failure(let error): (status, fields, body) = (error.status, error.headers, error.body)
+        case .success(let answer): (fields, bytes) = (answer.headers, answer.body)
+        case .failure(let error): (status, fields, bytes) = (error.status, error.headers, error.body.bytes)
         }
-        let bytes = body.bytes
         fields[.contentType] = jsonContentType
         fields[.contentLength] = String(bytes.count)
         ClusterHeadersMiddleware<BasicRequestContext>.add(to: &fields, node: endpoints.node, nodeID: nodeID, consistency: .linearizable)
@@ -137,6 +196,8 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let fast: IngestFastPath
     private var state = State.idle
     private var removed = false
+    /// The last API key secret on this connection and its hash.
+    private var secretMemo: (secret: String, hash: String)?
 
     fileprivate init(_ fast: IngestFastPath) { self.fast = fast }
 
@@ -191,7 +252,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func finish(_ collected: Collected, context: ChannelHandlerContext) {
         let body = collected.body.map { Array($0.readableBytesView) } ?? []
-        guard let (ingest, requestID) = fast.submission(for: collected.head, body: body, defaults: collected.defaults) else {
+        guard let (ingest, requestID) = fast.submission(for: collected.head, body: body, defaults: collected.defaults, secretMemo: &secretMemo) else {
             passOn(collected, context: context, ended: true)
             return
         }
