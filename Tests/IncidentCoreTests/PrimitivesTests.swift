@@ -40,6 +40,25 @@ final class PrimitivesTests: XCTestCase {
         }
     }
 
+    /// `description` writes the id in place; it is the text the general formula gives, over
+    /// the days and numbers ids take (and the formula itself beyond them).
+    func testIncidentIDTextIsTheFormulasText() {
+        var generator = SystemRandomNumberGenerator()
+        var days: [Int64] = [0, 1, -1, 20_419, 2_932_896, -719_528, -719_529, 2_932_897]
+        var numbers: [UInt64] = [0, 1, 9, 999_999, 1_000_000, 123_456_789, UInt64(Int.max), UInt64(Int.max) + 1, .max]
+        for _ in 0..<500 {
+            days.append(Int64.random(in: -800_000...3_000_000, using: &generator))
+            numbers.append(generator.next() >> UInt64.random(in: 0...63, using: &generator))
+        }
+        for day in days {
+            for number in numbers.prefix(12) + numbers.shuffled(using: &generator).prefix(3) {
+                let id = IncidentID(number: number, day: day)
+                let formula = "INC-\(CivilDate(daysSinceEpoch: day).compactString)-\(pad(Int(clamping: number), 6))"
+                XCTAssertEqual(id.description, formula, "day \(day), number \(number)")
+            }
+        }
+    }
+
     func testBoundedLogKeepsFirstAndLatest() {
         var log = BoundedLog<Int>(headCapacity: 3, tailCapacity: 4)
         for i in 1...100 { log.append(i) }

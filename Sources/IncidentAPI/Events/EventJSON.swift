@@ -114,26 +114,40 @@ enum EventJSON {
         writer.string(result.disposition.name)
         writer.raw(#","fingerprint":"#)
         writer.string(result.fingerprint.value)
-        writer.raw(#","message":"#)
-        writer.string(message(result))
-        writer.raw(#","links":{"#)
+        // The message and link around the incident id, which needs no escaping.
+        let (before, after) = messageParts(result.disposition)
+        writer.raw(#","message":""#)
+        writer.raw(before)
+        if let after {
+            writer.unescaped(incident ?? "")
+            writer.raw(after)
+        }
+        writer.raw(#"","links":{"#)
         if let incident {
-            writer.raw(#""incident":"#)
-            writer.string("/api/v1/incidents/" + incident)
+            writer.raw(#""incident":"/api/v1/incidents/"#)
+            writer.unescaped(incident)
+            writer.raw(#"""#)
         }
         writer.raw("}}")
     }
 
     static func message(_ result: EventResult) -> String {
-        let id = result.incident?.description ?? ""
-        switch result.disposition {
-        case .created: return "incident \(id) opened"
-        case .deduplicated: return "counted as a repeat of incident \(id)"
-        case .grouped: return "attached to incident \(id) by a grouping rule"
-        case .acknowledged: return "incident \(id) acknowledged"
-        case .resolved: return "incident \(id) resolved"
-        case .suppressed: return "incident \(id) opened without pages (suppressed)"
-        case .ignored: return "no open incident has this alert; nothing to do"
+        let (before, after) = messageParts(result.disposition)
+        guard let after else { return "\(before)" }
+        return "\(before)\(result.incident?.description ?? "")\(after)"
+    }
+
+    /// The text of `message` before and after the incident id (no `after`: the message names no
+    /// incident). Neither needs escaping in JSON.
+    private static func messageParts(_ disposition: EventDisposition) -> (before: StaticString, after: StaticString?) {
+        switch disposition {
+        case .created: return ("incident ", " opened")
+        case .deduplicated: return ("counted as a repeat of incident ", "")
+        case .grouped: return ("attached to incident ", " by a grouping rule")
+        case .acknowledged: return ("incident ", " acknowledged")
+        case .resolved: return ("incident ", " resolved")
+        case .suppressed: return ("incident ", " opened without pages (suppressed)")
+        case .ignored: return ("no open incident has this alert; nothing to do", nil)
         }
     }
 }

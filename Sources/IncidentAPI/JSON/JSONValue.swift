@@ -162,6 +162,12 @@ struct JSONWriter {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Text inside a string value that needs no escaping (an incident id), copied as it is.
+    mutating func unescaped(_ text: String) {
+        assert(!text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }, "needs escaping: \(text)")
+        bytes.append(contentsOf: text.utf8)
+    }
+
     /// A string value, quoted and escaped; nil writes `null`.
     mutating func string(_ s: String?) {
         guard let s else { return raw("null") }

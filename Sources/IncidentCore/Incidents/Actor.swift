@@ -67,7 +67,34 @@ public struct IncidentID: Hashable, Comparable, Sendable, BinaryCodable, CustomS
     }
 
     public var description: String {
-        "INC-\(CivilDate(daysSinceEpoch: day).compactString)-\(pad(Int(clamping: number), 6))"
+        let date = CivilDate(daysSinceEpoch: day)
+        guard (0...9999).contains(date.year), number <= UInt64(Int.max) else {
+            return "INC-\(date.compactString)-\(pad(Int(clamping: number), 6))"
+        }
+        // The same text written in place: every answer about an incident names it.
+        var width = 1
+        var rest = number / 10
+        while rest > 0 {
+            width += 1
+            rest /= 10
+        }
+        width = max(6, width)
+        return String(unsafeUninitializedCapacity: 13 + width) { out in
+            func put(_ value: UInt64, digits: Int, at start: Int) {
+                var value = value
+                for i in stride(from: start + digits - 1, through: start, by: -1) {
+                    out[i] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            for (i, letter) in "INC-".utf8.enumerated() { out[i] = letter }
+            put(UInt64(date.year), digits: 4, at: 4)
+            put(UInt64(date.month), digits: 2, at: 8)
+            put(UInt64(date.day), digits: 2, at: 10)
+            out[12] = UInt8(ascii: "-")
+            put(number, digits: width, at: 13)
+            return 13 + width
+        }
     }
 
     /// Parses `INC-YYYYMMDD-NNNNNN` (six or more digits).
