@@ -76,7 +76,8 @@ public struct ReplicatedState: Sendable {
     private mutating func apply(_ command: Command, envelope: Envelope, index: LogIndex, size: Int) -> Applied {
         let id = envelope.requestID
         let transient = RequestIDs.isTransient(id)
-        if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: id) : requests.answer(for: id) {
+        let key = RequestTable.Key(id)
+        if !id.isEmpty, let remembered = transient ? transientRequests.answer(for: key) : requests.answer(for: key) {
             if remembered.answer.isEmpty {
                 return Applied(outcome: nil, duplicate: true, stamp: envelope.stamp, requestID: id, earlierIndex: remembered.index)
             }
@@ -99,9 +100,9 @@ public struct ReplicatedState: Sendable {
         }
         if !id.isEmpty {
             if transient {
-                transientRequests.remember(id, index: index, stamp: envelope.stamp, outcome: nil)
+                transientRequests.remember(key, index: index, stamp: envelope.stamp, outcome: nil)
             } else {
-                requests.remember(id, index: index, stamp: envelope.stamp, outcome: outcome)
+                requests.remember(key, index: index, stamp: envelope.stamp, outcome: outcome)
             }
         }
         return Applied(outcome: outcome, duplicate: false, stamp: envelope.stamp, requestID: id)

@@ -15,14 +15,30 @@ struct RequestTable: Sendable {
         var answer: [UInt8]
     }
 
+    /// A request id with its hash, computed once: a write's id is looked up, then remembered, and
+    /// evicted much later, and each of those (twice each: the shard, then the slot) would
+    /// otherwise hash the whole string again.
+    struct Key: Hashable, Sendable {
+        let id: String
+        private let hash: Int
+
+        init(_ id: String) {
+            self.id = id
+            hash = id.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.id == rhs.id }
+    }
+
     /// Sharded rather than one `Dictionary`: a snapshot takes a copy of the whole replicated
     /// state, and the first write after it used to copy (and, at the table's full size, rehash)
     /// all 100,000 entries on the consensus loop — 15–35 ms turns, every snapshot, which set p99
     /// at 10,000 events/s. A copy now shares the shards and a write copies only its own.
-    private(set) var answers = ShardedDictionary<String, Remembered>()
+    private(set) var answers = ShardedDictionary<Key, Remembered>()
     /// Request ids in the order they were applied, with their stamps (milliseconds), so that
     /// eviction by age needs no lookup.
-    private var order: Deque<(id: String, stamp: Int64)> = []
+    private var order: Deque<(key: Key, stamp: Int64)> = []
     let capacity: Int
     let retentionMilliseconds: Int64
 
@@ -33,10 +49,16 @@ struct RequestTable: Sendable {
 
     var count: Int { answers.count }
 
-    func answer(for requestID: String) -> Remembered? { answers[requestID] }
+    func answer(for requestID: String) -> Remembered? { answers[Key(requestID)] }
 
-    /// Remembers `requestID` as applied at `index`, with its answer when `outcome` is given.
+    func answer(for key: Key) -> Remembered? { answers[key] }
+
     mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
+        remember(Key(requestID), index: index, stamp: stamp, outcome: outcome)
+    }
+
+    /// Remembers `key` as applied at `index`, with its answer when `outcome` is given.
+    mutating func remember(_ key: Key, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
         evict(now: stamp)
         var answer: [UInt8] = []
         if let outcome {
@@ -44,15 +66,15 @@ struct RequestTable: Sendable {
             Self.encode(outcome, to: &writer)
             answer = writer.compactBytes
         }
-        answers[requestID] = Remembered(index: index, stamp: stamp, answer: answer)
-        order.append((requestID, stamp.millisecondsSinceEpoch))
-        while order.count > capacity, let oldest = order.popFirst() { answers[oldest.id] = nil }
+        answers[key] = Remembered(index: index, stamp: stamp, answer: answer)
+        order.append((key, stamp.millisecondsSinceEpoch))
+        while order.count > capacity, let oldest = order.popFirst() { answers[oldest.key] = nil }
     }
 
     private mutating func evict(now: Timestamp) {
         while let oldest = order.first, now.millisecondsSinceEpoch - oldest.stamp > retentionMilliseconds {
             order.removeFirst()
-            answers[oldest.id] = nil
+            answers[oldest.key] = nil
         }
     }
 
@@ -88,9 +110,9 @@ struct RequestTable: Sendable {
 
     func encode(to writer: inout BinaryWriter) {
         writer.write(varint: UInt64(order.count))
-        for (id, _) in order {
-            let entry = answers[id]!
-            writer.write(string: id)
+        for (key, _) in order {
+            let entry = answers[key]!
+            writer.write(string: key.id)
             writer.write(varint: entry.index)
             writer.write(zigzag: entry.stamp.millisecondsSinceEpoch)
             writer.write(blob: entry.answer)
@@ -106,8 +128,9 @@ struct RequestTable: Sendable {
             let index = try reader.readVarint()
             let stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
             let answer = try reader.readBlob()
-            answers[id] = Remembered(index: index, stamp: stamp, answer: answer)
-            order.append((id, stamp.millisecondsSinceEpoch))
+            let key = Key(id)
+            answers[key] = Remembered(index: index, stamp: stamp, answer: answer)
+            order.append((key, stamp.millisecondsSinceEpoch))
         }
     }
 }
