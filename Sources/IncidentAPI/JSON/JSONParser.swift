@@ -61,6 +61,7 @@ struct JSONParser {
         var fields: [(key: String, value: JSONValue)] = []
         var index: [String: Int] = [:]
         skipWhitespace()
+        if peek() != UInt8(ascii: "}") { fields.reserveCapacity(8) }  // one allocation for most objects, not four
         if peek() == UInt8(ascii: "}") {
             offset += 1
             depth -= 1

@@ -34,10 +34,17 @@ struct IncidentTable: Sendable {
     subscript(number: UInt64) -> Incident {
         get { shards[Self.shard(number)][number]!.value }
         _modify {
-            let shard = Self.shard(number)
-            if !isKnownUniquelyReferenced(&shards[shard][number]!) { shards[shard][number] = Box(shards[shard][number]!.value) }
-            yield &shards[shard][number]!.value
+            // One mutable access to the dictionary's slot makes the box unique and hands it out;
+            // the incident is then written through the (now unshared) box.
+            let box = Self.unique(&shards[Self.shard(number)][number]!)
+            yield &box.value
         }
+    }
+
+    /// `box`, replaced by a copy first when another table value shares it.
+    private static func unique(_ box: inout Box) -> Box {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.value) }
+        return box
     }
 
     func find(_ number: UInt64) -> Incident? { shards[Self.shard(number)][number]?.value }
