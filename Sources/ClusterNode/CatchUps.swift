@@ -9,6 +9,8 @@ struct CatchUps {
     struct Waiting {
         var index: LogIndex
         var deadline: Int64
+        /// Whether running out of time counts as a forwarded write answered before catching up.
+        var counted: Bool
         var done: @Sendable () -> Void
     }
 
@@ -16,8 +18,8 @@ struct CatchUps {
 
     var count: Int { waiting.count }
 
-    mutating func add(index: LogIndex, deadline: Int64, done: @escaping @Sendable () -> Void) {
-        waiting.append(Waiting(index: index, deadline: deadline, done: done))
+    mutating func add(index: LogIndex, deadline: Int64, counted: Bool = true, done: @escaping @Sendable () -> Void) {
+        waiting.append(Waiting(index: index, deadline: deadline, counted: counted, done: done))
     }
 
     /// Answers every write this node has applied, in the order they were added.
@@ -25,10 +27,12 @@ struct CatchUps {
         release { $0.index <= applied }
     }
 
-    /// Answers the writes whose deadline passed; returns how many.
+    /// Answers the writes whose deadline passed; returns how many of them are `counted`.
     @discardableResult
     mutating func releaseExpired(now: Int64) -> Int {
+        let counted = waiting.reduce(0) { $0 + ($1.deadline <= now && $1.counted ? 1 : 0) }
         release { $0.deadline <= now }
+        return counted
     }
 
     mutating func releaseAll() {

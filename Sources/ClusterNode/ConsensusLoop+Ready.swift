@@ -290,7 +290,11 @@ extension ConsensusLoop {
                 commitsLearnedFromAnswers += 1
                 metrics.commitsLearnedFromAnswers.increment()
             }
-            catchUps.add(index: write.index, deadline: deadline, done: write.done)
+            if let wait = write.waitMilliseconds {
+                catchUps.add(index: write.index, deadline: Self.monotonicMilliseconds() + Int64(wait), counted: false, done: write.done)
+            } else {
+                catchUps.add(index: write.index, deadline: deadline, done: write.done)
+            }
         }
         catchUps.release(upTo: raft.appliedIndex)
     }

@@ -62,9 +62,16 @@ final class Inbox: Sendable {
 
     /// A write this node forwarded, answered by the leader as applied at `index` (of `term`, 0
     /// when the leader did not say): `done` runs once this node applied it too (`CatchUps`).
+    /// Wait until this node applied `index` (learning its commit from `term` when this node
+    /// holds that entry; term 0 learns nothing), then run `done`.
     struct CatchUp: Sendable {
         var index: LogIndex
         var term: Term
+        /// nil: a forwarded write the leader answered, which waits
+        /// `ConsensusLoop.catchUpWaitMilliseconds` and is counted in `answersBeforeCatchingUp`
+        /// when that runs out; else a wait of its own length, not counted (a retry that found
+        /// its write applied earlier, waiting for this node to reach it).
+        var waitMilliseconds: Int? = nil
         var done: @Sendable () -> Void
     }
 

@@ -199,9 +199,12 @@ public final class IncidentNode: Sendable {
     /// The answer to one of this node's writes that a retry found applied already: this node
     /// recorded it when it applied the entry, or will once it gets there.
     private func earlierAnswer(to id: String, appliedAt index: LogIndex) async throws(NodeError) -> Submission {
-        let deadline = ConsensusLoop.monotonicMilliseconds() + Int64(config.leaderWaitMilliseconds)
-        while appliedIndex < index, ConsensusLoop.monotonicMilliseconds() < deadline {
-            try? await Task.sleep(nanoseconds: 2_000_000)
+        if appliedIndex < index {
+            // Woken by the loop once it applied `index` (`CatchUps`), or after the wait.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let wait = Inbox.CatchUp(index: index, term: 0, waitMilliseconds: config.leaderWaitMilliseconds) { continuation.resume() }
+                if !loop.inbox.catchUp(wait) { continuation.resume() }
+            }
         }
         if let answer = loop.ownWrites.earlierAnswer(for: id) { return answer }
         throw NodeError(
