@@ -30,27 +30,25 @@ struct CatchUps {
     /// Answers the writes whose deadline passed; returns how many of them are `counted`.
     @discardableResult
     mutating func releaseExpired(now: Int64) -> Int {
-        let counted = waiting.reduce(0) { $0 + ($1.deadline <= now && $1.counted ? 1 : 0) }
-        release { $0.deadline <= now }
-        return counted
+        release { $0.deadline <= now }.count(where: \.counted)
     }
 
     mutating func releaseAll() {
         release { _ in true }
     }
 
+    /// Runs and removes the waits that are done; returns them.
     @discardableResult
-    private mutating func release(where isDone: (Waiting) -> Bool) -> Int {
+    private mutating func release(where isDone: (Waiting) -> Bool) -> [Waiting] {
         // Called after every apply: no allocation unless something is done.
-        guard waiting.contains(where: isDone) else { return 0 }
+        guard waiting.contains(where: isDone) else { return [] }
         var kept: [Waiting] = []
         var released: [Waiting] = []
         for item in waiting {
             if isDone(item) { released.append(item) } else { kept.append(item) }
         }
-        guard !released.isEmpty else { return 0 }
         waiting = kept
         for item in released { item.done() }
-        return released.count
+        return released
     }
 }

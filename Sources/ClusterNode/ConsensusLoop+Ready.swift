@@ -284,17 +284,14 @@ extension ConsensusLoop {
     /// each is answered once applied here, or after `catchUpWaitMilliseconds`.
     func catchUp(_ writes: [Inbox.CatchUp]) {
         guard !writes.isEmpty else { return }
-        let deadline = Self.monotonicMilliseconds() + Int64(catchUpWaitMilliseconds)
+        let now = Self.monotonicMilliseconds()
         for write in writes {
             if raft.learnCommitted(index: write.index, term: write.term) {
                 commitsLearnedFromAnswers += 1
                 metrics.commitsLearnedFromAnswers.increment()
             }
-            if let wait = write.waitMilliseconds {
-                catchUps.add(index: write.index, deadline: Self.monotonicMilliseconds() + Int64(wait), counted: false, done: write.done)
-            } else {
-                catchUps.add(index: write.index, deadline: deadline, done: write.done)
-            }
+            let wait = write.waitMilliseconds ?? catchUpWaitMilliseconds
+            catchUps.add(index: write.index, deadline: now + Int64(wait), counted: write.waitMilliseconds == nil, done: write.done)
         }
         catchUps.release(upTo: raft.appliedIndex)
     }

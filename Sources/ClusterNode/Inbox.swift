@@ -60,10 +60,10 @@ final class Inbox: Sendable {
         var reply: @Sendable (Result<LogIndex, NodeError>) -> Void
     }
 
-    /// A write this node forwarded, answered by the leader as applied at `index` (of `term`, 0
-    /// when the leader did not say): `done` runs once this node applied it too (`CatchUps`).
-    /// Wait until this node applied `index` (learning its commit from `term` when this node
-    /// holds that entry; term 0 learns nothing), then run `done`.
+    /// A wait until this node applied `index` (`CatchUps`), then `done` runs: for a write this
+    /// node forwarded, which the leader answered as applied at `index` of `term` (0 when the
+    /// leader did not say; this node commits it from that when its log holds the entry), or for
+    /// an earlier answer (term 0).
     struct CatchUp: Sendable {
         var index: LogIndex
         var term: Term

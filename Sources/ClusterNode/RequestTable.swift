@@ -49,13 +49,7 @@ struct RequestTable: Sendable {
 
     var count: Int { answers.count }
 
-    func answer(for requestID: String) -> Remembered? { answers[Key(requestID)] }
-
     func answer(for key: Key) -> Remembered? { answers[key] }
-
-    mutating func remember(_ requestID: String, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
-        remember(Key(requestID), index: index, stamp: stamp, outcome: outcome)
-    }
 
     /// Remembers `key` as applied at `index`, with its answer when `outcome` is given.
     mutating func remember(_ key: Key, index: UInt64, stamp: Timestamp, outcome: Outcome?) {

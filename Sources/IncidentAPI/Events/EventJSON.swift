@@ -76,16 +76,7 @@ enum EventJSON {
     static func newEventID() -> String {
         var random: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &random) { RandomPool.shared.fill($0) }
-        return withUnsafeBytes(of: random) { bytes in
-            String(unsafeUninitializedCapacity: 4 + 2 * bytes.count) { out in
-                for (i, letter) in "evt_".utf8.enumerated() { out[i] = letter }
-                for (i, byte) in bytes.enumerated() {
-                    out[4 + 2 * i] = hexDigit(byte >> 4)
-                    out[5 + 2 * i] = hexDigit(byte & 0xF)
-                }
-                return 4 + 2 * bytes.count
-            }
-        }
+        return withUnsafeBytes(of: random) { hexString($0, prefix: "evt_") }
     }
 
     // MARK: - Answers

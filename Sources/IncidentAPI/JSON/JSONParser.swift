@@ -61,12 +61,12 @@ struct JSONParser {
         var fields: [(key: String, value: JSONValue)] = []
         var index: [String: Int] = [:]
         skipWhitespace()
-        if peek() != UInt8(ascii: "}") { fields.reserveCapacity(8) }  // one allocation for most objects, not four
         if peek() == UInt8(ascii: "}") {
             offset += 1
             depth -= 1
             return .object(JSONObject(parsedFields: fields))
         }
+        fields.reserveCapacity(8)  // one allocation for most objects, not four
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw failure(offset < input.count ? "expected a string key, found \(describe(input[offset]))" : "unexpected end of input") }

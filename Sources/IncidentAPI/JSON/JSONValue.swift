@@ -57,8 +57,7 @@ struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 
     init(literal elements: [(String, JSONValue)]) {
         assert(Set(elements.map(\.0)).count == elements.count, "a JSON object literal repeats a key")
-        fields.reserveCapacity(elements.count)
-        for (key, value) in elements { fields.append((key, value)) }
+        fields = elements.map { (key: $0.0, value: $0.1) }
     }
 
     subscript(key: String) -> JSONValue? {

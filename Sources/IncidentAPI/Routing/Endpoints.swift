@@ -67,13 +67,8 @@ struct Endpoints: Sendable {
     }
 
     /// The key whose secret is `secret` when the cache holds it for the node's current access
-    /// revision (nil: unknown here, or not cached).
-    func cachedKey(forSecret secret: String) -> APIKey? {
-        Self.hash(ofSecret: secret).flatMap { keys.key(forHash: $0, revision: node.accessRevision) }
-    }
-
-    /// `cachedKey(forSecret:)` for a connection that remembers the last secret it saw and its
-    /// hash (`memo`): a client sends the same key on every request of a connection, so the
+    /// revision (nil: unknown here, or not cached). `memo` is the last secret a connection sent
+    /// and its hash: a client sends the same key on every request of a connection, so the
     /// SHA-256 is computed once per connection and key, not per request. The key itself is still
     /// looked up each time, so a revoked key stops working on open connections too.
     func cachedKey(forSecret secret: String, memo: inout (secret: String, hash: String)?) -> APIKey? {

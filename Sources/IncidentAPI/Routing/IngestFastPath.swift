@@ -112,17 +112,22 @@ final class IngestFastPath: Sendable {
         }
     }
 
-    /// The answer's status, headers and body, as the route and its middleware would give them.
-    /// An accepted batch (nearly every answer) is written straight into NIO's headers, in the
-    /// order the general path below puts them (`IngestFastPathTests` compares both with the route).
+    /// The answer's status, headers and body, as the route and its middleware would give them
+    /// (`IngestFastPathTests` compares them with the route's), written straight into NIO's
+    /// headers: the route's own (`Idempotent-Replayed`, `Retry-After`), then `Content-Type`,
+    /// `Content-Length`, the cluster headers of a linearizable request (as
+    /// `ClusterHeadersMiddleware.add` writes them), `Date` and `Server`.
     fileprivate func response(to result: Result<Submission, NodeError>, isArray: Bool) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) {
-        guard case .success(let submission) = result, case .success(let applied) = submission.outcome,
-            case .ingested(let results) = applied.result
-        else { return generalResponse(to: result, isArray: isArray) }
-        let bytes = Endpoints.ingestBody(results, isArray: isArray)
+        let status: HTTPResponse.Status
+        let routeHeaders: HTTPFields
+        let bytes: [UInt8]
+        switch endpoints.answer(to: result).flatMap({ answer in Result { () throws(APIError) in try Endpoints.ingestAnswer(answer, isArray: isArray) } }) {
+        case .success(let answer): (status, routeHeaders, bytes) = (.accepted, answer.headers, answer.body)
+        case .failure(let error): (status, routeHeaders, bytes) = (error.status, error.headers, error.body.bytes)
+        }
         var headers = HTTPHeaders()
-        headers.reserveCapacity(7)
-        if submission.duplicate { headers.add(name: HeaderNames.replayed, value: "true") }
+        headers.reserveCapacity(routeHeaders.count + 6)
+        for field in routeHeaders { headers.add(name: field.name.rawName, value: field.value) }
         headers.add(name: HeaderNames.contentType, value: jsonContentType)
         headers.add(name: HeaderNames.contentLength, value: String(bytes.count))
         headers.add(name: HeaderNames.node, value: nodeID)
@@ -130,36 +135,16 @@ final class IngestFastPath: Sendable {
         if leader != 0 { headers.add(name: HeaderNames.leader, value: String(leader)) }
         headers.add(name: HeaderNames.date, value: dates.now)
         if let serverName { headers.add(name: HeaderNames.server, value: serverName) }
-        return (.accepted, headers, bytes)
+        return (HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers, bytes)
     }
 
     private enum HeaderNames {
-        static let replayed = Endpoints.replayedHeader.rawName
         static let contentType = HTTPField.Name.contentType.rawName
         static let contentLength = HTTPField.Name.contentLength.rawName
         static let node = ClusterHeaderNames.node.rawName
         static let leader = ClusterHeaderNames.leader.rawName
         static let date = HTTPField.Name.date.rawName
         static let server = HTTPField.Name.server.rawName
-    }
-
-    private func generalResponse(to result: Result<Submission, NodeError>, isArray: Bool) -> (HTTPResponseStatus, HTTPHeaders, [UInt8]) {
-        var status = HTTPResponse.Status.accepted
-        var fields: HTTPFields
-        let bytes: [UInt8]
-        switch endpoints.answer(to: result).flatMap({ answer in Result { () throws(APIError) in try Endpoints.ingestAnswer(answer, isArray: isArray) } }) {
-        case .success(let answer): (fields, bytes) = (answer.headers, answer.body)
-        case .failure(let error): (status, fields, bytes) = (error.status, error.headers, error.body.bytes)
-        }
-        fields[.contentType] = jsonContentType
-        fields[.contentLength] = String(bytes.count)
-        ClusterHeadersMiddleware<BasicRequestContext>.add(to: &fields, node: endpoints.node, nodeID: nodeID, consistency: .linearizable)
-        fields[.date] = dates.now
-        if let serverName { fields[.server] = serverName }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count)
-        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
-        return (HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers, bytes)
     }
 
     fileprivate func record(_ path: String, _ status: HTTPResponseStatus, startedAt started: UInt64) {

@@ -146,9 +146,11 @@ public struct Event: Sendable, Equatable, BinaryCodable {
         let metricsValid = metrics.allSatisfy { key, value in
             !key.isEmpty && key.utf8.count <= TextLimits.identifierBytes && value.isFinite
         }
-        for key in metricsValid ? [] : metrics.keys.sorted() {
-            try TextLimits.check(key, field: "metrics", max: TextLimits.identifierBytes)
-            if !metrics[key]!.isFinite { throw ValidationError(field: "metrics.\(key)", reason: "must be a finite number") }
+        if !metricsValid {
+            for key in metrics.keys.sorted() {
+                try TextLimits.check(key, field: "metrics", max: TextLimits.identifierBytes)
+                if !metrics[key]!.isFinite { throw ValidationError(field: "metrics.\(key)", reason: "must be a finite number") }
+            }
         }
         try TextLimits.check(environment, field: "environment", max: TextLimits.identifierBytes, allowEmpty: true)
         try TextLimits.check(correlationID, field: "correlation_id", max: TextLimits.titleBytes, allowEmpty: true)
