@@ -36,6 +36,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text|json (default: text)") var logFormat: String?
     @Option(name: .customLong("tick-interval-ms"), help: "Raft tick and timer resolution in ms. (default: 100)") var tickIntervalMs: Int?
     @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact after this many entries. (default: 50000)") var snapshotEveryEntries: Int?
+    @Option(name: .customLong("snapshot-every-bytes"), help: "...or after this many bytes of entries, which bounds the log held in memory. (default: 33554432)") var snapshotEveryBytes: Int?
     @Option(name: .customLong("max-batch-commands"), help: "Commands per log append (group commit). (default: 1024)") var maxBatchCommands: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body. (default: 1048576)") var maxBodyBytes: Int?
     @Option(name: .customLong("rate-limit-rps"), help: "Requests per second per API key. (default: 100)") var rateLimitRps: Double?
@@ -88,7 +89,7 @@ struct Incidentd: AsyncParsableCommand {
         let flags: [(String, String?)] = [
             ("data_dir", dataDir), ("host", host), ("port", port.map(String.init)), ("log_level", logLevel),
             ("log_format", logFormat), ("tick_interval_ms", tickIntervalMs.map(String.init)),
-            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("commit_announcement_delay_us", commitAnnouncementDelayUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
+            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_every_bytes", snapshotEveryBytes.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("commit_announcement_delay_us", commitAnnouncementDelayUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
             ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
@@ -137,7 +138,9 @@ struct Incidentd: AsyncParsableCommand {
 
         var nodeConfig = NodeConfig(dataDirectory: settings.dataDir)
         nodeConfig.tickIntervalMilliseconds = settings.tickIntervalMs
-        nodeConfig.snapshotEveryEntries = UInt64(max(1, settings.snapshotEveryEntries))
+        nodeConfig.snapshotEveryEntries = UInt64(settings.snapshotEveryEntries)
+        nodeConfig.snapshotEveryBytes = settings.snapshotEveryBytes
+        nodeConfig.maxLogBytesBetweenSnapshots = max(nodeConfig.maxLogBytesBetweenSnapshots, settings.snapshotEveryBytes)
         nodeConfig.deferLogSyncs = !settings.inlineLogSync
         nodeConfig.minBusySyncIntervalMicroseconds = settings.busySyncIntervalUs
         nodeConfig.commitAnnouncementDelayMicroseconds = settings.commitAnnouncementDelayUs

@@ -12,6 +12,8 @@ struct Settings: Sendable, Equatable {
     var logFormat = "text"
     var tickIntervalMs = 100
     var snapshotEveryEntries = 50_000
+    /// Snapshot after this many bytes of applied entries (`NodeConfig.snapshotEveryBytes`).
+    var snapshotEveryBytes = 32 << 20
     /// Nice value of the snapshot thread (`NodeConfig.snapshotThreadNice`).
     var snapshotNice = 10
     /// Log between snapshots as a multiple of the state's size, once large (`NodeConfig.snapshotLogRatio`).
@@ -90,7 +92,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_nice", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_every_bytes", "snapshot_nice", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
         "commit_announcement_delay_us", "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -124,6 +126,7 @@ struct Settings: Sendable, Equatable {
         case "log_format": logFormat = value
         case "tick_interval_ms": tickIntervalMs = try int()
         case "snapshot_every_entries": snapshotEveryEntries = try int()
+        case "snapshot_every_bytes": snapshotEveryBytes = try int()
         case "inline_log_sync": inlineLogSync = try bool()
         case "snapshot_nice": snapshotNice = try int()
         case "snapshot_log_ratio": snapshotLogRatio = try double()
@@ -201,6 +204,10 @@ struct Settings: Sendable, Equatable {
         guard ["text", "json"].contains(logFormat) else { throw SettingsError("log_format must be text or json, got \(logFormat)") }
         guard deliveryTimeoutMs > 0, maxDeliveryConcurrency > 0 else { throw SettingsError("delivery settings must be positive") }
         guard nodeId > 0 else { throw SettingsError("node_id must be positive, got \(nodeId)") }
+        guard snapshotEveryEntries > 0 else { throw SettingsError("snapshot_every_entries must be positive, got \(snapshotEveryEntries)") }
+        guard snapshotEveryBytes >= 1 << 20 else {
+            throw SettingsError("snapshot_every_bytes must be at least 1048576 (1 MiB), got \(snapshotEveryBytes)")
+        }
         guard (0...19).contains(snapshotNice) else {
             throw SettingsError("snapshot_nice must be 0–19, got \(snapshotNice)")
         }

@@ -45,6 +45,8 @@ final class StartupTests: IncidentdTestCase {
             (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], [:], "/nonexistent/"),
             (["--snapshot-nice", "25"], [:], "snapshot_nice must be 0–19, got 25"),
             ([], ["INCIDENTD_SNAPSHOT_LOG_RATIO": "-1"], "snapshot_log_ratio must be 0–100, got -1"),
+            (["--snapshot-every-entries", "0"], [:], "snapshot_every_entries must be positive, got 0"),
+            ([], ["INCIDENTD_SNAPSHOT_EVERY_BYTES": "4096"], "snapshot_every_bytes must be at least 1048576 (1 MiB), got 4096"),
             (["--commit-announcement-delay-us", "100001"], [:], "commit_announcement_delay_us must be 0–100000, got 100001"),
         ]
         for (arguments, environment, expected) in cases {
