@@ -40,6 +40,6 @@ for run in $(seq 1 "$RUNS"); do
             select(.msg == "snapshot taken")
             | ((.ts | fromdateiso8601) * 1000 - $start) as $offset
             | select($offset > -1000 and $offset < $stop + 1000)
-            | "  \($node): snapshot taken at \($offset | floor) ms (second resolution), \(.bytes) bytes"'
+            | "  \($node): snapshot taken at \($offset | floor) ms (second resolution), \(.bytes) bytes, published in \(.publish_us // "?") µs"'
     done
 done

@@ -426,6 +426,7 @@ extension ConsensusLoop {
         // and up to 35 ms of a turn.
         var compacted: [Entry] = []
         var obsolete: [ObsoleteFiles] = []
+        var publishMicroseconds: UInt64 = 0
         let snapshot = encoded.snapshot
         let metadata = snapshot.metadata
         do {
@@ -435,7 +436,9 @@ extension ConsensusLoop {
                 store.discard(prepared)
                 return
             }
+            let publishing = DispatchTime.now().uptimeNanoseconds
             obsolete.append(try store.publishSnapshot(prepared))
+            publishMicroseconds = (DispatchTime.now().uptimeNanoseconds - publishing) / 1_000
             raft.setSnapshot(snapshot)
             snapshotThresholds = config.snapshotThresholds(lastSnapshotBytes: snapshot.data.count)
             let through = compactionPoint(below: metadata.index)
@@ -448,6 +451,7 @@ extension ConsensusLoop {
                 metadata: [
                     "index": "\(metadata.index)", "bytes": "\(snapshot.data.count)",
                     "next_after_entries": "\(snapshotThresholds.entries)", "next_after_bytes": "\(snapshotThresholds.bytes)",
+                    "publish_us": "\(publishMicroseconds)",
                 ])
         } catch {
             logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])

@@ -123,7 +123,7 @@ public struct ReplicatedState: Sendable {
         // (and copy) while the smaller parts after it are appended, the peak memory of a
         // snapshot being taken.
         let machineBytes = machine.snapshot()
-        var rest = BinaryWriter()
+        var rest = BinaryWriter(reservingCapacity: requests.encodedBytesEstimate + transientRequests.encodedBytesEstimate + 4_096)
         encodeTables(to: &rest)
         var head = BinaryWriter(reservingCapacity: 16)
         for byte in Self.magic { head.write(byte) }

@@ -31,14 +31,15 @@ struct RequestTable: Sendable {
         static func == (lhs: Key, rhs: Key) -> Bool { lhs.hash == rhs.hash && lhs.id == rhs.id }
     }
 
-    /// Sharded rather than one `Dictionary`: a snapshot takes a copy of the whole replicated
-    /// state, and the first write after it used to copy (and, at the table's full size, rehash)
-    /// all 100,000 entries on the consensus loop — 15–35 ms turns, every snapshot, which set p99
-    /// at 10,000 events/s. A copy now shares the shards and a write copies only its own.
-    private(set) var answers = ShardedDictionary<Key, Remembered>()
-    /// Request ids in the order they were applied, with their stamps (milliseconds), so that
-    /// eviction by age needs no lookup.
-    private var order: Deque<(key: Key, stamp: Int64)> = []
+    /// Where each remembered id's record is: its sequence number in `records`. Sharded rather
+    /// than one `Dictionary`: a snapshot takes a copy of the whole replicated state, and the first
+    /// write after it used to copy (and, at the table's full size, rehash) all 100,000 entries on
+    /// the consensus loop — 15–35 ms turns, every snapshot, which set p99 at 10,000 events/s. A
+    /// copy now shares the shards and a write copies only its own.
+    private var positions = ShardedDictionary<Key, UInt64>()
+    /// The remembered ids with their answers, in the order they were applied: eviction (oldest
+    /// first, by count and age) and a snapshot's encoding walk them without a lookup.
+    private var records = Records()
     let capacity: Int
     let retentionMilliseconds: Int64
 
@@ -47,9 +48,17 @@ struct RequestTable: Sendable {
         self.retentionMilliseconds = retentionMilliseconds
     }
 
-    var count: Int { answers.count }
+    var count: Int { positions.count }
 
-    func answer(for key: Key) -> Remembered? { answers[key] }
+    /// About the bytes `encode(to:)` writes (at most 24 per record beyond its id and answer), so
+    /// that a snapshot's writer is sized once instead of doubling through megabytes.
+    var encodedBytesEstimate: Int { 10 + records.count * 24 + records.payloadBytes }
+
+    func answer(for key: Key) -> Remembered? {
+        guard let sequence = positions[key] else { return nil }
+        let record = records[sequence]
+        return Remembered(index: record.index, stamp: Timestamp(millisecondsSinceEpoch: record.stamp), answer: record.answer)
+    }
 
     /// Remembers `key` as applied at `index`, with its answer when `outcome` is given.
     mutating func remember(_ key: Key, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
@@ -60,16 +69,23 @@ struct RequestTable: Sendable {
             Self.encode(outcome, to: &writer)
             answer = writer.compactBytes
         }
-        answers[key] = Remembered(index: index, stamp: stamp, answer: answer)
-        order.append((key, stamp.millisecondsSinceEpoch))
-        while order.count > capacity, let oldest = order.popFirst() { answers[oldest.key] = nil }
+        append(Record(key: key, index: index, stamp: stamp.millisecondsSinceEpoch, answer: answer))
+        while records.count > capacity { removeOldest() }
+    }
+
+    private mutating func append(_ record: Record) {
+        positions[record.key] = records.append(record)
     }
 
     private mutating func evict(now: Timestamp) {
-        while let oldest = order.first, now.millisecondsSinceEpoch - oldest.stamp > retentionMilliseconds {
-            order.removeFirst()
-            answers[oldest.key] = nil
-        }
+        while let oldest = records.first, now.millisecondsSinceEpoch - oldest.stamp > retentionMilliseconds { removeOldest() }
+    }
+
+    private mutating func removeOldest() {
+        let (sequence, oldest) = records.removeFirst()
+        // A later record of the same id (remembered again after its answer could not be read)
+        // keeps its place.
+        if let removed = positions.removeValue(forKey: oldest.key), removed != sequence { positions[oldest.key] = removed }
     }
 
     /// Decodes a remembered answer as an `Outcome` without effects (they happened the first time).
@@ -103,28 +119,96 @@ struct RequestTable: Sendable {
     // MARK: - Snapshot
 
     func encode(to writer: inout BinaryWriter) {
-        writer.write(varint: UInt64(order.count))
-        for (key, _) in order {
-            let entry = answers[key]!
-            writer.write(string: key.id)
-            writer.write(varint: entry.index)
-            writer.write(zigzag: entry.stamp.millisecondsSinceEpoch)
-            writer.write(blob: entry.answer)
+        writer.write(varint: UInt64(records.count))
+        records.forEach { record in
+            writer.write(string: record.key.id)
+            writer.write(varint: record.index)
+            writer.write(zigzag: record.stamp)
+            writer.write(blob: record.answer)
         }
     }
 
     mutating func decode(from reader: inout BinaryReader) throws(DecodingError) {
         let count = try reader.readCount(minimumElementSize: 4)
-        answers.removeAll()
-        order = []
+        positions.removeAll()
+        records = Records()
         for _ in 0..<count {
             let id = try reader.readString()
             let index = try reader.readVarint()
-            let stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
-            let answer = try reader.readBlob()
-            let key = Key(id)
-            answers[key] = Remembered(index: index, stamp: stamp, answer: answer)
-            order.append((key, stamp.millisecondsSinceEpoch))
+            let stamp = try reader.readZigzag()
+            append(Record(key: Key(id), index: index, stamp: stamp, answer: try reader.readBlob()))
+        }
+    }
+}
+
+extension RequestTable {
+    struct Record: Sendable {
+        var key: Key
+        var index: UInt64
+        /// Milliseconds since the epoch.
+        var stamp: Int64
+        var answer: [UInt8]
+    }
+
+    /// Records in the order they were appended, each with a sequence number (0, 1, 2, ... for the
+    /// table's lifetime), kept in chunks of `chunkSize`. A copy of the table (a snapshot's) shares
+    /// the chunks, so the writes after it copy the chunk they append to and the one they evict
+    /// from, not all 100,000 records with a retain each (as one `Deque` did).
+    struct Records: Sendable {
+        static var chunkSize: Int { 1_024 }
+
+        /// Every chunk but the last holds `chunkSize` records; the first one's `head` are gone.
+        private var chunks: Deque<[Record]> = []
+        private var head = 0
+        /// The sequence number of `first`.
+        private var firstSequence: UInt64 = 0
+        private(set) var count = 0
+        /// The records' ids and answers, in bytes.
+        private(set) var payloadBytes = 0
+
+        var first: Record? { count > 0 ? chunks[0][head] : nil }
+
+        /// The record numbered `sequence`, which must be present.
+        subscript(sequence: UInt64) -> Record {
+            precondition(sequence >= firstSequence && sequence - firstSequence < UInt64(count), "no record \(sequence)")
+            let place = head + Int(sequence - firstSequence)
+            return chunks[place / Self.chunkSize][place % Self.chunkSize]
+        }
+
+        /// Appends `record`; returns its sequence number.
+        mutating func append(_ record: Record) -> UInt64 {
+            if chunks.isEmpty || chunks[chunks.count - 1].count == Self.chunkSize {
+                var chunk: [Record] = []
+                chunk.reserveCapacity(Self.chunkSize)
+                chunks.append(chunk)
+            }
+            chunks[chunks.count - 1].append(record)
+            count += 1
+            payloadBytes += record.key.id.utf8.count + record.answer.count
+            return firstSequence + UInt64(count - 1)
+        }
+
+        /// Removes the oldest record (there must be one); returns it with its sequence number.
+        mutating func removeFirst() -> (UInt64, Record) {
+            precondition(count > 0, "no record to remove")
+            let removed = (firstSequence, chunks[0][head])
+            head += 1
+            firstSequence += 1
+            count -= 1
+            payloadBytes -= removed.1.key.id.utf8.count + removed.1.answer.count
+            if head == chunks[0].count {
+                chunks.removeFirst()
+                head = 0
+            }
+            return removed
+        }
+
+        func forEach(_ body: (Record) -> Void) {
+            var skip = head
+            for chunk in chunks {
+                for record in chunk[skip...] { body(record) }
+                skip = 0
+            }
         }
     }
 }

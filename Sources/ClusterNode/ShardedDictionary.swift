@@ -34,6 +34,14 @@ struct ShardedDictionary<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         }
     }
 
+    /// Removes `key`; returns the value it had.
+    @discardableResult
+    mutating func removeValue(forKey key: Key) -> Value? {
+        let removed = shards[Self.shard(of: key)].removeValue(forKey: key)
+        if removed != nil { count -= 1 }
+        return removed
+    }
+
     mutating func removeAll() {
         shards = Array(repeating: [:], count: Self.shardCount)
         count = 0
