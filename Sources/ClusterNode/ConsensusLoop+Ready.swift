@@ -345,7 +345,7 @@ extension ConsensusLoop {
             archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
             archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
             commitAnnouncements: commitAnnouncements, commitsLearnedFromAnswers: commitsLearnedFromAnswers,
-            answersBeforeCatchingUp: answersBeforeCatchingUp, loopTurns: loopTurns)
+            answersBeforeCatchingUp: answersBeforeCatchingUp, writesCatchingUp: catchUps.count, loopTurns: loopTurns)
     }
 
     // MARK: - Deliveries

@@ -52,6 +52,9 @@ public struct NodeStatus: Sendable, Equatable {
     /// Forwarded writes answered before this node applied them: it had not caught up within
     /// `ConsensusLoop.catchUpWaitMilliseconds` (a lagging node or a slow disk).
     public var answersBeforeCatchingUp: UInt64 = 0
+    /// Writes whose answer is known but waits, now, for this node to apply their entry
+    /// (`CatchUps`: forwarded writes, and retries that found their write applied earlier).
+    public var writesCatchingUp: Int = 0
     /// Turns the consensus loop took since the node started (an idle loop takes one per tick
     /// and per batch of peer messages).
     public var loopTurns: UInt64 = 0

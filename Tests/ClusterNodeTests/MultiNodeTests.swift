@@ -201,6 +201,46 @@ final class MultiNodeTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// A follower whose write's answer was lost retries; the leader says the write was applied
+    /// earlier, at an index this follower has not reached (its appends are held back). The retry
+    /// waits for the follower to apply it and is woken by that apply, not by its (30 s) deadline.
+    func testARetryThatFindsItsWriteAppliedEarlierIsAnsweredOnceThisNodeAppliesIt() async throws {
+        let cluster = try LocalCluster(count: 3, configure: {
+            $0.leaderWaitMilliseconds = 30_000
+            $0.electionTicks = 100  // the held follower must not campaign meanwhile
+        })
+        let leader = try await cluster.leader()
+        let followerID = cluster.follower(excluding: leader)
+        let follower = cluster.nodes[followerID]!
+        _ = try await follower.submit(.ingest(events: [event("before", dedupKey: "before")], actor: .user("test")))
+        cluster.board.hold(followerID)
+        cluster.board.loseNextAnswers(1)
+        let write = Task { try await follower.submit(.ingest(events: [event("applied earlier", dedupKey: "earlier")], actor: .user("test"))) }
+        let waiting = try await eventually(20) { try await follower.status().writesCatchingUp == 1 }
+        XCTAssertTrue(waiting, "the retry waits for this node to apply its write")
+        let status = try await follower.status()
+        let leaderApplied = try await cluster.nodes[leader]!.status().appliedIndex
+        XCTAssertLessThan(status.appliedIndex, leaderApplied, "held back, the follower has not applied the write")
+        cluster.board.release(followerID)
+        // The loop ends such waits in the turn that applies their index, so no status shows the
+        // write applied while its retry still waits (a wait woken only by its deadline would).
+        var caughtUp: NodeStatus?
+        _ = try await eventually(20) {
+            let now = try await follower.status()
+            if now.appliedIndex >= leaderApplied { caughtUp = now }
+            return caughtUp != nil
+        }
+        XCTAssertNotNil(caughtUp, "the follower catches up once released")
+        XCTAssertEqual(caughtUp?.writesCatchingUp, 0, "the apply itself ended the retry's wait")
+        let submission = try await write.value
+        XCTAssertTrue(submission.duplicate, "answered with the first application's answer")
+        let count = try await follower.read(.local) { context in
+            context.state.machine.incidents(limit: 10).first { $0.title == "applied earlier" }?.occurrenceCount
+        }
+        XCTAssertEqual(count, 1, "applied once, and visible on the follower that answered")
+        await cluster.shutdown()
+    }
+
     /// `submit(_:requestID:completion:)` (the HTTP fast path's) answers like `submit` on the leader
     /// and on a follower, and a forwarded write whose answers are lost continues in a task with
     /// the same retries: applied once.

@@ -20,6 +20,9 @@ final class Switchboard: Sendable {
         /// Leaders answer forwarded writes without the entry's term, as one of an earlier build
         /// (wire protocol version 1) does.
         var answersWithoutTerms = false
+        /// Nodes whose incoming Raft messages wait in `heldMessages` until `release`.
+        var held: Set<NodeID> = []
+        var heldMessages: [Message] = []
     }
 
     private let wiring = Mutex(Wiring())
@@ -29,6 +32,33 @@ final class Switchboard: Sendable {
     func isolate(_ id: NodeID) { _ = wiring.withLock { $0.isolated.insert(id) } }
     func heal(_ id: NodeID) { _ = wiring.withLock { $0.isolated.remove(id) } }
     func loseNextAnswers(_ count: Int) { wiring.withLock { $0.answersToLose = count } }
+    /// Raft messages to `id` wait (in order) until `release(id)`: the node falls behind without
+    /// being cut off (its own messages and forwarded writes still go out).
+    func hold(_ id: NodeID) { _ = wiring.withLock { $0.held.insert(id) } }
+
+    /// Delivers what waited for `id`, in the order it was sent, and stops holding.
+    func release(_ id: NodeID) {
+        let (node, messages) = wiring.withLock { w -> (IncidentNode?, [Message]) in
+            w.held.remove(id)
+            let messages = w.heldMessages.filter { $0.to == id }
+            w.heldMessages.removeAll { $0.to == id }
+            return (w.isolated.contains(id) ? nil : w.nodes[id], messages)
+        }
+        if let node, !messages.isEmpty { node.receive(messages) }
+    }
+
+    /// Hands `message` to its node, unless either end is cut off or the receiver is held.
+    fileprivate func deliver(_ message: Message, from: NodeID) {
+        let node = wiring.withLock { w -> IncidentNode? in
+            guard !w.isolated.contains(from), !w.isolated.contains(message.to) else { return nil }
+            if w.held.contains(message.to) {
+                w.heldMessages.append(message)
+                return nil
+            }
+            return w.nodes[message.to]
+        }
+        node?.receive([message])
+    }
     func answerWithoutTerms() { wiring.withLock { $0.answersWithoutTerms = true } }
     fileprivate var answersWithTerms: Bool { wiring.withLock { !$0.answersWithoutTerms } }
 
@@ -93,7 +123,7 @@ private struct LocalTransport: ClusterTransport {
     let loopHost: (any LoopHost)?
 
     func send(_ messages: [Message]) {
-        for message in messages { board.node(message.to, from: id)?.receive([message]) }
+        for message in messages { board.deliver(message, from: id) }
     }
 
     func forward(_ payload: [UInt8], to peer: NodeID, timeoutMilliseconds: Int) async throws(NodeError) -> [UInt8] {
