@@ -44,6 +44,13 @@ enum PosixDirectory {
         if systemRename(source, destination) != 0 { throw .io("rename", source) }
     }
 
+    /// Gives `source` the second name `destination` unless that name exists (a hard link: atomic,
+    /// never replacing). False when it exists or the link failed otherwise (a file system without
+    /// hard links); the caller then goes the way it would have without.
+    static func linkUnlessPresent(_ source: String, as destination: String) -> Bool {
+        link(source, destination) == 0
+    }
+
     /// Deletes a file; a file that is already gone is not an error.
     static func remove(_ path: String) throws(StorageError) {
         if unlink(path) != 0 && errno != ENOENT { throw .io("unlink", path) }

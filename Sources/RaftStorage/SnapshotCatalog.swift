@@ -7,11 +7,15 @@ struct SnapshotFileInfo: Equatable, Sendable {
     var bytes: Int
 }
 
-/// A snapshot written to its temporary file and fsync'd, not yet visible under its real name.
+/// A snapshot written to its temporary file and fsync'd, not yet visible under its real name —
+/// or, once `placed`, already under it (durably) but not yet in the catalog.
 struct PendingSnapshot: Sendable {
     var temporaryPath: String
     var info: SnapshotFileInfo
     var header: SnapshotHeader
+    /// `SnapshotPreparer` gave the file its real name and synced the directory: publishing only
+    /// records it.
+    var placed = false
 }
 
 /// The snapshot directory: which files exist, which one is the latest, and how a new one becomes
@@ -80,12 +84,36 @@ struct SnapshotCatalog {
         }
     }
 
-    /// Step two: rename into place and fsync the directory. After this the snapshot is the latest.
+    /// Step two: rename into place and fsync the directory (unless `placed` did already). After
+    /// this the snapshot is the latest.
     mutating func publish(_ pending: PendingSnapshot) throws(StorageError) {
-        try PosixDirectory.rename(pending.temporaryPath, to: pending.info.path)
-        try PosixDirectory.sync(directory)
+        if !pending.placed {
+            try PosixDirectory.rename(pending.temporaryPath, to: pending.info.path)
+            try PosixDirectory.sync(directory)
+        }
         files.append(pending.info)
         latest = pending.header
+    }
+
+    /// Step two off the store's thread (`SnapshotPreparer`): the file gets its real name through a
+    /// hard link, which never replaces a file of that name (one the store saved at the same index
+    /// meanwhile), the temporary name goes, and the directory is fsync'd. Not in the catalog yet:
+    /// `publish` records it. Unchanged (still temporary) when the name exists or the file system
+    /// cannot link; `publish` then renames as before.
+    static func place(_ pending: PendingSnapshot, directory: String) throws(StorageError) -> PendingSnapshot {
+        guard PosixDirectory.linkUnlessPresent(pending.temporaryPath, as: pending.info.path) else { return pending }
+        do throws(StorageError) {
+            try PosixDirectory.remove(pending.temporaryPath)
+            try PosixDirectory.sync(directory)
+        } catch {
+            // Not known to be durable: take the real name back; a temporary name left behind is
+            // deleted at the next open.
+            try? PosixDirectory.remove(pending.info.path)
+            throw error
+        }
+        var placed = pending
+        placed.placed = true
+        return placed
     }
 
     /// Deletes the oldest files until `count` remain.

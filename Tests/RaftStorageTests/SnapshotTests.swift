@@ -142,10 +142,11 @@ final class SnapshotTests: XCTestCase {
             try store.append(makeEntries(1...20, term: 3), hardState: HardState(term: 3, vote: 1, commit: 15))
             let preparer = store.snapshotPreparer
             let prepared = try DispatchQueue(label: "prepare").sync { try preparer.prepare(snapshot) }
-            // Written and fsync'd, but not the latest yet: the store and a reader see nothing.
+            // Written, fsync'd and under its real name, but not the latest yet: the store and a
+            // reader see nothing.
             XCTAssertNil(store.latestSnapshot)
             XCTAssertNil(try store.loadSnapshot())
-            XCTAssertEqual(try Files.names(path + "/snap").count, 1, "only the temporary file")
+            XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 12)], "placed off the store's thread")
             let replaced = try store.publishSnapshot(prepared)
             XCTAssertEqual(replaced.count, 0, "there was no snapshot to replace")
             XCTAssertEqual(store.latestSnapshot, snapshot.metadata)
@@ -158,7 +159,7 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(try store.loadSnapshot(), snapshot)
     }
 
-    func testAPreparedSnapshotOvertakenByANewerOneIsDiscardedAndAnUnpublishedOneIsGoneAfterReopening() throws {
+    func testAPreparedSnapshotOvertakenByANewerOneIsDiscardedAndAnUnpublishedOneIsTakenAfterReopening() throws {
         let path = temp.child("node")
         do {
             let (store, _) = try openStore(path)
@@ -167,21 +168,54 @@ final class SnapshotTests: XCTestCase {
             // Meanwhile a newer snapshot (say, one from the leader) was saved.
             try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 20, term: 1), data: [2]))
             assertStorageError(.staleSnapshot) { try store.publishSnapshot(stale) }
-            XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 20)], "its temporary file was removed")
+            XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 20)], "its file was removed")
             XCTAssertEqual(store.latestSnapshot?.index, 20)
-            // Prepared but never published (the node stopped first): left behind until reopening.
+            // Prepared but never published (the node stopped first): complete and in place.
             _ = try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 30, term: 1), data: [3]))
-            XCTAssertEqual(try Files.names(path + "/snap").count, 2)
+            XCTAssertEqual(try Files.names(path + "/snap"), [20, 30].map { SnapshotFormat.fileName(index: $0) })
+            XCTAssertEqual(store.latestSnapshot?.index, 20, "not used before it is published")
+        }
+        do {
+            // Reopening takes it as the latest (its entries were applied, so committed) and writes
+            // its marker, as after a crash between publishing and the marker.
+            let (store, recovered) = try openStore(path)
+            XCTAssertEqual(recovered.snapshot?.index, 30)
+            XCTAssertEqual(recovered.entries, makeEntries(31...40, term: 1))
+            XCTAssertEqual(try store.loadSnapshot()?.data, [3])
         }
         let (store, recovered) = try openStore(path)
-        XCTAssertEqual(recovered.snapshot?.index, 20)
-        XCTAssertEqual(try store.loadSnapshot()?.data, [2])
-        XCTAssertEqual(try Files.names(path + "/snap"), [SnapshotFormat.fileName(index: 20)])
+        XCTAssertEqual(recovered.snapshot?.index, 30, "the marker written at the last open agrees")
+        XCTAssertEqual(recovered.entries, makeEntries(31...40, term: 1))
+        XCTAssertEqual(try store.loadSnapshot()?.data, [3])
+        XCTAssertEqual(try Files.names(path + "/snap"), [20, 30].map { SnapshotFormat.fileName(index: $0) })
         // Over the size limit: refused before anything is written.
         let (small, _) = try openStore(temp.child("small"), StorageConfig(maxSnapshotBytes: 10))
         assertStorageError(.snapshotTooLarge) {
             _ = try small.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 1, term: 1), data: [UInt8](repeating: 0, count: 11)))
         }
+    }
+
+    /// The store saves a snapshot at the index a prepared one has (a leader's, while the node's
+    /// own was being written): the prepared file never replaces the saved one, whichever named it
+    /// first, and throwing the prepared one away leaves the saved one on disk.
+    func testAPreparedSnapshotNeverReplacesOneSavedAtTheSameIndex() throws {
+        let path = temp.child("node")
+        let name = SnapshotFormat.fileName(index: 20)
+        let (store, _) = try openStore(path)
+        try store.append(makeEntries(1...40, term: 1), hardState: nil)
+        // Saved first: the prepared file cannot take the name and stays temporary.
+        try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 20, term: 1), data: [1]))
+        let late = try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 20, term: 1), data: [2]))
+        XCTAssertEqual(try Files.names(path + "/snap").count, 2, "the saved file and the prepared one's temporary file")
+        assertStorageError(.staleSnapshot) { try store.publishSnapshot(late) }
+        XCTAssertEqual(try Files.names(path + "/snap"), [name])
+        XCTAssertEqual(try store.loadSnapshot()?.data, [1])
+        // Prepared first (in place), then saved over it: the saved one is the catalog's and stays.
+        let early = try store.snapshotPreparer.prepare(Snapshot(metadata: SnapshotMetadata(index: 30, term: 1), data: [3]))
+        try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 30, term: 1), data: [4]))
+        assertStorageError(.staleSnapshot) { try store.publishSnapshot(early) }
+        XCTAssertEqual(try Files.names(path + "/snap"), [name, SnapshotFormat.fileName(index: 30)])
+        XCTAssertEqual(try store.loadSnapshot()?.data, [4])
     }
 
     func testSnapshotSizeLimitOnSaveAndOnLoad() throws {
