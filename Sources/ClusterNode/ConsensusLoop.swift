@@ -75,6 +75,10 @@ final class ConsensusLoop: @unchecked Sendable {
     var snapshotThresholds: (entries: UInt64, bytes: Int) = (0, 0)
     /// A copy of the state is being encoded on `snapshotThread`; no second one starts meanwhile.
     var snapshotEncoding = false
+    /// Snapshots written and placed off the loop, to publish once no log sync is in flight: the
+    /// WAL marker that publishing writes would otherwise first wait out that sync, a second
+    /// `fdatasync` on the loop (`RaftLogStore.writeRecord`).
+    var snapshotsToPublish: [EncodedSnapshot] = []
     /// The latest snapshot file is being read back for Raft on `snapshotThread`.
     var snapshotLoading = false
     /// Encodes snapshots off the loop thread: the state is a value, so the loop hands over a copy
@@ -322,7 +326,12 @@ final class ConsensusLoop: @unchecked Sendable {
         clock.mark(.step)
         if raft.isLeader { publishedLeaderContact.store(Self.monotonicMilliseconds(), ordering: .relaxed) }
         for id in work.deliveriesFinished { deliveries.finished(id) }
-        for snapshot in work.encodedSnapshots { saveEncodedSnapshot(snapshot) }
+        snapshotsToPublish += work.encodedSnapshots
+        if syncing == nil, !snapshotsToPublish.isEmpty {
+            // Right after a sync finished (above), or with none under way.
+            for snapshot in snapshotsToPublish { saveEncodedSnapshot(snapshot) }
+            snapshotsToPublish = []
+        }
         for loaded in work.loadedSnapshots { snapshotDataLoaded(loaded) }
         var proposals = work.proposals
         for (id, report) in work.deliveryReports {
