@@ -41,18 +41,6 @@ final class RequestTableTests: XCTestCase {
         }
     }
 
-    /// SplitMix64, so that a failure replays.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     private func encoded(_ table: RequestTable) -> [UInt8] {
         var writer = BinaryWriter()
         table.encode(to: &writer)
@@ -76,7 +64,6 @@ final class RequestTableTests: XCTestCase {
         let capacity = chunk * 3 + 17
         var table = RequestTable(capacity: capacity, retentionMilliseconds: 5_000)
         var model = Model(capacity: capacity, retention: 5_000)
-        var generator = Generator(state: 0x5EED)
         var stamp: Int64 = 1_700_000_000_000
         var allIDs: [String] = []
         let failure = Outcome.failure(CommandError(.notFound, "no incident \"x\"\\y"))
@@ -84,7 +71,7 @@ final class RequestTableTests: XCTestCase {
         RequestTable.encode(failure, to: &failureBytes)
         for step in 1...(chunk * 12) {
             // Mostly a millisecond apart; now and then a pause long enough to evict by age.
-            stamp += step % 1_500 == 0 ? Int64.random(in: 1_000...6_000, using: &generator) : Int64.random(in: 0...2, using: &generator)
+            stamp += step % 1_500 == 0 ? [1_000, 6_000, 3_000, 5_001][step / 1_500 % 4] : Int64(step * 7 % 3)
             let id = "~n\(step)"
             let withAnswer = step % 7 == 0
             table.remember(RequestTable.Key(id), index: UInt64(step), stamp: Timestamp(millisecondsSinceEpoch: stamp), outcome: withAnswer ? failure : nil)
@@ -93,7 +80,7 @@ final class RequestTableTests: XCTestCase {
             if step % 997 == 0 || step == chunk * 12 {
                 // Ids never remembered, evicted, live, and the newest.
                 let sample = ["~never", allIDs[0], allIDs[allIDs.count / 2]] + allIDs.suffix(5)
-                    + (0..<20).map { _ in allIDs.randomElement(using: &generator)! }
+                    + (1...20).map { allIDs[allIDs.count * $0 / 21] }
                 check(table, against: model, ids: sample, "step \(step)")
                 XCTAssertEqual(encoded(table), model.encoded, "step \(step): snapshot bytes")
                 XCTAssertLessThanOrEqual(model.encoded.count, table.encodedBytesEstimate, "step \(step): the writer's size")
