@@ -6,15 +6,6 @@ import IncidentCore
 /// applied again. Bounded by count and by age in log time, both evicted oldest first, so every
 /// replica evicts the same entries at the same log positions.
 struct RequestTable: Sendable {
-    struct Remembered: Sendable, Equatable {
-        var index: UInt64
-        var stamp: Timestamp
-        /// The encoded answer: `[0][CommandResult]` or `[1][CommandError]`; empty when the
-        /// answer is not kept here (node-made ids: the node that made the id keeps it, see
-        /// `OwnWrites`).
-        var answer: [UInt8]
-    }
-
     /// A request id with its hash, computed once: a write's id is looked up, then remembered, and
     /// evicted much later, and each of those (twice each: the shard, then the slot) would
     /// otherwise hash the whole string again.
@@ -50,15 +41,18 @@ struct RequestTable: Sendable {
 
     var count: Int { positions.count }
 
-    /// About the bytes `encode(to:)` writes (at most 24 per record beyond its id and answer), so
-    /// that a snapshot's writer is sized once instead of doubling through megabytes.
-    var encodedBytesEstimate: Int { 10 + records.count * 24 + records.payloadBytes }
-
-    func answer(for key: Key) -> Remembered? {
-        guard let sequence = positions[key] else { return nil }
-        let record = records[sequence]
-        return Remembered(index: record.index, stamp: Timestamp(millisecondsSinceEpoch: record.stamp), answer: record.answer)
+    /// About the bytes `encode(to:)` writes (24 per record beyond its id and answer; its varints
+    /// take fewer in practice), so that a snapshot's writer is sized once instead of doubling
+    /// through megabytes. A walk over the records on the snapshot's thread, rather than a count
+    /// kept up on every write.
+    var encodedBytesEstimate: Int {
+        var bytes = 10
+        records.forEach { bytes += 24 + $0.key.id.utf8.count + $0.answer.count }
+        return bytes
     }
+
+    /// The record of `key`, when it is remembered.
+    func answer(for key: Key) -> Record? { positions[key].map { records[$0] } }
 
     /// Remembers `key` as applied at `index`, with its answer when `outcome` is given.
     mutating func remember(_ key: Key, index: UInt64, stamp: Timestamp, outcome: Outcome?) {
@@ -89,7 +83,7 @@ struct RequestTable: Sendable {
     }
 
     /// Decodes a remembered answer as an `Outcome` without effects (they happened the first time).
-    static func outcome(of remembered: Remembered) throws(DecodingError) -> Outcome {
+    static func outcome(of remembered: Record) throws(DecodingError) -> Outcome {
         var reader = BinaryReader(remembered.answer)
         return try decodeOutcome(from: &reader)
     }
@@ -147,6 +141,9 @@ extension RequestTable {
         var index: UInt64
         /// Milliseconds since the epoch.
         var stamp: Int64
+        /// The encoded answer: `[0][CommandResult]` or `[1][CommandError]`; empty when the
+        /// answer is not kept here (node-made ids: the node that made the id keeps it, see
+        /// `OwnWrites`).
         var answer: [UInt8]
     }
 
@@ -163,8 +160,6 @@ extension RequestTable {
         /// The sequence number of `first`.
         private var firstSequence: UInt64 = 0
         private(set) var count = 0
-        /// The records' ids and answers, in bytes.
-        private(set) var payloadBytes = 0
 
         var first: Record? { count > 0 ? chunks[0][head] : nil }
 
@@ -184,7 +179,6 @@ extension RequestTable {
             }
             chunks[chunks.count - 1].append(record)
             count += 1
-            payloadBytes += record.key.id.utf8.count + record.answer.count
             return firstSequence + UInt64(count - 1)
         }
 
@@ -195,7 +189,6 @@ extension RequestTable {
             head += 1
             firstSequence += 1
             count -= 1
-            payloadBytes -= removed.1.key.id.utf8.count + removed.1.answer.count
             if head == chunks[0].count {
                 chunks.removeFirst()
                 head = 0

@@ -53,7 +53,7 @@ final class RequestTableTests: XCTestCase {
             let expected = model.answer(for: id)
             let found = table.answer(for: RequestTable.Key(id))
             XCTAssertEqual(found?.index, expected?.index, "\(context): \(id)", file: file, line: line)
-            XCTAssertEqual(found?.stamp.millisecondsSinceEpoch, expected?.stamp, "\(context): \(id)", file: file, line: line)
+            XCTAssertEqual(found?.stamp, expected?.stamp, "\(context): \(id)", file: file, line: line)
             XCTAssertEqual(found?.answer, expected?.answer, "\(context): \(id)", file: file, line: line)
         }
     }

@@ -50,12 +50,12 @@ final class Switchboard: Sendable {
     /// Hands `message` to its node, unless either end is cut off or the receiver is held.
     fileprivate func deliver(_ message: Message, from: NodeID) {
         let node = wiring.withLock { w -> IncidentNode? in
-            guard !w.isolated.contains(from), !w.isolated.contains(message.to) else { return nil }
-            if w.held.contains(message.to) {
+            guard let node = Self.node(message.to, from: from, in: w) else { return nil }
+            guard !w.held.contains(message.to) else {
                 w.heldMessages.append(message)
                 return nil
             }
-            return w.nodes[message.to]
+            return node
         }
         node?.receive([message])
     }
@@ -63,10 +63,13 @@ final class Switchboard: Sendable {
     fileprivate var answersWithTerms: Bool { wiring.withLock { !$0.answersWithoutTerms } }
 
     fileprivate func node(_ to: NodeID, from: NodeID) -> IncidentNode? {
-        wiring.withLock { w in
-            guard !w.isolated.contains(from), !w.isolated.contains(to) else { return nil }
-            return w.nodes[to]
-        }
+        wiring.withLock { Self.node(to, from: from, in: $0) }
+    }
+
+    /// Node `to`, unless it or `from` is cut off.
+    private static func node(_ to: NodeID, from: NodeID, in w: Wiring) -> IncidentNode? {
+        guard !w.isolated.contains(from), !w.isolated.contains(to) else { return nil }
+        return w.nodes[to]
     }
 
     fileprivate func reachable(from id: NodeID) -> Set<NodeID> {
