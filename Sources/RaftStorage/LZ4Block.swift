@@ -6,21 +6,28 @@ enum LZ4Block {
     /// The compressed form of `raw`, or nil when compression would not make it smaller (random or
     /// already compressed data), in which case the chunk is stored as is.
     static func compress(_ raw: ArraySlice<UInt8>) -> [UInt8]? {
-        precondition(raw.count <= SnapshotFormat.chunkRawBytes, "chunk larger than the format allows")
-        guard !raw.isEmpty else { return nil }
-        let bound = Int(LZ4_compressBound(Int32(raw.count)))
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = raw.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { destination in
-                LZ4_compress_default(
-                    source.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    destination.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    Int32(source.count), Int32(destination.count))
-            }
+        var written: Int?
+        let output = [UInt8](unsafeUninitializedCapacity: compressBound(raw.count)) { buffer, initialized in
+            written = raw.withUnsafeBytes { compress($0, into: UnsafeMutableRawBufferPointer(buffer)) }
+            initialized = written ?? 0
         }
+        return written == nil ? nil : output
+    }
+
+    /// The most bytes `compress` can produce from `rawBytes` bytes (at least `rawBytes`).
+    static func compressBound(_ rawBytes: Int) -> Int { Int(LZ4_compressBound(Int32(rawBytes))) }
+
+    /// Compresses `raw` into `destination` (at least `compressBound(raw.count)` bytes) and
+    /// returns the compressed size, or nil when compression would not make it smaller.
+    static func compress(_ raw: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) -> Int? {
+        precondition(raw.count <= SnapshotFormat.chunkRawBytes, "chunk larger than the format allows")
+        precondition(destination.count >= compressBound(raw.count), "destination below LZ4_compressBound")
+        guard let source = raw.baseAddress, let target = destination.baseAddress, !raw.isEmpty else { return nil }
+        let written = LZ4_compress_default(
+            source.assumingMemoryBound(to: CChar.self), target.assumingMemoryBound(to: CChar.self),
+            Int32(raw.count), Int32(destination.count))
         guard written > 0, Int(written) < raw.count else { return nil }
-        output.removeLast(output.count - Int(written))
-        return output
+        return Int(written)
     }
 
     /// Decompresses `compressed` into `destination`, which must be exactly the chunk's raw size.
@@ -40,3 +47,4 @@ enum LZ4Block {
         return Int(produced) == destination.count
     }
 }
+

@@ -31,11 +31,18 @@ final class PosixFile {
 
     /// Writes all of `bytes` at `offset`.
     func write(_ bytes: [UInt8], at offset: Int) throws(StorageError) {
+        // `Array.withUnsafeBytes` rethrows untyped errors: the typed one is carried out instead.
+        let failure: StorageError? = bytes.withUnsafeBytes { raw in
+            do throws(StorageError) { try write(raw, at: offset) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(StorageError) {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
-            }
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io("pwrite", path, offset: offset + done)

@@ -79,6 +79,24 @@ final class SnapshotTests: XCTestCase {
         XCTAssertEqual(try store.loadSnapshot()?.data, data)
     }
 
+    /// The writer compresses every chunk into one buffer it reuses: a raw chunk between two
+    /// compressed ones, and a short last one, must not carry bytes over from the one before.
+    func testChunksAlternatingCompressedAndRawRoundTrip() throws {
+        let chunk = SnapshotFormat.chunkRawBytes
+        var generator = SplitMix64(seed: 17)
+        let noise = (0..<chunk).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = mixedData(chunk, seed: 11) + noise + [UInt8](repeating: 7, count: chunk) + mixedData(1_000, seed: 12)
+        let path = temp.child("node")
+        do {
+            let (store, _) = try openStore(path)
+            try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 6, term: 2), data: data))
+            XCTAssertGreaterThan(store.snapshotBytes, chunk, "the random chunk is stored as it is")
+            XCTAssertLessThan(store.snapshotBytes, 2 * chunk, "the other chunks are compressed")
+        }
+        let (store, _) = try openStore(path)
+        XCTAssertTrue(try store.loadSnapshot()?.data == data, "data differs after the round trip")
+    }
+
     func testEmptySnapshotDataRoundTrips() throws {
         let (store, _) = try openStore(temp.child("node"))
         try store.saveSnapshot(Snapshot(metadata: SnapshotMetadata(index: 3, term: 1), data: []))
