@@ -115,6 +115,15 @@ extension Array: BinaryCodable where Element: BinaryCodable {
 extension Dictionary: BinaryCodable where Key: BinaryCodable & Comparable, Value: BinaryCodable {
     public func encode(to writer: inout BinaryWriter) {
         writer.write(varint: UInt64(count))
+        // Most maps of an incident or event hold no entry or one: nothing to sort (a sort
+        // allocates an array of the pairs).
+        if count <= 1 {
+            for (key, value) in self {
+                key.encode(to: &writer)
+                value.encode(to: &writer)
+            }
+            return
+        }
         // The pairs sorted, not the keys sorted and each looked up again: for the open-incident
         // index of a large state, the lookups (hashing every key) were most of its encoding.
         for (key, value) in sorted(by: { $0.key < $1.key }) {
