@@ -50,8 +50,11 @@ public struct NodeConfig: Sendable {
     public var maxBatchBytes = 4 << 20
     /// Requests waiting for the consensus loop; beyond it `submit` fails with `overloaded` (503).
     public var proposalQueueDepth = 20_000
-    /// Take a snapshot after this many applied entries since the last one...
-    public var snapshotEveryEntries: UInt64 = 50_000
+    /// Take a snapshot after this many applied entries since the last one... (etcd's default
+    /// `--snapshot-count` is the same. At 50,000, single events of about 300 bytes reached it
+    /// at 15 MB of log, half the byte threshold below, and a state of 25,000 open incidents,
+    /// 14 MB, was encoded, compressed and written every 5 s per node at 10,000 events/s.)
+    public var snapshotEveryEntries: UInt64 = 100_000
     /// ...or after this many applied bytes, whichever comes first. The log since the last
     /// snapshot is held in memory (the leader sends followers entries from it), so this bounds
     /// that part of a node's memory when entries are large (events posted in batches).

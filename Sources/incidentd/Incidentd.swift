@@ -35,7 +35,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace|debug|info|notice|warning|error|critical (default: info)") var logLevel: String?
     @Option(name: .customLong("log-format"), help: "text|json (default: text)") var logFormat: String?
     @Option(name: .customLong("tick-interval-ms"), help: "Raft tick and timer resolution in ms. (default: 100)") var tickIntervalMs: Int?
-    @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact after this many entries. (default: 50000)") var snapshotEveryEntries: Int?
+    @Option(name: .customLong("snapshot-every-entries"), help: "Snapshot and compact after this many entries. (default: 100000)") var snapshotEveryEntries: Int?
     @Option(name: .customLong("snapshot-every-bytes"), help: "...or after this many bytes of entries, which bounds the log held in memory. (default: 33554432)") var snapshotEveryBytes: Int?
     @Option(name: .customLong("max-batch-commands"), help: "Commands per log append (group commit). (default: 1024)") var maxBatchCommands: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body. (default: 1048576)") var maxBodyBytes: Int?

@@ -11,7 +11,7 @@ struct Settings: Sendable, Equatable {
     var logLevel = "info"
     var logFormat = "text"
     var tickIntervalMs = 100
-    var snapshotEveryEntries = 50_000
+    var snapshotEveryEntries = 100_000
     /// Snapshot after this many bytes of applied entries (`NodeConfig.snapshotEveryBytes`).
     var snapshotEveryBytes = 32 << 20
     /// Nice value of the snapshot thread (`NodeConfig.snapshotThreadNice`).
