@@ -408,7 +408,7 @@ final class ConsensusLoop: @unchecked Sendable {
             let stamp = nextStamp()
             while end < proposals.count, batch.count < config.maxBatchCommands, bytes < config.maxBatchBytes {
                 let envelope = Envelope(stamp: stamp, requestID: proposals[end].requestID, body: .incident(proposals[end].command))
-                let data = envelope.encoded()
+                let data = proposals[end].encodedCommand.map { envelope.encoded(incidentCommandBytes: $0) } ?? envelope.encoded()
                 bytes += data.count
                 batch.append(data)
                 envelopes.append(envelope)

@@ -15,6 +15,11 @@ struct Envelope: Sendable, Equatable {
     enum Body: Sendable, Equatable {
         case incident(Command)
         case cluster(ClusterCommand)
+
+        var isIncident: Bool {
+            if case .incident = self { return true }
+            return false
+        }
     }
 
     var stamp: Timestamp
@@ -29,9 +34,7 @@ struct Envelope: Sendable, Equatable {
 
     func encoded() -> [UInt8] {
         var writer = BinaryWriter()
-        writer.write(Self.version)
-        writer.write(zigzag: stamp.millisecondsSinceEpoch)
-        writer.write(string: requestID)
+        writeHead(to: &writer)
         switch body {
         case .incident(let command):
             writer.write(UInt8(0))
@@ -42,6 +45,24 @@ struct Envelope: Sendable, Equatable {
         }
         // Kept in the in-memory log until the next snapshot compacts it.
         return writer.compactBytes
+    }
+
+    /// `encoded()` of an incident command from `commandBytes`, an encoding of it the caller
+    /// already has (a forwarded write's, as its follower encoded it), instead of encoding it again.
+    func encoded(incidentCommandBytes commandBytes: ArraySlice<UInt8>) -> [UInt8] {
+        precondition(body.isIncident, "only an incident command's bytes can be reused")
+        // version, stamp and id length (at most 10 bytes each), id, body tag, command.
+        var writer = BinaryWriter(reservingCapacity: 31 + requestID.utf8.count + commandBytes.count)
+        writeHead(to: &writer)
+        writer.write(UInt8(0))
+        writer.write(raw: commandBytes)
+        return writer.compactBytes
+    }
+
+    private func writeHead(to writer: inout BinaryWriter) {
+        writer.write(Self.version)
+        writer.write(zigzag: stamp.millisecondsSinceEpoch)
+        writer.write(string: requestID)
     }
 
     init(decoding bytes: [UInt8]) throws(DecodingError) {

@@ -35,6 +35,9 @@ final class Inbox: Sendable {
         var requestID: String
         /// Nil for the node's own proposals (timer fires, delivery reports).
         var reply: (@Sendable (Result<Submission, NodeError>) -> Void)?
+        /// `command`'s encoding when the node already has it (a forwarded write's bytes, which
+        /// `command` was decoded from): logged as it is instead of encoding `command` again.
+        var encodedCommand: ArraySlice<UInt8>? = nil
     }
 
     /// A closure to run against the applied state on the loop thread; it answers its caller

@@ -125,7 +125,7 @@ public final class IncidentNode: Sendable {
         }
         let leader = self.leader
         if leader == config.nodeID || (leader == 0 && !replicated) {
-            submitHere([(command, id)]) { settle($0[0]) }
+            submitHere([Write(command: command, requestID: id)]) { settle($0[0]) }
         } else if leader != 0, loop.transport != nil, let batcher {
             batcher.forward(Forwarded.encode(.command(command, requestID: id)), to: leader) { reply in
                 let result = reply.flatMap { bytes in
@@ -253,7 +253,7 @@ public final class IncidentNode: Sendable {
 
     /// Proposes on this node's loop (which must lead).
     private func submitHere(_ command: Command, requestID: String) async throws(NodeError) -> Submission {
-        try await submitHere([(command, requestID)])[0].get()
+        try await submitHere([Write(command: command, requestID: requestID)])[0].get()
     }
 
     private func nextRetryID() -> String {
@@ -399,13 +399,16 @@ public final class IncidentNode: Sendable {
             return serveBatch(elements, withTerms: answersWithTerms) { reply(Forwarded.encodeBatchAnswer($0)) }
         }
         let request: Forwarded.Request
-        do { request = try Forwarded.decodeRequest(payload) } catch {
+        let commandBytes: ArraySlice<UInt8>?
+        do { (request, commandBytes) = try Forwarded.decodeRequestKeepingCommandBytes(payload) } catch {
             return reply(Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)"))))
         }
         switch request {
         case .command(let command, let requestID):
             // A write on its own (light load): answered from the loop like a batch's.
-            submitHere([(command, requestID)]) { reply(Self.encodeAnswer($0[0], withTerm: answersWithTerms)) }
+            submitHere([Write(command: command, requestID: requestID, encoded: commandBytes)]) {
+                reply(Self.encodeAnswer($0[0], withTerm: answersWithTerms))
+            }
         case .cluster(let operation):
             Task {
                 do throws(NodeError) { reply(Forwarded.encode(.done(try await self.clusterHere(operation)))) } catch {
@@ -428,13 +431,13 @@ public final class IncidentNode: Sendable {
     private func serveBatch(_ elements: [[UInt8]], withTerms: Bool, answered: @escaping @Sendable ([[UInt8]]) -> Void) {
         var answers = [[UInt8]](repeating: [], count: elements.count)
         var positions: [Int] = []
-        var commands: [(Command, String)] = []
+        var commands: [Write] = []
         for (position, element) in elements.enumerated() {
-            switch Result(catching: { () throws(DecodingError) in try Forwarded.decodeRequest(element) }) {
-            case .success(.command(let command, let requestID)):
+            switch Result(catching: { () throws(DecodingError) in try Forwarded.decodeRequestKeepingCommandBytes(element) }) {
+            case .success((.command(let command, let requestID), let commandBytes)):
                 positions.append(position)
-                commands.append((command, requestID))
-            case .success(.cluster):
+                commands.append(Write(command: command, requestID: requestID, encoded: commandBytes))
+            case .success((.cluster, _)):
                 answers[position] = Forwarded.encode(.refused(NodeError(.invalidConfig, "a forwarded batch carries writes only")))
             case .failure(let error):
                 answers[position] = Forwarded.encode(.refused(NodeError(.invalidConfig, "malformed forwarded request: \(error)")))
@@ -452,8 +455,16 @@ public final class IncidentNode: Sendable {
         }
     }
 
+    /// A write to propose here: its command, request id and, for a forwarded one, the command's
+    /// bytes as they came (`Inbox.Proposal.encodedCommand`).
+    private struct Write {
+        var command: Command
+        var requestID: String
+        var encoded: ArraySlice<UInt8>? = nil
+    }
+
     /// Proposes several commands on this node's loop (which must lead) and waits for all answers.
-    private func submitHere(_ commands: [(Command, String)]) async -> [Result<Submission, NodeError>] {
+    private func submitHere(_ commands: [Write]) async -> [Result<Submission, NodeError>] {
         await withCheckedContinuation { continuation in
             submitHere(commands) { continuation.resume(returning: $0) }
         }
@@ -461,10 +472,10 @@ public final class IncidentNode: Sendable {
 
     /// Proposes several commands on this node's loop; `answered` gets every answer, in order,
     /// once the last one is known.
-    private func submitHere(_ commands: [(Command, String)], answered: @escaping @Sendable ([Result<Submission, NodeError>]) -> Void) {
+    private func submitHere(_ commands: [Write], answered: @escaping @Sendable ([Result<Submission, NodeError>]) -> Void) {
         let collector = AnswerCollector(count: commands.count, completion: answered)
-        let proposals = commands.enumerated().map { offset, command in
-            Inbox.Proposal(command: command.0, requestID: command.1) { collector.set(offset, $0) }
+        let proposals = commands.enumerated().map { offset, write in
+            Inbox.Proposal(command: write.command, requestID: write.requestID, reply: { collector.set(offset, $0) }, encodedCommand: write.encoded)
         }
         let accepted = loop.inbox.submit(contentsOf: proposals)
         for offset in accepted..<commands.count {

@@ -113,14 +113,24 @@ enum Forwarded {
     }
 
     static func decodeRequest(_ bytes: [UInt8]) throws(DecodingError) -> Request {
+        try decodeRequestKeepingCommandBytes(bytes).request
+    }
+
+    /// `decodeRequest`, with a command's own bytes: the leader logs a forwarded write's command as
+    /// its follower encoded it (the bytes it was just decoded from, so they decode to the same
+    /// command on every node) instead of encoding it again.
+    static func decodeRequestKeepingCommandBytes(_ bytes: [UInt8]) throws(DecodingError) -> (request: Request, commandBytes: ArraySlice<UInt8>?) {
         var reader = BinaryReader(bytes)
         let version = try reader.readByte()
         guard version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "forwarded request v\(version)") }
         let request: Request
+        var commandBytes: ArraySlice<UInt8>?
         switch try reader.readByte() {
         case 0:
             let requestID = try reader.readString()
+            let start = reader.offset
             request = .command(try Command(from: &reader), requestID: requestID)
+            commandBytes = bytes[start..<reader.offset]
         case 1:
             let offset = reader.offset
             switch try reader.readByte() {
@@ -136,7 +146,7 @@ enum Forwarded {
         case let kind: throw DecodingError(.invalidTag, at: 1, "forwarded request kind \(kind)")
         }
         try reader.expectEnd()
-        return request
+        return (request, commandBytes)
     }
 
     /// `withTerm`: a write's answer carries its entry's term (status 5 instead of 0); only for a

@@ -62,5 +62,8 @@ public struct BinaryWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// Bytes that are already an encoding, appended as they are (no length prefix).
+    public mutating func write(raw: ArraySlice<UInt8>) { bytes.append(contentsOf: raw) }
+
     public mutating func write<T: BinaryCodable>(_ value: T) { value.encode(to: &self) }
 }
