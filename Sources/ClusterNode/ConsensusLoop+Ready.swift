@@ -221,8 +221,10 @@ extension ConsensusLoop {
             waiter?.fail(NodeError(.uncertain, "the write was superseded by a leader change; retry"))
             return
         }
-        // Same index and term as proposed: the same entry, so its envelope need not be decoded.
-        let proposed = waiter.flatMap { $0.term == entry.term ? $0.envelope : nil }
+        // Same index and term as proposed: the same entry, so its envelope need not be decoded;
+        // nor need the command of a write this node forwarded (`OwnWrites.envelope(decoding:)`).
+        // An entry that fails to decode is left to `state.apply`, which reports it.
+        let proposed = waiter.flatMap { $0.term == entry.term ? $0.envelope : nil } ?? (try? ownWrites.envelope(decoding: entry.data))
         switch state.apply(entry, proposed: proposed) {
         case .success(let applied):
             publishedAccessRevision.store(state.accessRevision, ordering: .releasing)

@@ -67,11 +67,14 @@ struct Envelope: Sendable, Equatable {
 
     init(decoding bytes: [UInt8]) throws(DecodingError) {
         var reader = BinaryReader(bytes)
-        let version = try reader.readByte()
-        guard version == 1 || version == Self.version else { throw DecodingError(.unsupportedVersion, at: 0, "entry envelope v\(version)") }
-        stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
-        requestID = try reader.readString()
-        if version == 1 {
+        self = try Envelope(head: try Head(reading: &reader), decodingBodyFrom: &reader)
+    }
+
+    /// The rest of `init(decoding:)` once `head` was read from `reader`.
+    init(head: Head, decodingBodyFrom reader: inout BinaryReader) throws(DecodingError) {
+        stamp = head.stamp
+        requestID = head.requestID
+        if head.version == 1 {
             body = .incident(try Command(from: &reader))
         } else {
             let offset = reader.offset
@@ -82,5 +85,28 @@ struct Envelope: Sendable, Equatable {
             }
         }
         try reader.expectEnd()
+    }
+
+    /// What an encoded envelope says before its body: a write's stamp and id without decoding
+    /// its command.
+    struct Head {
+        var version: UInt8
+        var stamp: Timestamp
+        var requestID: String
+        /// Where an incident command's encoding starts (it runs to the end); nil for a cluster
+        /// command or an unknown body.
+        var incidentCommandOffset: Int?
+
+        init(reading reader: inout BinaryReader) throws(DecodingError) {
+            version = try reader.readByte()
+            guard version == 1 || version == Envelope.version else { throw DecodingError(.unsupportedVersion, at: 0, "entry envelope v\(version)") }
+            stamp = Timestamp(millisecondsSinceEpoch: try reader.readZigzag())
+            requestID = try reader.readString()
+            if version == 1 {
+                incidentCommandOffset = reader.offset
+            } else {
+                incidentCommandOffset = reader.peekByte() == 0 ? reader.offset + 1 : nil
+            }
+        }
     }
 }

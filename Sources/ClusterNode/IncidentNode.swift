@@ -127,7 +127,9 @@ public final class IncidentNode: Sendable {
         if leader == config.nodeID || (leader == 0 && !replicated) {
             submitHere([Write(command: command, requestID: id)]) { settle($0[0]) }
         } else if leader != 0, loop.transport != nil, let batcher {
-            batcher.forward(Forwarded.encode(.command(command, requestID: id)), to: leader) { reply in
+            let (payload, commandStart) = Forwarded.encodeCommand(command, requestID: id)
+            if own { loop.ownWrites.forwarding(id, command, encoded: payload[commandStart...]) }
+            batcher.forward(payload, to: leader) { reply in
                 let result = reply.flatMap { bytes in
                     Result { () throws(NodeError) -> Submission in try Self.submission(in: try Self.forwardedAnswer(bytes, from: leader)) }
                 }
@@ -149,7 +151,12 @@ public final class IncidentNode: Sendable {
     }
 
     private func submitRouted(_ command: Command, id: String, own: Bool) async throws(NodeError) -> Submission {
-        let payload = LazyBox { Forwarded.encode(.command(command, requestID: id)) }
+        let ownWrites = loop.ownWrites
+        let payload = LazyBox { () -> [UInt8] in
+            let (bytes, commandStart) = Forwarded.encodeCommand(command, requestID: id)
+            if own { ownWrites.forwarding(id, command, encoded: bytes[commandStart...]) }
+            return bytes
+        }
         let answer: Forwarded.Answer
         do {
             answer = try await routed(retryable: !id.isEmpty, batched: true) { () async throws(NodeError) -> Forwarded.Answer in

@@ -1,3 +1,4 @@
+import Foundation
 import IncidentCore
 import RaftCore
 import Synchronization
@@ -15,25 +16,73 @@ import Synchronization
 ///
 /// Bounded by the writes in flight: a slot exists from `register` until `finish`.
 final class OwnWrites: Sendable {
-    private let slots = Mutex<[String: Submission?]>([:])
+    private struct State {
+        var answers: [String: Submission?] = [:]
+        /// The commands of writes this node forwarded to its leader, with their bytes in the
+        /// request, until the entry carrying each applies here (`envelope(decoding:)`).
+        var forwarded: [String: (command: Command, bytes: ArraySlice<UInt8>)] = [:]
+    }
 
-    func register(_ id: String) { slots.withLock { $0[id] = .some(nil) } }
+    private let state = Mutex(State())
 
-    func finish(_ id: String) { _ = slots.withLock { $0.removeValue(forKey: id) } }
+    func register(_ id: String) { state.withLock { $0.answers[id] = .some(nil) } }
+
+    func finish(_ id: String) {
+        state.withLock { state in
+            state.answers.removeValue(forKey: id)
+            state.forwarded.removeValue(forKey: id)
+        }
+    }
 
     /// Called by the consensus loop when an entry carrying a node-made id applies here; kept only
     /// while the write is in flight on this node.
     func applied(_ id: String, _ submission: Submission) {
-        slots.withLock { slots in
-            guard slots[id] != nil else { return }
-            slots[id] = .some(submission)
+        state.withLock { state in
+            guard state.answers[id] != nil else { return }
+            state.answers[id] = .some(submission)
         }
     }
 
     /// The answer this node recorded when it applied the write, marked as a duplicate.
     func earlierAnswer(for id: String) -> Submission? {
-        guard case .some(.some(var submission)) = slots.withLock({ $0[id] }) else { return nil }
+        guard case .some(.some(var submission)) = state.withLock({ $0.answers[id] }) else { return nil }
         submission.duplicate = true
         return submission
+    }
+
+    /// Records the command of a write this node forwards to its leader and its encoding in the
+    /// forwarded bytes, so that applying the entry here need not decode it again.
+    func forwarding(_ id: String, _ command: Command, encoded bytes: ArraySlice<UInt8>) {
+        state.withLock { state in
+            guard state.answers[id] != nil else { return }
+            state.forwarded[id] = (command, bytes)
+        }
+    }
+
+    /// `Envelope(decoding: entry)`, but for an entry that carries a write this node forwarded,
+    /// with exactly the command bytes it sent, the command it kept instead of a decoded copy
+    /// (taken: a later entry with the same id is decoded). A follower applies a third of the
+    /// writes from commands it forwarded itself; decoding them was about 4 % of its consensus loop
+    /// at 10,000 events/s.
+    func envelope(decoding entry: [UInt8]) throws(DecodingError) -> Envelope {
+        var reader = BinaryReader(entry)
+        let head = try Envelope.Head(reading: &reader)
+        if let start = head.incidentCommandOffset, RequestIDs.isTransient(head.requestID),
+            let command = takeForwarded(head.requestID, sentAs: entry[start...])
+        {
+            return Envelope(stamp: head.stamp, requestID: head.requestID, body: .incident(command))
+        }
+        return try Envelope(head: head, decodingBodyFrom: &reader)
+    }
+
+    /// How many forwarded commands are kept (tests).
+    var keptCommands: Int { state.withLock { $0.forwarded.count } }
+
+    private func takeForwarded(_ id: String, sentAs bytes: ArraySlice<UInt8>) -> Command? {
+        guard let kept = state.withLock({ $0.forwarded.removeValue(forKey: id) }),
+            kept.bytes.count == bytes.count,
+            kept.bytes.withUnsafeBytes({ a in bytes.withUnsafeBytes { b in a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } })
+        else { return nil }
+        return kept.command
     }
 }

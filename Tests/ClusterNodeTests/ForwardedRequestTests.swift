@@ -40,3 +40,69 @@ final class ForwardedRequestTests: XCTestCase {
         XCTAssertThrowsError(try Forwarded.decodeRequestKeepingCommandBytes(Forwarded.encode(.command(command, requestID: "x")) + [0]))
     }
 }
+
+/// A follower applies a write it forwarded from the command it kept, not by decoding the entry
+/// (`OwnWrites.envelope(decoding:)`), and only when the entry carries exactly the bytes it sent.
+final class ForwardedEnvelopeTests: XCTestCase {
+    private let command = Command.ingest(events: [event("disk full", dedupKey: "disk-3")], actor: Actor(.apiKey, "ops"))
+    private let other = Command.ingest(events: [event("disk full", dedupKey: "disk-4")], actor: Actor(.apiKey, "ops"))
+    private let stamp = Timestamp(millisecondsSinceEpoch: 1_764_000_000_777)
+
+    private func forwarded(_ writes: OwnWrites, id: String, _ command: Command) {
+        let (bytes, start) = Forwarded.encodeCommand(command, requestID: id)
+        writes.forwarding(id, command, encoded: bytes[start...])
+    }
+
+    private func entry(_ id: String, _ body: Envelope.Body) -> (envelope: Envelope, bytes: [UInt8]) {
+        let envelope = Envelope(stamp: stamp, requestID: id, body: body)
+        return (envelope, envelope.encoded())
+    }
+
+    func testTheEntryOfAForwardedWriteTakesTheKeptCommand() throws {
+        let writes = OwnWrites()
+        writes.register("~2.k.1")
+        forwarded(writes, id: "~2.k.1", command)
+        XCTAssertEqual(writes.keptCommands, 1)
+        let (envelope, bytes) = entry("~2.k.1", .incident(command))
+        XCTAssertEqual(try writes.envelope(decoding: bytes), envelope)
+        XCTAssertEqual(writes.keptCommands, 0, "taken")
+        XCTAssertEqual(try writes.envelope(decoding: bytes), envelope, "a second entry with the id is decoded")
+    }
+
+    func testOtherEntriesAreDecodedAndLeaveTheKeptCommand() throws {
+        let writes = OwnWrites()
+        writes.register("~2.k.1")
+        forwarded(writes, id: "~2.k.1", command)
+        for (envelope, bytes) in [
+            entry("~2.k.2", .incident(command)), entry("client-key", .incident(command)), entry("~2.k.2", .cluster(.forgetMember(3))),
+        ] {
+            XCTAssertEqual(try writes.envelope(decoding: bytes), envelope)
+        }
+        XCTAssertThrowsError(try writes.envelope(decoding: [9, 1, 2]))
+        XCTAssertThrowsError(try writes.envelope(decoding: []))
+        XCTAssertEqual(writes.keptCommands, 1)
+    }
+
+    func testAnotherCommandUnderTheIdIsDecodedNotReplaced() throws {
+        let writes = OwnWrites()
+        writes.register("~2.k.1")
+        forwarded(writes, id: "~2.k.1", command)
+        let (envelope, bytes) = entry("~2.k.1", .incident(other))
+        XCTAssertEqual(try writes.envelope(decoding: bytes), envelope, "the entry's own command, not the kept one")
+        var truncated = entry("~2.k.1", .incident(command)).bytes
+        truncated.removeLast()
+        forwarded(writes, id: "~2.k.1", command)
+        XCTAssertThrowsError(try writes.envelope(decoding: truncated))
+    }
+
+    func testOnlyWritesInFlightAreKept() {
+        let writes = OwnWrites()
+        forwarded(writes, id: "~2.k.5", command)  // never registered
+        XCTAssertEqual(writes.keptCommands, 0)
+        writes.register("~2.k.5")
+        forwarded(writes, id: "~2.k.5", command)
+        XCTAssertEqual(writes.keptCommands, 1)
+        writes.finish("~2.k.5")
+        XCTAssertEqual(writes.keptCommands, 0, "finished: nothing kept")
+    }
+}

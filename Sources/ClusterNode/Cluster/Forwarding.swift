@@ -36,14 +36,12 @@ enum Forwarded {
     }
 
     static func encode(_ request: Request) -> [UInt8] {
-        var writer = BinaryWriter(reservingCapacity: 1024)  // an event's command rarely needs more
-        writer.write(version)
         switch request {
         case .command(let command, let requestID):
-            writer.write(UInt8(0))
-            writer.write(string: requestID)
-            command.encode(to: &writer)
+            return encodeCommand(command, requestID: requestID).bytes
         case .cluster(let operation):
+            var writer = BinaryWriter()
+            writer.write(version)
             writer.write(UInt8(1))
             switch operation {
             case .setMember(let info):
@@ -62,8 +60,20 @@ enum Forwarded {
                 writer.write(UInt8(4))
                 command.encode(to: &writer)
             }
+            return writer.bytes
         }
-        return writer.bytes
+    }
+
+    /// A command's request, and where the command's own encoding starts in it (it runs to the
+    /// end): the forwarding node keeps those bytes to recognise the entry when it applies.
+    static func encodeCommand(_ command: Command, requestID: String) -> (bytes: [UInt8], commandStart: Int) {
+        var writer = BinaryWriter(reservingCapacity: 1024)  // an event's command rarely needs more
+        writer.write(version)
+        writer.write(UInt8(0))
+        writer.write(string: requestID)
+        let start = writer.bytes.count
+        command.encode(to: &writer)
+        return (writer.bytes, start)
     }
 
     /// Most requests in one batch (a follower sends what queued while its previous batch was out).

@@ -41,6 +41,9 @@ public struct BinaryReader: Sendable {
         return bytes[offset]
     }
 
+    /// The next byte without consuming it; nil at the end.
+    public func peekByte() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
     public mutating func readVarint() throws(DecodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
