@@ -347,7 +347,8 @@ extension ConsensusLoop {
             archiveLagEntries: state.archive.isEnabled ? raft.appliedIndex - min(raft.appliedIndex, state.archive.watermark) : 0,
             archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
             commitAnnouncements: commitAnnouncements, commitsLearnedFromAnswers: commitsLearnedFromAnswers,
-            answersBeforeCatchingUp: answersBeforeCatchingUp, writesCatchingUp: catchUps.count, loopTurns: loopTurns)
+            answersBeforeCatchingUp: answersBeforeCatchingUp, writesCatchingUp: catchUps.count,
+            forwardedCommandsReused: ownWrites.forwardedCommandsReused, loopTurns: loopTurns)
     }
 
     // MARK: - Deliveries

@@ -34,7 +34,7 @@ final class ConsensusLoop: @unchecked Sendable {
     /// envelope instead of decoding the bytes it was just encoded into.
     var waiting: [LogIndex: Waiter] = [:]
     /// Answers to this node's own writes in flight (shared with `IncidentNode`).
-    let ownWrites = OwnWrites()
+    let ownWrites: OwnWrites
 
     struct Waiter {
         enum Reply {
@@ -139,6 +139,7 @@ final class ConsensusLoop: @unchecked Sendable {
         transport: (any ClusterTransport)?
     ) throws(NodeError) {
         self.config = config
+        ownWrites = OwnWrites(nodeID: config.nodeID)
         self.logger = logger
         self.clock = clock
         self.delivery = delivery

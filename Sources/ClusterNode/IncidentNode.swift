@@ -31,8 +31,8 @@ public final class IncidentNode: Sendable {
     ) throws(NodeError) {
         try config.validate()
         self.config = config
-        retryPrefix = "~\(config.nodeID).\(String(UInt32.random(in: 0...UInt32.max), radix: 36))."
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
+        retryPrefix = loop.ownWrites.idPrefix
         self.loop = loop
         batcher = transport.map { ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds) }
         let weakNode = WeakNode()

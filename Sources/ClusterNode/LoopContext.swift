@@ -55,6 +55,9 @@ public struct NodeStatus: Sendable, Equatable {
     /// Writes whose answer is known but waits, now, for this node to apply their entry
     /// (`CatchUps`: forwarded writes, and retries that found their write applied earlier).
     public var writesCatchingUp: Int = 0
+    /// Entries this node applied from the command it kept when it forwarded the write, instead
+    /// of decoding them (`OwnWrites.envelope(decoding:)`), since it started.
+    public var forwardedCommandsReused: UInt64 = 0
     /// Turns the consensus loop took since the node started (an idle loop takes one per tick
     /// and per batch of peer messages).
     public var loopTurns: UInt64 = 0

@@ -59,50 +59,53 @@ final class ForwardedEnvelopeTests: XCTestCase {
     }
 
     func testTheEntryOfAForwardedWriteTakesTheKeptCommand() throws {
-        let writes = OwnWrites()
-        writes.register("~2.k.1")
-        forwarded(writes, id: "~2.k.1", command)
+        let writes = OwnWrites(nodeID: 2)
+        writes.register(writes.idPrefix + "1")
+        forwarded(writes, id: writes.idPrefix + "1", command)
         XCTAssertEqual(writes.keptCommands, 1)
-        let (envelope, bytes) = entry("~2.k.1", .incident(command))
+        let (envelope, bytes) = entry(writes.idPrefix + "1", .incident(command))
         XCTAssertEqual(try writes.envelope(decoding: bytes), envelope)
         XCTAssertEqual(writes.keptCommands, 0, "taken")
+        XCTAssertEqual(writes.forwardedCommandsReused, 1)
         XCTAssertEqual(try writes.envelope(decoding: bytes), envelope, "a second entry with the id is decoded")
     }
 
     func testOtherEntriesAreDecodedAndLeaveTheKeptCommand() throws {
-        let writes = OwnWrites()
-        writes.register("~2.k.1")
-        forwarded(writes, id: "~2.k.1", command)
+        let writes = OwnWrites(nodeID: 2)
+        writes.register(writes.idPrefix + "1")
+        forwarded(writes, id: writes.idPrefix + "1", command)
         for (envelope, bytes) in [
-            entry("~2.k.2", .incident(command)), entry("client-key", .incident(command)), entry("~2.k.2", .cluster(.forgetMember(3))),
+            entry(writes.idPrefix + "2", .incident(command)), entry("client-key", .incident(command)), entry("~3.x.1", .incident(command)),
+            entry(writes.idPrefix + "2", .cluster(.forgetMember(3))),
         ] {
             XCTAssertEqual(try writes.envelope(decoding: bytes), envelope)
         }
         XCTAssertThrowsError(try writes.envelope(decoding: [9, 1, 2]))
         XCTAssertThrowsError(try writes.envelope(decoding: []))
         XCTAssertEqual(writes.keptCommands, 1)
+        XCTAssertEqual(writes.forwardedCommandsReused, 0)
     }
 
     func testAnotherCommandUnderTheIdIsDecodedNotReplaced() throws {
-        let writes = OwnWrites()
-        writes.register("~2.k.1")
-        forwarded(writes, id: "~2.k.1", command)
-        let (envelope, bytes) = entry("~2.k.1", .incident(other))
+        let writes = OwnWrites(nodeID: 2)
+        writes.register(writes.idPrefix + "1")
+        forwarded(writes, id: writes.idPrefix + "1", command)
+        let (envelope, bytes) = entry(writes.idPrefix + "1", .incident(other))
         XCTAssertEqual(try writes.envelope(decoding: bytes), envelope, "the entry's own command, not the kept one")
-        var truncated = entry("~2.k.1", .incident(command)).bytes
+        var truncated = entry(writes.idPrefix + "1", .incident(command)).bytes
         truncated.removeLast()
-        forwarded(writes, id: "~2.k.1", command)
+        forwarded(writes, id: writes.idPrefix + "1", command)
         XCTAssertThrowsError(try writes.envelope(decoding: truncated))
     }
 
     func testOnlyWritesInFlightAreKept() {
-        let writes = OwnWrites()
-        forwarded(writes, id: "~2.k.5", command)  // never registered
+        let writes = OwnWrites(nodeID: 2)
+        forwarded(writes, id: writes.idPrefix + "5", command)  // never registered
         XCTAssertEqual(writes.keptCommands, 0)
-        writes.register("~2.k.5")
-        forwarded(writes, id: "~2.k.5", command)
+        writes.register(writes.idPrefix + "5")
+        forwarded(writes, id: writes.idPrefix + "5", command)
         XCTAssertEqual(writes.keptCommands, 1)
-        writes.finish("~2.k.5")
+        writes.finish(writes.idPrefix + "5")
         XCTAssertEqual(writes.keptCommands, 0, "finished: nothing kept")
     }
 }

@@ -140,6 +140,11 @@ final class MultiNodeTests: XCTestCase {
         let status = try await cluster.nodes[follower]!.status()
         XCTAssertEqual(status.leader, leader)
         XCTAssertEqual(status.voters, [1, 2, 3])
+        // Each follower applied the write it forwarded from the command it kept, not decoded.
+        for id in cluster.nodes.keys where id != leader {
+            let reused = try await cluster.nodes[id]!.status().forwardedCommandsReused
+            XCTAssertEqual(reused, 1, "node \(id)")
+        }
         await cluster.shutdown()
     }
 
