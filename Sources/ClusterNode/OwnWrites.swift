@@ -14,7 +14,11 @@ import Synchronization
 /// replicated table keeps just the id and index, which is what made per-node memory and snapshots
 /// grow with the write rate before (about 560 bytes of answer per write, on every node).
 ///
-/// Bounded by the writes in flight: a slot exists from `register` until `finish`.
+/// It also keeps the command of each such write the node forwards to its leader, so that the
+/// entry carrying it is applied here without being decoded (`envelope(decoding:)`).
+///
+/// Bounded by the writes in flight: an answer slot and a kept command exist from `register`
+/// until `finish` at most.
 final class OwnWrites: Sendable {
     private struct State {
         var answers: [String: Submission?] = [:]
