@@ -47,4 +47,3 @@ enum LZ4Block {
         return Int(produced) == destination.count
     }
 }
-
