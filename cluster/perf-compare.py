@@ -13,6 +13,7 @@ NIO-ELT-2-#1 for the consensus loops). docs/BENCHMARKS.md, thirteenth pass.
         PERF_DATA=/var/tmp/off.data CALL_GRAPH="--call-graph dwarf,16384 -F 499" cluster/bench-profile.sh
     cluster/perf-compare.py /var/tmp/on.data /var/tmp/off.data
     cluster/perf-compare.py --thread incidentd-snap /var/tmp/on.data /var/tmp/off.data
+    cluster/perf-compare.py --thread NIO-ELT-2-#1 --match CommandO6encode before.data after.data
 """
 import argparse
 import collections
@@ -47,6 +48,7 @@ def main():
     parser.add_argument("--thread", help="only this thread name")
     parser.add_argument("--self", dest="own", action="store_true", help="self samples instead of inclusive")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--match", help="instead of the largest differences, every function whose name contains this")
     args = parser.parse_args()
     a_threads, a_inclusive, a_own = load(args.first, args.thread)
     b_threads, b_inclusive, b_own = load(args.second, args.thread)
@@ -54,6 +56,11 @@ def main():
     for name in sorted(set(a_threads) | set(b_threads), key=lambda n: -(a_threads[n] + b_threads[n])):
         print(f"  {name:20s} {a_threads[name]:7d} {b_threads[name]:7d}")
     a, b = (a_own, b_own) if args.own else (a_inclusive, b_inclusive)
+    if args.match:
+        print(f"{'self' if args.own else 'inclusive'} samples of functions containing {args.match!r} (first, second, thread, function):")
+        for name, frame in sorted(key for key in set(a) | set(b) if args.match in key[1]):
+            print(f"  {a[(name, frame)]:6d} {b[(name, frame)]:6d}  {name}  {frame}")
+        return
     more = collections.Counter({key: a[key] - b[key] for key in set(a) | set(b)})
     print(f"most more {'self' if args.own else 'inclusive'} samples in the first (difference, first, second, thread, function):")
     for (name, frame), difference in more.most_common(args.top):

@@ -15,11 +15,6 @@ struct Envelope: Sendable, Equatable {
     enum Body: Sendable, Equatable {
         case incident(Command)
         case cluster(ClusterCommand)
-
-        var isIncident: Bool {
-            if case .incident = self { return true }
-            return false
-        }
     }
 
     var stamp: Timestamp
@@ -50,7 +45,7 @@ struct Envelope: Sendable, Equatable {
     /// `encoded()` of an incident command from `commandBytes`, an encoding of it the caller
     /// already has (a forwarded write's, as its follower encoded it), instead of encoding it again.
     func encoded(incidentCommandBytes commandBytes: ArraySlice<UInt8>) -> [UInt8] {
-        precondition(body.isIncident, "only an incident command's bytes can be reused")
+        if case .cluster = body { preconditionFailure("only an incident command's bytes can be reused") }
         // version, stamp and id length (at most 10 bytes each), id, body tag, command.
         var writer = BinaryWriter(reservingCapacity: 31 + requestID.utf8.count + commandBytes.count)
         writeHead(to: &writer)

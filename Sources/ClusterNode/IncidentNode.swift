@@ -15,9 +15,8 @@ public final class IncidentNode: Sendable {
     private let loop: ConsensusLoop
     public let config: NodeConfig
     private let finished = DispatchSemaphore(value: 0)
-    /// `~<node>.<boot>.`: every retry id this process makes starts so (`nextRetryID`); `boot` is
-    /// random and distinguishes them from those of earlier runs of the same node.
-    private let retryPrefix: String
+    /// The counter of the retry ids this process makes (`nextRetryID`), after the prefix
+    /// `OwnWrites.idPrefix`.
     private let retryCounter = Atomic<UInt64>(0)
     /// Forwarded writes travel to the leader in batches (nil without a transport).
     private let batcher: ForwardBatcher?
@@ -32,7 +31,6 @@ public final class IncidentNode: Sendable {
         try config.validate()
         self.config = config
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
-        retryPrefix = loop.ownWrites.idPrefix
         self.loop = loop
         batcher = transport.map { ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds) }
         let weakNode = WeakNode()
@@ -264,7 +262,7 @@ public final class IncidentNode: Sendable {
     }
 
     private func nextRetryID() -> String {
-        Self.retryID(prefix: retryPrefix, counter: retryCounter.wrappingAdd(1, ordering: .relaxed).newValue)
+        Self.retryID(prefix: loop.ownWrites.idPrefix, counter: retryCounter.wrappingAdd(1, ordering: .relaxed).newValue)
     }
 
     /// `prefix` and `counter` in base 36, as `String(counter, radix: 36)` writes it, without its
