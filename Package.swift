@@ -66,8 +66,8 @@ let package = Package(
         ),
         // liblz4 (Debian liblz4-dev), used for snapshot and wire compression.
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
-        // glibc's malloc_trim (malloc.h), which the Glibc module does not export.
-        .systemLibrary(name: "CMalloc"),
+        // jemalloc (Debian libjemalloc-dev) as the process's allocator, and its controls.
+        .target(name: "CAllocator", linkerSettings: [.linkedLibrary("jemalloc")]),
         // pthread_setname_np and a per-thread nice value (gettid), which it does not export either.
         .systemLibrary(name: "CThread"),
         // libpq (Debian libpq-dev), the PostgreSQL client library the archive writes through.
@@ -131,7 +131,7 @@ let package = Package(
         .target(
             name: "ClusterNode",
             dependencies: [
-                "IncidentCore", "RaftCore", "RaftStorage", "CMalloc", "CThread",
+                "IncidentCore", "RaftCore", "RaftStorage", "CAllocator", "CThread",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and tests need, only when something is missing.
 set -euo pipefail
+# liblz4-dev: snapshot and wire compression; libjemalloc-dev: the allocator (Sources/CAllocator);
 # libpq-dev + pkg-config: the archive's client library; postgresql: the server ArchiveTests start.
-packages=(liblz4-dev libpq-dev postgresql pkg-config)
+packages=(liblz4-dev libjemalloc-dev libpq-dev postgresql pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

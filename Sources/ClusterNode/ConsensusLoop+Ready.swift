@@ -462,7 +462,8 @@ extension ConsensusLoop {
             appliedSinceSnapshot.entries += config.snapshotEveryEntries / 2
         }
         // Compaction freed the log's entries and the old snapshot, often hundreds of megabytes
-        // in allocations of a few kilobytes; glibc keeps such memory in its heaps unless asked.
+        // in allocations of a few kilobytes. jemalloc returns the pages within about a second
+        // (`CAllocator`'s decay settings), from its own background thread.
         let logger = self.logger
         let dropped = Dropped(compacted)
         compacted = []  // the queue holds the only reference now
@@ -474,9 +475,6 @@ extension ConsensusLoop {
                     logger.error("could not delete replaced snapshot or compacted log files; they are deleted after a restart", metadata: ["error": "\(error)"])
                 }
             }
-            let started = ConsensusLoop.monotonicMilliseconds()
-            releaseFreedMemory()
-            logger.debug("returned freed heap pages", metadata: ["ms": "\(ConsensusLoop.monotonicMilliseconds() - started)"])
         }
     }
 

@@ -109,12 +109,16 @@ struct Incidentd: AsyncParsableCommand {
     }
 
     func run() async throws {
-        configureAllocator()
         let settings: Settings
         do { settings = try resolvedSettings() } catch {
             throw ValidationError("\(error)")
         }
         let logger = Self.bootstrapLogging(settings)
+        if Allocator.isJemalloc {
+            logger.info("allocator: \(Allocator.description)")
+        } else {
+            logger.warning("allocator: \(Allocator.description)")
+        }
         let registry = PrometheusCollectorRegistry()
         var metricsFactory = PrometheusMetricsFactory(registry: registry)
         // A log append is one write and one fdatasync: usually well under a millisecond, where

@@ -75,6 +75,19 @@ final class StartupTests: IncidentdTestCase {
         XCTAssertEqual(again.status, 200, "the first key stopped working after a restart")
     }
 
+    func testTheNodeReportsJemallocAsItsAllocator() async throws {
+        let node = try IncidentdNode(cleanup: cleanup)
+        try await node.start(environment: ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": IncidentdNode.adminKey, "MALLOC_CONF": ""])
+        XCTAssertTrue(
+            node.logs.contains("allocator: jemalloc 5.") && node.logs.contains("(dirty_decay_ms 1000, muzzy_decay_ms 0, background_thread true)"),
+            node.logs.suffix(2_000).description)
+        await node.stop()
+
+        // An operator's MALLOC_CONF overrides the compiled-in options.
+        try await node.start(environment: ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": IncidentdNode.adminKey, "MALLOC_CONF": "dirty_decay_ms:5000"])
+        XCTAssertTrue(node.logs.contains("(dirty_decay_ms 5000, muzzy_decay_ms 0, background_thread true)"), node.logs.suffix(2_000).description)
+    }
+
     func testHelpDocumentsTheClockOffsetDrillOption() async throws {
         let node = try IncidentdNode(cleanup: cleanup)
         let run = try node.launch(arguments: ["--help"])
