@@ -8,7 +8,7 @@
 // so an operator can still change any option. Freed pages go back to the system within about a
 // second (a background thread purges them, so no allocating thread pays for it) instead of the
 // default ten seconds, and without the intermediate "muzzy" state: the resident set after a burst
-// stays near what the node holds (docs/ARCHITECTURE.md, "Memory").
+// stays near what the node holds (docs/ARCHITECTURE.md, "Memory allocator").
 const char *malloc_conf = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 const char *callocator_version(void) {

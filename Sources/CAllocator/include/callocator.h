@@ -18,7 +18,7 @@ bool callocator_is_active(void);
 /// The file of the library whose `malloc` the dynamic linker bound, or NULL when unknown.
 const char *callocator_malloc_library(void);
 
-/// The options jemalloc runs with, as compiled in (`malloc_conf` below) and possibly changed
+/// The options jemalloc runs with, as compiled in (`malloc_conf` in callocator.c) and possibly changed
 /// by the MALLOC_CONF environment variable: the dirty and muzzy decay times in ms and whether
 /// background purging threads are on. Returns 0 on success.
 int callocator_options(long *dirty_decay_ms, long *muzzy_decay_ms, bool *background_thread);
