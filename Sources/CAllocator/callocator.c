@@ -18,19 +18,21 @@ const char *callocator_version(void) {
     return version;
 }
 
+// Where the dynamic linker's `malloc` (the one every caller in the process gets) is defined.
+static bool bound_malloc(Dl_info *info) {
+    void *malloc_symbol = dlsym(RTLD_DEFAULT, "malloc");
+    return malloc_symbol != NULL && dladdr(malloc_symbol, info) != 0;
+}
+
 bool callocator_is_active(void) {
     Dl_info ours, bound;
-    void *malloc_symbol = dlsym(RTLD_DEFAULT, "malloc");
-    if (malloc_symbol == NULL) return false;
-    if (dladdr((void *)&mallctl, &ours) == 0 || dladdr(malloc_symbol, &bound) == 0) return false;
+    if (dladdr((void *)&mallctl, &ours) == 0 || !bound_malloc(&bound)) return false;
     return ours.dli_fbase == bound.dli_fbase;
 }
 
 const char *callocator_malloc_library(void) {
     Dl_info bound;
-    void *malloc_symbol = dlsym(RTLD_DEFAULT, "malloc");
-    if (malloc_symbol == NULL || dladdr(malloc_symbol, &bound) == 0) return NULL;
-    return bound.dli_fname;
+    return bound_malloc(&bound) ? bound.dli_fname : NULL;
 }
 
 int callocator_options(long *dirty_decay_ms, long *muzzy_decay_ms, bool *background_thread) {

@@ -8,7 +8,7 @@ import CAllocator
 /// (the log's entries on the cleanup queue after compaction), and holds tens of megabytes of
 /// state that snapshots copy. glibc's allocator slowed down as that state grew: at about 25,000
 /// open incidents `_int_malloc` was the hottest function of the consensus loops and allocation
-/// about 9 % of the machine. jemalloc's per-thread caches and size classes keep the cost flat;
+/// 8.5 % of the machine. jemalloc's per-thread caches and size classes keep the cost flat;
 /// at that state the p99 at 10,000 events/s fell by about a third, and the resident set after
 /// issue #7's memory load is lower (docs/BENCHMARKS.md, fifteenth pass).
 ///
@@ -31,7 +31,7 @@ public enum Allocator {
     /// Whether the dynamic linker bound the process's `malloc` to jemalloc.
     public static var isJemalloc: Bool { callocator_is_active() }
 
-    public struct Options: Equatable, Sendable {
+    public struct Options: Sendable {
         public var dirtyDecayMilliseconds: Int
         public var muzzyDecayMilliseconds: Int
         public var backgroundThread: Bool
