@@ -27,11 +27,19 @@ public struct SimulatedNode: Sendable {
     /// the member steps messages and applies what `Raft.committedEntriesWhilePersisting` hands
     /// out, and a crash loses the write (or keeps a torn prefix of it).
     var defersSyncs = false
+    /// With `defersSyncs`: after each sync the next Ready waits two `processReady` calls, as
+    /// ClusterNode's does under load (`NodeConfig.minBusySyncIntervalMicroseconds`), and those
+    /// calls apply what `Raft.durableCommittedEntries` hands out — entries of the write just
+    /// synced whose commit was learnt during it, and whatever commits during the hold.
+    var holdsReadies = false
     /// The Ready whose write is not durable yet, and how many of its committed entries were
     /// applied (those durable before it).
     private var syncing: (ready: Ready, applied: Int)?
-    /// A write waits for its sync (which the next `processReady` completes).
-    public var hasPendingSync: Bool { syncing != nil }
+    /// How many more `processReady` calls the next Ready waits (`holdsReadies`).
+    private var heldCalls = 0
+    /// A write waits for its sync, or the next Ready for the end of a hold (the next
+    /// `processReady` calls complete them).
+    public var hasPendingSync: Bool { syncing != nil || heldCalls > 0 }
     var restarts: UInt64 = 0
 
     init(config: RaftConfig, storage: SimulatedStorage, snapshotInterval: LogIndex, retainedEntries: LogIndex, snapshotPadding: Int, seed: UInt64) {
@@ -80,6 +88,15 @@ public struct SimulatedNode: Sendable {
             storage.persist(pending.ready)
             syncing = nil
             out += finish(pending.ready, applied: pending.applied, onApply: onApply)
+            if holdsReadies { heldCalls = 2 }
+        }
+        if heldCalls > 0 {
+            heldCalls -= 1
+            for entry in raft.durableCommittedEntries() {
+                app.apply(entry)
+                onApply(id, entry)
+            }
+            return out
         }
         while raft.hasReady {
             let ready = raft.ready()
@@ -151,6 +168,7 @@ public struct SimulatedNode: Sendable {
             sent = ready.earlyMessages + (sendsEverythingBeforeWriting ? ready.messages : [])
             storage.persist(ready, keepingEntries: min(keep, ready.entries.count))
         }
+        heldCalls = 0
         isUp = false
         return sent
     }

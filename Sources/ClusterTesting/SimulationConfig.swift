@@ -49,6 +49,9 @@ public struct SimulationConfig: Sendable {
     /// Members sync each log write later and keep stepping meanwhile, as ClusterNode does (half
     /// the seeds, crossed with `releasesSnapshotData`).
     public var defersSyncs: Bool
+    /// With `defersSyncs`: members hold the next Ready back after each sync and apply meanwhile
+    /// what committed and is durable, as ClusterNode does under load (half of those seeds).
+    public var holdsReadies: Bool
     /// Leaders leave commit announcements to the driver (`RaftConfig.deferCommitAnnouncements`),
     /// which makes them after a random delay, as ClusterNode does after a fixed one (half the
     /// seeds, crossed with the two above).
@@ -72,6 +75,7 @@ public struct SimulationConfig: Sendable {
         releasesSnapshotData = seed % 2 == 1
         defersSyncs = seed / 2 % 2 == 1
         defersCommitAnnouncements = seed / 4 % 2 == 1
+        holdsReadies = defersSyncs && seed / 8 % 2 == 1
     }
 
     /// RaftConfig tweaks: small chunks so snapshot transfers span several messages.

@@ -49,6 +49,7 @@ public struct Simulator {
         options.sendEverythingBeforeWriting = config.sendEverythingBeforeWriting
         options.releasesSnapshotData = config.releasesSnapshotData
         options.defersSyncs = config.defersSyncs
+        options.holdsReadies = config.holdsReadies
         cluster = TestCluster(voters: config.voters, joining: [NodeID(config.voters + 1)], seed: config.seed, options: options)
         rng = SimulationRNG(seed: config.seed)
         report = SimulationReport(seed: config.seed, violations: [])

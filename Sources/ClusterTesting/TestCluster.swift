@@ -35,6 +35,9 @@ public struct TestCluster: Sendable {
         public var releasesSnapshotData = false
         /// Members sync each write later (see `SimulatedNode.defersSyncs`).
         public var defersSyncs = false
+        /// With `defersSyncs`: members hold each next Ready back after a sync (see
+        /// `SimulatedNode.holdsReadies`).
+        public var holdsReadies = false
         public init() {}
     }
 
@@ -62,6 +65,7 @@ public struct TestCluster: Sendable {
         nodes[id]!.releasesSnapshotData = options.releasesSnapshotData
         nodes[id]!.sendsEverythingBeforeWriting = options.sendEverythingBeforeWriting
         nodes[id]!.defersSyncs = options.defersSyncs
+        nodes[id]!.holdsReadies = options.defersSyncs && options.holdsReadies
     }
 
     public var ids: [NodeID] { nodes.keys.sorted() }

@@ -112,7 +112,25 @@ extension Raft {
     public mutating func committedEntriesWhilePersisting(_ ready: Ready) -> [Entry] {
         precondition(readyOutstanding, "committedEntriesWhilePersisting() outside ready()/advance()")
         markApplied(ready.committedEntries)
-        guard ready.snapshot == nil, log.pendingSnapshot == nil else { return [] }
+        guard ready.snapshot == nil else { return [] }
+        return takeDurableCommitted()
+    }
+
+    /// For a driver that holds its next `ready()` back for a while (to put more writes into one
+    /// log sync) and keeps stepping messages meanwhile: the entries that committed and that this
+    /// node holds durably, to apply now instead of when the held Ready is taken. Only between
+    /// `advance(_:)` and the next `ready()`; apply what it returns in order, and it counts as
+    /// applied from here on (the next Ready's `committedEntries` start after it), as do the
+    /// membership changes among it. Entries not durable here yet (a follower may learn the
+    /// commit of entries it has not written) wait for the Ready that writes them.
+    public mutating func durableCommittedEntries() -> [Entry] {
+        precondition(!readyOutstanding, "durableCommittedEntries() between ready() and advance()")
+        return takeDurableCommitted()
+    }
+
+    /// The committed, durable, unapplied entries, counted as applied.
+    private mutating func takeDurableCommitted() -> [Entry] {
+        guard log.pendingSnapshot == nil else { return [] }
         let through = min(log.committed, log.stableIndex)
         guard log.applied < through, let entries = log.slice(from: log.applied + 1, through: through, maxBytes: .max) else { return [] }
         markApplied(entries)

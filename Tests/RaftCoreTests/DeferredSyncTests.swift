@@ -69,6 +69,72 @@ final class DeferredSyncTests: XCTestCase {
         XCTAssertEqual(next.committedEntries.map(\.index), [entry.index], "applied once it is durable")
     }
 
+    /// A driver that holds its next Ready back after a sync (`durableCommittedEntries`): a
+    /// follower applies the entries of the write it just synced once it learns their commit,
+    /// without taking a Ready; an entry it has not written yet waits for the Ready that writes
+    /// it; nothing is handed out twice.
+    func testAHeldBackFollowerAppliesWhatCommittedAndIsDurableWithoutTakingAReady() throws {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+        let leaderTerm = cluster.raft(1).term
+        let last = cluster.raft(2).lastIndex
+        let lastTerm = try XCTUnwrap(cluster.raft(2).term(at: last))
+
+        var follower = cluster.raft(2)
+        let four = Entry(term: leaderTerm, index: last + 1, data: UInt64(4).proposalBytes)
+        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: last, prevTerm: lastTerm, entries: [four], commit: last)))
+        let writing = follower.ready()
+        XCTAssertEqual(writing.entries.map(\.index), [four.index])
+        follower.advance(writing)  // four is durable here; the next Ready is held back
+
+        let five = Entry(term: leaderTerm, index: four.index + 1, data: UInt64(5).proposalBytes)
+        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: four.index, prevTerm: leaderTerm, entries: [five], commit: last)))
+        XCTAssertTrue(follower.durableCommittedEntries().isEmpty, "nothing new committed yet")
+
+        // The leader's answer to a forwarded write says both committed.
+        XCTAssertTrue(follower.learnCommitted(index: five.index, term: leaderTerm))
+        XCTAssertEqual(follower.durableCommittedEntries().map(\.index), [four.index], "five is not written here yet")
+        XCTAssertEqual(follower.appliedIndex, four.index)
+        XCTAssertTrue(follower.durableCommittedEntries().isEmpty, "handed out once")
+
+        let next = follower.ready()
+        XCTAssertEqual(next.entries.map(\.index), [five.index])
+        XCTAssertEqual(next.committedEntries.map(\.index), [five.index], "only what was not applied")
+        follower.advance(next)
+        XCTAssertEqual(follower.appliedIndex, five.index)
+    }
+
+    /// The same on a leader: a write it synced commits when a follower acknowledges it during
+    /// the hold, and is applied then.
+    func testAHeldBackLeaderAppliesWhatAFollowerAcknowledges() throws {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+
+        var leader = cluster.raft(1)
+        let term = leader.term
+        _ = try leader.propose(UInt64(4).proposalBytes)
+        let writing = leader.ready()
+        let four = try XCTUnwrap(writing.entries.last?.index)
+        leader.advance(writing)
+        XCTAssertTrue(leader.durableCommittedEntries().isEmpty, "not acknowledged yet")
+        _ = try leader.propose(UInt64(5).proposalBytes)  // waits for the held Ready
+
+        leader.step(Message(from: 2, to: 1, term: term, body: .appendResponse(index: four, reject: false, hintIndex: 0, hintTerm: 0)))
+        XCTAssertEqual(leader.commitIndex, four)
+        XCTAssertEqual(leader.durableCommittedEntries().map(\.index), [four])
+        XCTAssertEqual(leader.appliedIndex, four)
+
+        let next = leader.ready()
+        XCTAssertTrue(next.committedEntries.isEmpty, "four was applied during the hold")
+        XCTAssertEqual(next.entries.map(\.index), [four + 1])
+        leader.advance(next)
+        XCTAssertEqual(leader.appliedIndex, four)
+    }
+
     func testDeferredSyncClusterAgreesAndSurvivesACrashDuringASync() {
         var options = TestCluster.Options()
         options.defersSyncs = true
