@@ -43,7 +43,9 @@ final class DeferredSyncTests: XCTestCase {
         XCTAssertEqual(leader.appliedIndex, five)
     }
 
-    func testFollowerAppliesOnlyWhatIsDurableHere() throws {
+    /// Member 2 of a settled three-member cluster (1 leads), driven by hand: it has stepped the
+    /// leader's append of one more entry (not committed yet) and taken the Ready that writes it.
+    private func followerWritingOneMoreEntry() throws -> (follower: Raft, entry: Entry, writing: Ready) {
         var cluster = TestCluster(voters: 3)
         cluster.elect(1)
         cluster.proposeAll(1...3, at: 1)
@@ -57,6 +59,15 @@ final class DeferredSyncTests: XCTestCase {
         follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: last, prevTerm: lastTerm, entries: [entry], commit: last)))
         let writing = follower.ready()
         XCTAssertEqual(writing.entries.map(\.index), [entry.index])
+        return (follower, entry, writing)
+    }
+
+    func testFollowerAppliesOnlyWhatIsDurableHere() throws {
+        let written = try followerWritingOneMoreEntry()
+        var follower = written.follower
+        let (entry, writing) = (written.entry, written.writing)
+        let leaderTerm = entry.term
+        let last = entry.index - 1
 
         // The leader's next heartbeat says the entry committed, while the follower's copy syncs.
         follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .heartbeat(commit: entry.index, context: [])))
@@ -74,19 +85,11 @@ final class DeferredSyncTests: XCTestCase {
     /// without taking a Ready; an entry it has not written yet waits for the Ready that writes
     /// it; nothing is handed out twice.
     func testAHeldBackFollowerAppliesWhatCommittedAndIsDurableWithoutTakingAReady() throws {
-        var cluster = TestCluster(voters: 3)
-        cluster.elect(1)
-        cluster.proposeAll(1...3, at: 1)
-        cluster.stabilize()
-        let leaderTerm = cluster.raft(1).term
-        let last = cluster.raft(2).lastIndex
-        let lastTerm = try XCTUnwrap(cluster.raft(2).term(at: last))
-
-        var follower = cluster.raft(2)
-        let four = Entry(term: leaderTerm, index: last + 1, data: UInt64(4).proposalBytes)
-        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: last, prevTerm: lastTerm, entries: [four], commit: last)))
-        let writing = follower.ready()
-        XCTAssertEqual(writing.entries.map(\.index), [four.index])
+        let written = try followerWritingOneMoreEntry()
+        var follower = written.follower
+        let (four, writing) = (written.entry, written.writing)
+        let leaderTerm = four.term
+        let last = four.index - 1
         follower.advance(writing)  // four is durable here; the next Ready is held back
 
         let five = Entry(term: leaderTerm, index: four.index + 1, data: UInt64(5).proposalBytes)
