@@ -46,8 +46,10 @@ jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, 
 rm -f "$REPORT"
 echo "share of the machine per thread (pid:name):"
 perf report -i "$PERF_DATA" --no-children --sort pid,comm -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -16
+# `comm` in the sort key: without it perf merges a symbol's samples across threads before the
+# --comm filter and credits them all to one thread (swift_retain showed up on the generator).
 for thread in NIO-ELT-2-#1 NIO-SGLTN-1-#1; do
     echo "top symbols on $thread threads (share of the machine):"
-    perf report -i "$PERF_DATA" --no-children --comm "$thread" --sort dso,sym -g none 2>/dev/null \
+    perf report -i "$PERF_DATA" --no-children --comm "$thread" --sort comm,dso,sym -g none 2>/dev/null \
         | grep -v '^#' | grep -v '^$' | head -15 | cut -c1-160
 done
