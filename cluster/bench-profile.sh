@@ -13,6 +13,7 @@
 #
 #   cluster/bench-profile.sh
 #   RATE=2000 cluster/bench-profile.sh
+#   LOAD="--connections 64" cluster/bench-profile.sh
 #   PRELOAD=15 cluster/bench-profile.sh
 #   CALL_GRAPH="--call-graph dwarf,8192 -F 499" cluster/bench-profile.sh
 set -euo pipefail
@@ -26,6 +27,8 @@ fi
 RATE=${RATE:-10000}
 PERF_DATA=${PERF_DATA:-/var/tmp/incidentd-profile.data}
 PRELOAD=${PRELOAD:-0}
+# LOAD="--connections 64" profiles a closed loop instead of the fixed rate.
+LOAD=${LOAD:-"--rate $RATE --connections 256"}
 # CALL_GRAPH="--call-graph dwarf,8192 -F 499" finds the callers of leaf functions (swift_retain,
 # malloc) that frame pointers miss; the default is frame pointers.
 CALL_GRAPH=${CALL_GRAPH:--g}
@@ -36,7 +39,8 @@ if [[ "$PRELOAD" -gt 0 ]]; then
     echo "preload: $opened events, each opening an incident"
 fi
 REPORT="$(mktemp)"
-INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --rate "$RATE" --connections 256 \
+# shellcheck disable=SC2086
+INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" $LOAD \
     --duration 12 --distinct 1000 --json >"$REPORT" &
 BENCH=$!
 sleep 3

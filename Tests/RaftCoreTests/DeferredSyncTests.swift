@@ -63,17 +63,13 @@ final class DeferredSyncTests: XCTestCase {
     }
 
     func testFollowerAppliesOnlyWhatIsDurableHere() throws {
-        let written = try followerWritingOneMoreEntry()
-        var follower = written.follower
-        let (entry, writing) = (written.entry, written.writing)
-        let leaderTerm = entry.term
-        let last = entry.index - 1
+        var (follower, entry, writing) = try followerWritingOneMoreEntry()
 
         // The leader's next heartbeat says the entry committed, while the follower's copy syncs.
-        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .heartbeat(commit: entry.index, context: [])))
+        follower.step(Message(from: 1, to: 2, term: entry.term, body: .heartbeat(commit: entry.index, context: [])))
         XCTAssertEqual(follower.commitIndex, entry.index)
         XCTAssertTrue(follower.committedEntriesWhilePersisting(writing).isEmpty, "not durable here yet")
-        XCTAssertEqual(follower.appliedIndex, last)
+        XCTAssertEqual(follower.appliedIndex, entry.index - 1)
 
         follower.advance(writing)
         let next = follower.ready()
@@ -85,15 +81,12 @@ final class DeferredSyncTests: XCTestCase {
     /// without taking a Ready; an entry it has not written yet waits for the Ready that writes
     /// it; nothing is handed out twice.
     func testAHeldBackFollowerAppliesWhatCommittedAndIsDurableWithoutTakingAReady() throws {
-        let written = try followerWritingOneMoreEntry()
-        var follower = written.follower
-        let (four, writing) = (written.entry, written.writing)
+        var (follower, four, writing) = try followerWritingOneMoreEntry()
         let leaderTerm = four.term
-        let last = four.index - 1
         follower.advance(writing)  // four is durable here; the next Ready is held back
 
         let five = Entry(term: leaderTerm, index: four.index + 1, data: UInt64(5).proposalBytes)
-        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: four.index, prevTerm: leaderTerm, entries: [five], commit: last)))
+        follower.step(Message(from: 1, to: 2, term: leaderTerm, body: .append(prevIndex: four.index, prevTerm: leaderTerm, entries: [five], commit: four.index - 1)))
         XCTAssertTrue(follower.durableCommittedEntries().isEmpty, "nothing new committed yet")
 
         // The leader's answer to a forwarded write says both committed.
