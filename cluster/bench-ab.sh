@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A/B of two incidentd binaries on cluster/local-3.json, alternating, so that both meet the same
-# hours of this shared machine: each round starts a fresh cluster on A, then on B, warms up 3 s,
+# hours of this shared machine: each round starts a fresh cluster on A, then on B (B first in
+# even rounds: whichever side ran second did better by several per cent), warms up 3 s,
 # and runs closed loops of DURATION (8) s over all three nodes at each of CONNECTIONS ("1 64 256")
 # and fixed-rate runs at each of RATES ("2000"; 64 connections, 256 from 10,000/s on as in
 # cluster/bench.sh; RATES="" skips them) with
@@ -54,6 +55,11 @@ measure() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-    measure A "$1" "$round" "${A_ARGS:-}"
-    measure B "$2" "$round" "${B_ARGS:-}"
+    if (( round % 2 == 1 )); then
+        measure A "$1" "$round" "${A_ARGS:-}"
+        measure B "$2" "$round" "${B_ARGS:-}"
+    else
+        measure B "$2" "$round" "${B_ARGS:-}"
+        measure A "$1" "$round" "${A_ARGS:-}"
+    fi
 done

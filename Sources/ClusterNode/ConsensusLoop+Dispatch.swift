@@ -23,7 +23,8 @@ extension ConsensusLoop {
     var memberRegions: Set<String> { membership.regions }
 
     /// `currentMembers` and `memberRegions`, worked out again only when the configuration or the
-    /// member directory changed: the leader asks on every turn (`maintainDispatchLeases`).
+    /// member directory changed: the leader asks on every tick (`maintainDispatchLeases`) and the
+    /// holder of a regional scope whenever it starts a delivery.
     private var membership: MembershipView {
         if let view = membershipView, view.confState == raft.confState, view.directory == state.members { return view }
         let ids = raft.confState.voters.union(raft.confState.learners)
@@ -47,7 +48,9 @@ extension ConsensusLoop {
     /// A lone voter with no learners needs no lease: nobody else could deliver (and it writes no
     /// lease renewals into its log while idle). Leases start once a second member is added.
     var dispatchesAlone: Bool {
-        raft.isLeader && raft.confState.voters == [config.nodeID] && raft.confState.learners.isEmpty
+        guard raft.isLeader else { return false }
+        let conf = raft.confState
+        return conf.learners.isEmpty && conf.voters.count == 1 && conf.voters.contains(config.nodeID)
     }
 
     /// The scopes this node may start deliveries for now.

@@ -364,7 +364,8 @@ extension ConsensusLoop {
             archiveLagMilliseconds: state.archive.records.first.map { max(0, clock() - $0.at.millisecondsSinceEpoch) } ?? 0,
             commitAnnouncements: commitAnnouncements, commitsLearnedFromAnswers: commitsLearnedFromAnswers,
             answersBeforeCatchingUp: answersBeforeCatchingUp, writesCatchingUp: catchUps.count,
-            forwardedCommandsReused: ownWrites.forwardedCommandsReused, loopTurns: loopTurns)
+            forwardedCommandsReused: ownWrites.forwardedCommandsReused, loopTurns: loopTurns,
+            leaderBookkeepingRuns: leaderBookkeepingRuns)
     }
 
     // MARK: - Deliveries

@@ -61,4 +61,7 @@ public struct NodeStatus: Sendable, Equatable {
     /// Turns the consensus loop took since the node started (an idle loop takes one per tick
     /// and per batch of peer messages).
     public var loopTurns: UInt64 = 0
+    /// Times this node, leading, saw to the member directory and the dispatch leases since it
+    /// started: in its first turn as leader, then once per tick (`ConsensusLoop.leaderBookkeeping`).
+    public var leaderBookkeepingRuns: UInt64 = 0
 }

@@ -79,6 +79,29 @@ final class FailoverDispatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// The leader works out its dispatch leases (and the member directory) in its first turn as
+    /// leader and then on ticks, not in every turn: a burst of writes takes a turn or more each
+    /// but no more of that work than the ticks it spanned. It cost the leader's loop a tenth of
+    /// its time at 500 writes a second when it ran every turn.
+    func testTheLeaderSeesToItsLeasesOnTicksNotInEveryTurn() async throws {
+        let cluster = try LocalCluster(count: 3, configure: { $0.tickIntervalMilliseconds = 100 })
+        let leader = try await cluster.leader()
+        let node = cluster.nodes[leader]!
+        let before = try await node.status()
+        XCTAssertGreaterThan(before.leaderBookkeepingRuns, 0, "not in its first turn as leader")
+        let started = Date()
+        for i in 0..<200 {
+            _ = try await node.submit(.ingest(events: [event("burst \(i)", dedupKey: "key-\(i % 10)")], actor: .user("test")))
+        }
+        let ticks = UInt64(Date().timeIntervalSince(started) * 1_000) / 100 + 1
+        let after = try await node.status()
+        let turns = after.loopTurns - before.loopTurns
+        let runs = after.leaderBookkeepingRuns - before.leaderBookkeepingRuns
+        XCTAssertGreaterThanOrEqual(turns, 200)
+        XCTAssertLessThanOrEqual(runs, ticks + 1, "\(runs) runs in \(turns) turns, \(ticks) ticks")
+        await cluster.shutdown()
+    }
+
     /// Only the leader fires timers. A follower's scheduler keeps what it applied, so it holds
     /// timers that are long due; it must still sleep between ticks instead of spinning (it did:
     /// a due timer made every wait zero on followers, a core each).
