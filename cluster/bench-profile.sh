@@ -16,6 +16,11 @@
 #   LOAD="--connections 64" cluster/bench-profile.sh
 #   PRELOAD=15 cluster/bench-profile.sh
 #   CALL_GRAPH="--call-graph dwarf,8192 -F 499" cluster/bench-profile.sh
+#
+# With LEADER_LOOP=1 it records only the leader's consensus-loop thread (`perf record -t`, dwarf
+# call graphs) and prints the consensus loop's functions by their inclusive share of that thread:
+#
+#   LEADER_LOOP=1 LOAD="--rate 500 --connections 64" cluster/bench-profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -44,6 +49,18 @@ INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" $
     --duration 12 --distinct 1000 --json >"$REPORT" &
 BENCH=$!
 sleep 3
+if [[ -n "${LEADER_LOOP:-}" ]]; then
+    leader="$(wait_for_leader "$TOPOLOGY")"
+    tid="$(ps -L -o tid=,comm= -p "$(cat "$DIR/node-$leader/pid")" | awk '$2 == "NIO-ELT-2-#1" { print $1 }')"
+    perf record -t "$tid" --call-graph dwarf,16384 -F 2999 -o "$PERF_DATA" -- sleep 5 >/dev/null 2>&1
+    wait "$BENCH"
+    jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
+    rm -f "$REPORT"
+    echo "the leader's consensus loop (node $leader, thread $tid), inclusive shares of its samples:"
+    perf report -i "$PERF_DATA" --children --sort sym -g none 2>/dev/null | grep -E 'ClusterNode1[0-9]ConsensusLoop' \
+        | grep -v '(inlined)' | awk '!seen[$NF]++' | head -25 | cut -c1-150
+    exit 0
+fi
 perf record -a $CALL_GRAPH -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
 wait "$BENCH"
 jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"

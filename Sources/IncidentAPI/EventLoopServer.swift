@@ -102,8 +102,8 @@ struct IngestHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 /// NIO's pipelining handler holds back every `read` while an answer is pending, and NIO takes a
 /// channel that was not asked to read again out of the poller's read set: one `epoll_ctl` when a
 /// request arrives and another when its answer leaves — two system calls per request of a client
-/// that never pipelines (every client here), about 0.8 per event on each node in the
-/// 10,000 events/s row. In front of that handler this one asks to read on whenever at most one
+/// that never pipelines (every client here), 20,000 a second over three nodes taking 10,000
+/// events a second. In front of that handler this one asks to read on whenever at most one
 /// request is unanswered, so the registration stays. A pipelining client is still held back: a
 /// second request waiting (buffered by the pipelining handler, which answers in order) stops the
 /// reading here until one answer left.
