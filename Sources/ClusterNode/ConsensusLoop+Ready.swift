@@ -365,7 +365,7 @@ extension ConsensusLoop {
             commitAnnouncements: commitAnnouncements, commitsLearnedFromAnswers: commitsLearnedFromAnswers,
             answersBeforeCatchingUp: answersBeforeCatchingUp, writesCatchingUp: catchUps.count,
             forwardedCommandsReused: ownWrites.forwardedCommandsReused, loopTurns: loopTurns,
-            leaderBookkeepingRuns: leaderBookkeepingRuns)
+            leaderBookkeepingRuns: leaderBookkeepingRuns, forwardedCommandsProposedAsSent: forwardedCommandsProposedAsSent)
     }
 
     // MARK: - Deliveries

@@ -132,6 +132,7 @@ final class ConsensusLoop: @unchecked Sendable {
     /// since it became leader; after that it does so on ticks (`leaderBookkeeping`).
     var leaderBookkept = false
     var leaderBookkeepingRuns: UInt64 = 0
+    var forwardedCommandsProposedAsSent: UInt64 = 0
     /// The dispatch scopes this node held at the end of the last turn.
     var heldScopes: Set<String> = []
     /// Hands a command this node made up (a delivery report on a follower) to the leader;
@@ -430,7 +431,13 @@ final class ConsensusLoop: @unchecked Sendable {
             let stamp = nextStamp()
             while end < proposals.count, batch.count < config.maxBatchCommands, bytes < config.maxBatchBytes {
                 let envelope = Envelope(stamp: stamp, requestID: proposals[end].requestID, body: .incident(proposals[end].command))
-                let data = proposals[end].encodedCommand.map { envelope.encoded(incidentCommandBytes: $0) } ?? envelope.encoded()
+                let data: [UInt8]
+                if let sent = proposals[end].encodedCommand {
+                    data = envelope.encoded(incidentCommandBytes: sent)
+                    forwardedCommandsProposedAsSent += 1
+                } else {
+                    data = envelope.encoded()
+                }
                 bytes += data.count
                 batch.append(data)
                 envelopes.append(envelope)

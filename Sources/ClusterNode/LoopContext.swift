@@ -64,4 +64,8 @@ public struct NodeStatus: Sendable, Equatable {
     /// Times this node, leading, saw to the member directory and the dispatch leases since it
     /// started: in its first turn as leader, then once per tick (`ConsensusLoop.leaderBookkeeping`).
     public var leaderBookkeepingRuns: UInt64 = 0
+    /// Forwarded writes this node, leading, proposed with their command's bytes as the follower
+    /// sent them instead of encoding the command again (`Inbox.Proposal.encodedCommand`), since
+    /// it started.
+    public var forwardedCommandsProposedAsSent: UInt64 = 0
 }

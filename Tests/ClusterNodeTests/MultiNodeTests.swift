@@ -179,6 +179,10 @@ final class MultiNodeTests: XCTestCase {
             let reused = try await cluster.nodes[id]!.status().forwardedCommandsReused
             XCTAssertEqual(reused, 1, "node \(id)")
         }
+        // And the leader proposed the two forwarded writes from their commands' bytes as sent,
+        // without encoding them again (more only if one was retried).
+        let asSent = try await cluster.nodes[leader]!.status().forwardedCommandsProposedAsSent
+        XCTAssertGreaterThanOrEqual(asSent, 2)
         await cluster.shutdown()
     }
 
