@@ -53,18 +53,18 @@ if [[ -n "${LEADER_LOOP:-}" ]]; then
     leader="$(wait_for_leader "$TOPOLOGY")"
     tid="$(ps -L -o tid=,comm= -p "$(cat "$DIR/node-$leader/pid")" | awk '$2 == "NIO-ELT-2-#1" { print $1 }')"
     perf record -t "$tid" --call-graph dwarf,16384 -F 2999 -o "$PERF_DATA" -- sleep 5 >/dev/null 2>&1
-    wait "$BENCH"
-    jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
-    rm -f "$REPORT"
+else
+    perf record -a $CALL_GRAPH -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
+fi
+wait "$BENCH"
+jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
+rm -f "$REPORT"
+if [[ -n "${LEADER_LOOP:-}" ]]; then
     echo "the leader's consensus loop (node $leader, thread $tid), inclusive shares of its samples:"
     perf report -i "$PERF_DATA" --children --sort sym -g none 2>/dev/null | grep -E 'ClusterNode1[0-9]ConsensusLoop' \
         | grep -v '(inlined)' | awk '!seen[$NF]++' | head -25 | cut -c1-150
     exit 0
 fi
-perf record -a $CALL_GRAPH -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
-wait "$BENCH"
-jq -r '"run: \(.events_per_second | floor) events/s, p50 \(.latency.p50_ms) ms, p99 \(.latency.p99_ms) ms, failures \(.failures)"' "$REPORT"
-rm -f "$REPORT"
 echo "share of the machine per thread (pid:name):"
 perf report -i "$PERF_DATA" --no-children --sort pid,comm -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -16
 # `comm` in the sort key: without it perf merges a symbol's samples across threads before the

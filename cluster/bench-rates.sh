@@ -5,9 +5,9 @@
 # for DURATION (10) s over all three nodes (256 connections, 1,000 distinct keys) and prints the
 # latency, the CPU seconds the three servers used, and the consensus-loop turns the three took per
 # event (incidentd_loop_turn_seconds_count from each node's /metrics). With SYSCALLS=1 it also
-# counts the leader's write, read and epoll_wait calls and its CPU time with `perf stat` for 4 s
-# from the 3rd second of each run. docs/BENCHMARKS.md, tenth pass. Starts and stops only its own
-# cluster, by PID.
+# counts, on every node, its fdatasync, write, writev, read, futex, epoll_wait and epoll_ctl calls,
+# context switches and CPU time with `perf stat` for 4 s from the 3rd second of each run.
+# docs/BENCHMARKS.md, tenth and seventeenth passes. Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-rates.sh
 #   BENCH_DATA_BASE=/dev/shm RATES="200 2000 10000" cluster/bench-rates.sh
@@ -20,7 +20,7 @@ RATES=${RATES:-"200 1000 2000 5000 10000"}
 DURATION=${DURATION:-10}
 start_bench_cluster bench-rates
 leader="$(wait_for_leader "$TOPOLOGY")"
-leader_pid="$(cat "$DIR/node-$leader/pid")"
+COUNTED='syscalls:sys_enter_fdatasync,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,context-switches,task-clock'
 turns() {
     local total=0 id count
     for id in $(jq -r '.nodes[].id' "$TOPOLOGY"); do
@@ -33,8 +33,11 @@ turns() {
 for rate in $RATES; do
     before_turns="$(turns)"
     if [[ "${SYSCALLS:-0}" == 1 ]]; then
-        (sleep 3; perf stat -e 'syscalls:sys_enter_write,syscalls:sys_enter_read,syscalls:sys_enter_epoll_wait,task-clock' \
-            -p "$leader_pid" -- sleep 4 2>&1 | awk '/syscalls|task-clock/ { printf "  leader, 4 s: %s %s\n", $1, $2 }') &
+        for id in $(jq -r '.nodes[].id' "$TOPOLOGY"); do
+            role="follower"; [[ "$id" == "$leader" ]] && role="leader"
+            (sleep 3; perf stat -e "$COUNTED" -p "$(cat "$DIR/node-$id/pid")" -- sleep 4 2>&1 \
+                | awk -v who="node $id ($role)" '/syscalls|context-switches|task-clock/ { printf "  %s, 4 s: %s %s\n", who, $1, $2 }') &
+        done
     fi
     RATE="$rate" fixed_rate_run "$rate/s" "$ALL"
     wait

@@ -84,7 +84,6 @@ struct IngestHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(ReadWhileAnswering(), position: .before(pipeline.handler(type: HTTPServerPipelineHandler.self)))
             try pipeline.addHandler(fastPath.makeHandler())
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
@@ -94,41 +93,5 @@ struct IngestHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
 
     func handle(value: Value, logger: Logger) async {
         await handleHTTP(asyncChannel: value, logger: logger)
-    }
-}
-
-/// Keeps a connection registered for reading while one request waits for its answer.
-///
-/// NIO's pipelining handler holds back every `read` while an answer is pending, and NIO takes a
-/// channel that was not asked to read again out of the poller's read set: one `epoll_ctl` when a
-/// request arrives and another when its answer leaves — two system calls per request of a client
-/// that never pipelines (every client here), 20,000 a second over three nodes taking 10,000
-/// events a second. In front of that handler this one asks to read on whenever at most one
-/// request is unanswered, so the registration stays. A pipelining client is still held back: a
-/// second request waiting (buffered by the pipelining handler, which answers in order) stops the
-/// reading here until one answer left.
-final class ReadWhileAnswering: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    /// Requests read to their end and not yet answered to theirs. An answer that leaves before
-    /// its request ended (an early refusal) can leave this one too high, which only reads less.
-    private var unanswered = 0
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data) { unanswered += 1 }
-        context.fireChannelRead(data)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        context.fireChannelReadComplete()
-        if unanswered <= 1 { context.read() }
-    }
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), unanswered > 0 { unanswered -= 1 }
-        context.write(data, promise: promise)
     }
 }

@@ -3,8 +3,6 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTesting
 import NIOCore
-import NIOEmbedded
-import NIOHTTP1
 import NIOPosix
 import XCTest
 
@@ -44,49 +42,5 @@ final class EventLoopServerTests: XCTestCase {
     private func XCTAssertEqualAsync(_ value: @autoclosure () async throws -> String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) async throws {
         let actual = try await value()
         XCTAssertEqual(actual, expected, file: file, line: line)
-    }
-}
-
-/// `ReadWhileAnswering` keeps a connection reading while one request waits for its answer (so
-/// NIO does not take it out of the poller's read set and put it back for every request), and
-/// stops once a second, pipelined request waits.
-final class ReadWhileAnsweringTests: XCTestCase {
-    /// Counts the reads that reach the channel.
-    private final class ReadCounter: ChannelOutboundHandler {
-        typealias OutboundIn = NIOAny
-        var reads = 0
-        func read(context: ChannelHandlerContext) {
-            reads += 1
-            context.read()
-        }
-    }
-
-    func testReadsOnWhileOneRequestWaitsAndStopsForASecond() throws {
-        let counter = ReadCounter()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandlers([counter, ReadWhileAnswering(), HTTPServerPipelineHandler()])
-        defer { _ = try? channel.finish() }
-        let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/v1/events")
-        // What NIO does after a batch of reads: read complete, then a read from the tail.
-        func batchRead(_ parts: HTTPServerRequestPart...) throws {
-            for part in parts { channel.pipeline.syncOperations.fireChannelRead(NIOAny(part)) }
-            channel.pipeline.syncOperations.fireChannelReadComplete()
-            channel.read()
-        }
-
-        try batchRead(.head(head), .end(nil))
-        XCTAssertEqual(counter.reads, 1, "the pipelining handler holds the tail's read back; this one reads on")
-        try batchRead(.head(head), .end(nil))
-        XCTAssertEqual(counter.reads, 1, "a second request waits: no more reading")
-        func answer() throws {
-            try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .accepted)))
-            try channel.writeOutbound(HTTPServerResponsePart.end(nil))
-        }
-        try answer()
-        XCTAssertEqual(counter.reads, 1, "the second request, handed on now, waits for its answer")
-        try answer()
-        XCTAssertEqual(counter.reads, 2, "both answered: the pipelining handler reads again")
-        try batchRead(.head(head), .end(nil))
-        XCTAssertEqual(counter.reads, 3, "one request waiting: reading on again")
     }
 }
