@@ -4,8 +4,10 @@
 # PRELOAD (2) s with a closed loop whose every event opens an incident (about 25,000 here), then
 # RUNS (2) runs of DURATION (10) s at RATE (10,000) events/s over all three nodes with
 # `incident-bench --timeline-ms 100`. For each run prints its latency, every 100 ms window with
-# answers over SLOW_MS (20) ms (from the run's start: slow/all, max), and each node's "snapshot
-# taken" lines at their offset from the run's start (the logs' time stamps have whole seconds).
+# answers over SLOW_MS (20) ms (from the run's start: slow/all, max), and each node's snapshots:
+# when the loop handed the state to the snapshot thread, how long encoding and writing took (and
+# the thread's CPU time for both) and when it was published, in ms from the run's start (from
+# the "snapshot taken" log lines; logs of servers before 2026-11-27 evening have whole seconds).
 # docs/BENCHMARKS.md, ninth pass. Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-timeline.sh
@@ -38,8 +40,11 @@ for run in $(seq 1 "$RUNS"); do
         node="$(basename "$(dirname "$log")")"
         { grep '^{' "$log" || true; } | jq -r --arg node "$node" --argjson start "$start" --argjson stop "$((DURATION * 1000))" '
             select(.msg == "snapshot taken")
-            | ((.ts | fromdateiso8601) * 1000 - $start) as $offset
+            | (.ts | capture("^(?<s>[^.Z]+)(\\.(?<ms>[0-9]+))?Z$")) as $ts
+            | (($ts.s + "Z" | fromdateiso8601) * 1000 + (($ts.ms // "0") | tonumber) - $start) as $offset
             | select($offset > -1000 and $offset < $stop + 1000)
-            | "  \($node): snapshot taken at \($offset | floor) ms (second resolution), \(.bytes) bytes, published in \(.publish_us // "?") µs"'
+            | if .since_start_ms then
+                "  \($node): snapshot handed to its thread at \($offset - (.since_start_ms | tonumber)) ms, encoded in \(.encode_ms) ms, written in \(.write_ms) ms (\(.cpu_ms) ms of CPU), published at \($offset) ms in \(.publish_us) µs, \(.bytes) bytes"
+              else "  \($node): snapshot taken at \($offset | floor) ms (second resolution), \(.bytes) bytes" end'
     done
 done

@@ -88,6 +88,31 @@ final class StartupTests: IncidentdTestCase {
         XCTAssertTrue(node.logs.contains("(dirty_decay_ms 5000, muzzy_decay_ms 0, background_thread true)"), node.logs.suffix(2_000).description)
     }
 
+    func testJSONLogLinesCarryMillisecondsAndSnapshotsSayWhereTheirTimeWent() async throws {
+        let node = try await startedNode(["--log-format", "json", "--snapshot-every-entries", "4"])
+        for i in 0..<8 {
+            let posted = try await node.admin.post("/api/v1/events", #"{"source": "log-test", "title": "event \#(i)"}"#)
+            XCTAssertEqual(posted.status, 202, "\(posted)")
+        }
+        let lines = await eventually { node.logs.contains("snapshot taken") } ? node.logs.split(separator: "\n") : []
+        let objects = lines.compactMap { line -> [String: String]? in
+            guard line.hasPrefix("{") else { return nil }
+            return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        }
+        XCTAssertFalse(objects.isEmpty, node.logs.suffix(2_000).description)
+        for object in objects {
+            let stamp = object["ts"] ?? ""
+            XCTAssertNotNil(stamp.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/), "no milliseconds: \(stamp)")
+        }
+        let snapshot = try XCTUnwrap(objects.first { $0["msg"] == "snapshot taken" }, node.logs.suffix(2_000).description)
+        let field = { (name: String) in UInt64(snapshot[name] ?? "") }
+        let encode = try XCTUnwrap(field("encode_ms"), "\(snapshot)")
+        let write = try XCTUnwrap(field("write_ms"), "\(snapshot)")
+        XCTAssertNotNil(field("cpu_ms"), "\(snapshot)")
+        // Each part is truncated to whole milliseconds; the whole is at least their sum.
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(field("since_start_ms"), "\(snapshot)"), encode + write, "\(snapshot)")
+    }
+
     func testHelpDocumentsTheClockOffsetDrillOption() async throws {
         let node = try IncidentdNode(cleanup: cleanup)
         let run = try node.launch(arguments: ["--help"])
