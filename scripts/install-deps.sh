@@ -4,6 +4,8 @@ set -euo pipefail
 # liblz4-dev: snapshot and wire compression; libjemalloc-dev: the allocator (Sources/CAllocator);
 # libpq-dev + pkg-config: the archive's client library; postgresql: the server ArchiveTests start.
 packages=(liblz4-dev libjemalloc-dev libpq-dev postgresql pkg-config)
+# --tests: also what only the test suite uses (shellcheck lints terraform/'s boot script).
+[ "${1:-}" = "--tests" ] && packages+=(shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
