@@ -3,14 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --tests
-# terraform/ planned offline and checked (no AWS account, no network): terraform is not a Debian
+swift build --build-tests
+# terraform/ planned offline and checked (no AWS account, no network), its rendered node
+# configurations started as clusters with the binaries just built: terraform is not a Debian
 # package, so a machine without it skips this part, except under CI=true, where it fails.
 if command -v terraform >/dev/null || [ "${CI:-}" = "true" ]; then
-  bash terraform/check.sh
+  bin="$(swift build --show-bin-path)"
+  INCIDENTD="$bin/incidentd" INCIDENTCTL="$bin/incidentctl" bash terraform/check.sh
 else
   echo "terraform not installed: terraform/check.sh skipped (it runs, and is required, under CI=true)" >&2
 fi
-swift build --build-tests
 # XCTest only (the suite has no Swift Testing tests; its empty run would print "0 tests" last).
 # Sequential: XCTest then closes with "Executed N tests, with M failures".
 swift test --skip-build --disable-swift-testing

@@ -13,6 +13,8 @@
 # 4. plans that variable validation must refuse, each with the message that names the problem
 #    (every case against the variable rules alone, the main ones against the whole configuration)
 #
+#    and, with INCIDENTD and INCIDENTCTL set to built binaries (required under CI=true), each
+#    plan's node configurations started as a real cluster on loopback (tests/run_configs.py)
 # Environment: TERRAFORM (binary, default terraform), TF_PLUGIN_MIRROR, KEEP_WORK=1 (keep the
 # temporary directory and print it).
 set -euo pipefail
@@ -22,12 +24,21 @@ MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
 TERRAFORM="${TERRAFORM:-terraform}"
 started=$(date +%s)
 assertions=0
+started_clusters=0
+# With INCIDENTD and INCIDENTCTL (built binaries), every plan's rendered node configurations are
+# also started as a real cluster on loopback (tests/run_configs.py). Required under CI=true.
+INCIDENTD="${INCIDENTD:-}"
+INCIDENTCTL="${INCIDENTCTL:-}"
 
 die() { echo "terraform check: FAILED: $*" >&2; exit 1; }
 step() { echo "--- [$(($(date +%s) - started))s] $*"; }
 
 command -v "$TERRAFORM" >/dev/null || die "$TERRAFORM not found"
 command -v python3 >/dev/null || die "python3 not found"
+if [[ -n "$INCIDENTD" || -n "$INCIDENTCTL" || "${CI:-}" == "true" ]]; then
+    [[ -x "$INCIDENTD" && -x "$INCIDENTCTL" ]] ||
+        die "INCIDENTD and INCIDENTCTL must name built incidentd and incidentctl binaries (required under CI=true)"
+fi
 [[ -d "$MIRROR/registry.terraform.io/hashicorp/aws" ]] ||
     die "no hashicorp/aws provider in the mirror $MIRROR (set TF_PLUGIN_MIRROR)"
 
@@ -122,6 +133,11 @@ for entry in "${positive[@]}"; do
     echo "$out"
     n="$(sed -n 's/.*: \([0-9][0-9]*\) assertions passed.*/\1/p' <<<"$out")"
     assertions=$((assertions + ${n:-0}))
+    if [[ -n "$INCIDENTD" ]]; then
+        python3 "$TF_DIR/tests/run_configs.py" "$work/$name.json" --incidentd "$INCIDENTD" --incidentctl "$INCIDENTCTL" \
+            --label "$name" || die "the plan's configurations of $name do not make a working cluster"
+        started_clusters=$((started_clusters + 1))
+    fi
 done
 
 # --- 4. plans variable validation must refuse ------------------------------------------------
@@ -199,4 +215,4 @@ for entry in "${negative[@]}"; do
 done
 
 elapsed=$(($(date +%s) - started))
-echo "terraform check: $assertions assertions passed (fmt, validate, ${#positive[@]} offline plans checked, ${#negative[@]} invalid inputs refused) in ${elapsed}s"
+echo "terraform check: $assertions assertions passed (fmt, validate, ${#positive[@]} offline plans checked, ${#negative[@]} invalid inputs refused), $started_clusters plans' configurations started as clusters, in ${elapsed}s"
