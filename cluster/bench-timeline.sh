@@ -12,6 +12,7 @@
 #
 #   cluster/bench-timeline.sh
 #   PRELOAD=0 RUNS=1 cluster/bench-timeline.sh
+#   SNAPSHOT_SCHED_IDLE=1 RATE=7000 cluster/bench-timeline.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -23,6 +24,15 @@ PRELOAD=${PRELOAD:-2}
 SLOW_MS=${SLOW_MS:-20}
 export INCIDENTD_EXTRA_ARGS="${INCIDENTD_EXTRA_ARGS:-} --log-format json"
 start_bench_cluster bench-timeline
+# SNAPSHOT_SCHED_IDLE=1: the nodes' snapshot threads as SCHED_IDLE instead of their nice value
+# (docs/BENCHMARKS.md, eighteenth pass: tried, not kept).
+if [[ -n "${SNAPSHOT_SCHED_IDLE:-}" ]]; then
+    for pid in $PIDS; do
+        for task in /proc/"$pid"/task/*; do
+            [[ "$(cat "$task/comm")" == incidentd-snap ]] && chrt --idle -p 0 "$(basename "$task")"
+        done
+    done
+fi
 if [[ "$PRELOAD" -gt 0 ]]; then
     opened="$(INCIDENT_BENCH_API_KEY="$KEY" .build/release/incident-bench --endpoints "$ALL" --connections 256 \
         --duration "$PRELOAD" --distinct 1000000 --run-tag preload --json | jq '.valid')"

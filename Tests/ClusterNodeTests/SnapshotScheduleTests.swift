@@ -62,6 +62,31 @@ final class SnapshotScheduleTests: XCTestCase {
         XCTAssertThrowsError(try config.validate())
     }
 
+    /// `SnapshotTiming` (the "snapshot taken" line's fields) charges each phase its own time and
+    /// the thread's CPU, not its wall time: a wait before the thread starts, a sleeping "encoding"
+    /// and a spinning "write". Lower bounds only (a sleep or spin lasts at least as long).
+    func testSnapshotTimingChargesEachPhaseAndTheThreadsCPU() {
+        func threadCPUNanoseconds() -> UInt64 {
+            var spec = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+            return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+        }
+        let handedOver = DispatchTime.now().uptimeNanoseconds
+        usleep(30_000)
+        var timing = SnapshotTiming(handedOver: handedOver)
+        usleep(40_000)
+        timing.encoded()
+        let spinFrom = threadCPUNanoseconds()
+        while threadCPUNanoseconds() - spinFrom < 25_000_000 {}
+        timing.written()
+        XCTAssertGreaterThanOrEqual(timing.encodeMilliseconds, 40)
+        XCTAssertGreaterThanOrEqual(timing.writeMilliseconds, 25)
+        XCTAssertGreaterThanOrEqual(timing.cpuMilliseconds, 24, "the spin's CPU")
+        // CPU time, not wall time: the 40 ms sleep took (next to) none of it.
+        XCTAssertLessThanOrEqual(timing.cpuMilliseconds + 30, timing.encodeMilliseconds + timing.writeMilliseconds)
+        XCTAssertGreaterThanOrEqual(timing.millisecondsSinceHandOver, 30 + timing.encodeMilliseconds + timing.writeMilliseconds)
+    }
+
     func testTheBackgroundThreadRunsJobsInOrderOnOneNamedThreadAtItsNiceValue() throws {
         let thread = BackgroundThread(name: "incidentd-test-thread", nice: 7)
         let seen = Recorder()
