@@ -429,13 +429,17 @@ extension ConsensusLoop {
         let copy = state
         let inbox = self.inbox
         let preparer = store.snapshotPreparer
+        let budget = config.snapshotReuseBytes
         snapshotEncoding = true
         appliedSinceSnapshot = (0, 0)
         let handedOver = DispatchTime.now().uptimeNanoseconds
         snapshotThread.async {
             var timing = SnapshotTiming(handedOver: handedOver)
-            let snapshot = Snapshot(metadata: metadata, data: copy.snapshot())
+            // This thread is the only one that passes a budget (`snapshot(reusingEncodingsUpTo:)`).
+            var stats = SnapshotEncodingStats()
+            let snapshot = Snapshot(metadata: metadata, data: copy.snapshot(reusingEncodingsUpTo: budget, stats: &stats))
             timing.encoded()
+            timing.encoding = stats
             let prepared = Result { () throws(StorageError) in try preparer.prepare(snapshot) }
             timing.written()
             inbox.snapshotEncoded(EncodedSnapshot(snapshot: snapshot, prepared: prepared, timing: timing))
@@ -478,6 +482,9 @@ extension ConsensusLoop {
                     "publish_us": "\(publishMicroseconds)", "encode_ms": "\(encoded.timing.encodeMilliseconds)",
                     "write_ms": "\(encoded.timing.writeMilliseconds)", "cpu_ms": "\(encoded.timing.cpuMilliseconds)",
                     "since_start_ms": "\(encoded.timing.millisecondsSinceHandOver)",
+                    "incidents_reused": "\(encoded.timing.encoding.reusedIncidents)",
+                    "incidents_encoded": "\(encoded.timing.encoding.encodedIncidents)",
+                    "kept_bytes": "\(encoded.timing.encoding.keptEncodingBytes)",
                 ])
         } catch {
             logger.error("snapshot failed; will retry", metadata: ["error": "\(error)"])
@@ -594,6 +601,8 @@ struct EncodedSnapshot: Sendable {
 /// had the cores: the thread runs at `snapshot_nice`).
 struct SnapshotTiming: Sendable {
     let handedOver: UInt64
+    /// How many incidents were encoded afresh and how many reused an earlier snapshot's bytes.
+    var encoding = SnapshotEncodingStats()
     private let started: UInt64
     private var encodedAt: UInt64
     private var writtenAt: UInt64

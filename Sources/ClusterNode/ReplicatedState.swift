@@ -118,11 +118,19 @@ public struct ReplicatedState: Sendable {
     /// varint, expires-at zigzag ms][archive journal (v3)]`. Versions 1 (machine and request table
     /// only) and 2 (no archive journal) are still read.
     func snapshot() -> [UInt8] {
+        var stats = SnapshotEncodingStats()
+        return snapshot(reusingEncodingsUpTo: 0, stats: &stats)
+    }
+
+    /// The same bytes, reusing (and keeping up to `budget` bytes of) unchanged incidents'
+    /// encodings: only a node's snapshot thread may pass a budget above 0
+    /// (`IncidentStateMachine.snapshot(reusingEncodingsUpTo:stats:)`).
+    func snapshot(reusingEncodingsUpTo budget: Int, stats: inout SnapshotEncodingStats) -> [UInt8] {
         // The machine's part is most of the bytes (about 500 per open incident): it is copied
         // once into an array sized for everything, instead of into a writer that would double
         // (and copy) while the smaller parts after it are appended, the peak memory of a
         // snapshot being taken.
-        let machineBytes = machine.snapshot()
+        let machineBytes = machine.snapshot(reusingEncodingsUpTo: budget, stats: &stats)
         var rest = BinaryWriter(reservingCapacity: requests.encodedBytesEstimate + transientRequests.encodedBytesEstimate + 4_096)
         encodeTables(to: &rest)
         var head = BinaryWriter(reservingCapacity: 16)

@@ -60,6 +60,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(help: "Founding members, id=host:port@region[/zone],... including this node. (default: none)") var peers: String?
     @Flag(help: "Start empty and wait to be added to a running cluster (as a learner).") var join = false
     @Option(name: .customLong("snapshot-log-ratio"), help: "Once the state is large, take a snapshot after about this many times its size of log; 0 = every --snapshot-every-entries whatever the state. (default: 0.5)") var snapshotLogRatio: Double?
+    @Option(name: .customLong("snapshot-reuse-bytes"), help: "Bytes of unchanged incidents' encodings kept in memory for the next snapshot to copy instead of encoding again; 0 keeps none. (default: 33554432)") var snapshotReuseBytes: Int?
     @Option(name: .customLong("snapshot-nice"), help: "Nice value (0-19) of the thread that encodes and writes snapshots; higher leaves more CPU to requests. (default: 10)") var snapshotNice: Int?
     @Option(name: .customLong("busy-sync-interval-us"), help: "Under load, the least time between two log fsyncs, so each carries more writes; 0 = off. (default: 1000)") var busySyncIntervalUs: Int?
     @Option(name: .customLong("wal-preallocation-bytes"), help: "Zeros kept written ahead of the log's records, so that log fsyncs commit no file growth; 0 = off. (default: 1048576)") var walPreallocationBytes: Int?
@@ -89,7 +90,7 @@ struct Incidentd: AsyncParsableCommand {
         let flags: [(String, String?)] = [
             ("data_dir", dataDir), ("host", host), ("port", port.map(String.init)), ("log_level", logLevel),
             ("log_format", logFormat), ("tick_interval_ms", tickIntervalMs.map(String.init)),
-            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_every_bytes", snapshotEveryBytes.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("commit_announcement_delay_us", commitAnnouncementDelayUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
+            ("snapshot_every_entries", snapshotEveryEntries.map(String.init)), ("snapshot_every_bytes", snapshotEveryBytes.map(String.init)), ("snapshot_nice", snapshotNice.map(String.init)), ("snapshot_reuse_bytes", snapshotReuseBytes.map(String.init)), ("snapshot_log_ratio", snapshotLogRatio.map { "\($0)" }), ("inline_log_sync", inlineLogSync ? "true" : nil), ("busy_sync_interval_us", busySyncIntervalUs.map(String.init)), ("wal_preallocation_bytes", walPreallocationBytes.map(String.init)), ("commit_announcement_delay_us", commitAnnouncementDelayUs.map(String.init)), ("max_batch_commands", maxBatchCommands.map(String.init)),
             ("max_body_bytes", maxBodyBytes.map(String.init)), ("rate_limit_rps", rateLimitRps.map { "\($0)" }),
             ("rate_limit_burst", rateLimitBurst.map { "\($0)" }), ("dashboard_url", dashboardUrl),
             ("delivery_timeout_ms", deliveryTimeoutMs.map(String.init)), ("max_delivery_concurrency", maxDeliveryConcurrency.map(String.init)),
@@ -149,6 +150,7 @@ struct Incidentd: AsyncParsableCommand {
         nodeConfig.minBusySyncIntervalMicroseconds = settings.busySyncIntervalUs
         nodeConfig.commitAnnouncementDelayMicroseconds = settings.commitAnnouncementDelayUs
         nodeConfig.snapshotThreadNice = Int32(settings.snapshotNice)
+        nodeConfig.snapshotReuseBytes = settings.snapshotReuseBytes
         nodeConfig.snapshotLogRatio = settings.snapshotLogRatio
         nodeConfig.storage.preallocationBytes = settings.walPreallocationBytes
         nodeConfig.maxBatchCommands = settings.maxBatchCommands

@@ -16,6 +16,8 @@ struct Settings: Sendable, Equatable {
     var snapshotEveryBytes = 32 << 20
     /// Nice value of the snapshot thread (`NodeConfig.snapshotThreadNice`).
     var snapshotNice = 10
+    /// Bytes of unchanged incidents' encodings kept for the next snapshot (`NodeConfig.snapshotReuseBytes`); 0 = none.
+    var snapshotReuseBytes = 32 << 20
     /// Log between snapshots as a multiple of the state's size, once large (`NodeConfig.snapshotLogRatio`).
     var snapshotLogRatio = 0.5
     /// Block the consensus loop on each log sync instead of syncing off it (for comparison).
@@ -92,7 +94,7 @@ struct Settings: Sendable, Equatable {
 
     /// Keys accepted in the configuration file (and, upper-cased, after `INCIDENTD_`).
     static let keys = [
-        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_every_bytes", "snapshot_nice", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
+        "data_dir", "host", "port", "log_level", "log_format", "tick_interval_ms", "snapshot_every_entries", "snapshot_every_bytes", "snapshot_nice", "snapshot_reuse_bytes", "snapshot_log_ratio", "inline_log_sync", "busy_sync_interval_us", "wal_preallocation_bytes",
         "commit_announcement_delay_us", "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
@@ -129,6 +131,7 @@ struct Settings: Sendable, Equatable {
         case "snapshot_every_bytes": snapshotEveryBytes = try int()
         case "inline_log_sync": inlineLogSync = try bool()
         case "snapshot_nice": snapshotNice = try int()
+        case "snapshot_reuse_bytes": snapshotReuseBytes = try int()
         case "snapshot_log_ratio": snapshotLogRatio = try double()
         case "busy_sync_interval_us": busySyncIntervalUs = try int()
         case "commit_announcement_delay_us": commitAnnouncementDelayUs = try int()
@@ -210,6 +213,9 @@ struct Settings: Sendable, Equatable {
         }
         guard (0...19).contains(snapshotNice) else {
             throw SettingsError("snapshot_nice must be 0–19, got \(snapshotNice)")
+        }
+        guard (0...(1 << 34)).contains(snapshotReuseBytes) else {
+            throw SettingsError("snapshot_reuse_bytes must be 0–17179869184 (16 GiB), got \(snapshotReuseBytes)")
         }
         guard (0...100).contains(snapshotLogRatio) else {
             throw SettingsError("snapshot_log_ratio must be 0–100, got \(snapshotLogRatio)")

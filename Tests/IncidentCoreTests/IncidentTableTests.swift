@@ -76,4 +76,77 @@ final class IncidentTableTests: XCTestCase {
         XCTAssertEqual(restored.snapshot(), machine.snapshot())
         XCTAssertEqual(restored.incidents.count, incidentCount + 1)
     }
+
+    /// A snapshot thread reusing kept encodings writes the same bytes as one encoding everything,
+    /// while the loop writes to the state between and during snapshots (as a node does: each
+    /// snapshot encodes a copy taken before the writes), and it encodes only what changed.
+    func testSnapshotsReusingKeptEncodingsEqualFullEncodingsAndEncodeOnlyWhatChanged() throws {
+        var (machine, index, ids) = machine(incidents: incidentCount)
+        let budget = 1 << 30
+        var stats = SnapshotEncodingStats()
+        let first = machine.snapshot(reusingEncodingsUpTo: budget, stats: &stats)
+        XCTAssertEqual(first, machine.snapshot())
+        XCTAssertEqual(stats.reusedIncidents, 0)
+        XCTAssertEqual(stats.encodedIncidents, incidentCount)
+        XCTAssertGreaterThan(stats.keptEncodingBytes, incidentCount * 100)
+
+        // A copy handed to the "snapshot thread", then writes on the "loop" while it lives.
+        let copy = machine
+        let expected = machine.snapshot()
+        let at = Timestamp(millisecondsSinceEpoch: 1_795_590_000_000)
+        var touched = Set<UInt64>()
+        for (n, id) in ids.enumerated() where n % 7 == 0 {
+            index += 1
+            _ = machine.apply(.transition(incident: id, action: .acknowledge, comment: "", rootCause: "", actor: Harness.responder), at: at, index: index)
+            touched.insert(id.number)
+        }
+        stats = SnapshotEncodingStats()
+        XCTAssertEqual(copy.snapshot(reusingEncodingsUpTo: budget, stats: &stats), expected, "the copy's incidents were all unchanged")
+        XCTAssertEqual(stats.reusedIncidents, incidentCount)
+        XCTAssertEqual(stats.encodedIncidents, 0)
+
+        // Deduplicated events, a resolution and a new incident: each changed one is encoded again.
+        for n in stride(from: 3, to: incidentCount, by: 11) {
+            index += 1
+            _ = machine.apply(.ingest(events: [sampleEvent(dedupKey: "key-\(n)")], actor: Harness.source), at: at, index: index)
+            touched.insert(ids[n].number)
+        }
+        index += 1
+        _ = machine.apply(.transition(incident: ids[5], action: .resolve, comment: "fixed", rootCause: "", actor: Harness.responder), at: at, index: index)
+        touched.insert(ids[5].number)
+        index += 1
+        _ = machine.apply(.ingest(events: [sampleEvent(dedupKey: "new")], actor: Harness.source), at: at, index: index)
+        XCTAssertEqual(machine.incident(ids[5])?.status, .resolved)
+        stats = SnapshotEncodingStats()
+        let second = machine.snapshot(reusingEncodingsUpTo: budget, stats: &stats)
+        XCTAssertEqual(second, machine.snapshot())
+        XCTAssertEqual(second, try IncidentStateMachine(snapshot: second).snapshot(), "restores to the same bytes")
+        XCTAssertEqual(stats.encodedIncidents, touched.count + 1, "the written incidents and the new one")
+        XCTAssertEqual(stats.reusedIncidents, incidentCount - touched.count)
+    }
+
+    /// The kept encodings stay within the budget (lower numbers first), the bytes are the same
+    /// whatever the budget, and a budget of 0 keeps and reuses nothing.
+    func testKeptEncodingsStayWithinTheBudget() {
+        let (machine, _, _) = machine(incidents: incidentCount)
+        let full = machine.snapshot()
+        var stats = SnapshotEncodingStats()
+        XCTAssertEqual(machine.snapshot(reusingEncodingsUpTo: 0, stats: &stats), full)
+        XCTAssertEqual(stats, { var s = SnapshotEncodingStats(); s.encodedIncidents = incidentCount; return s }())
+        stats = SnapshotEncodingStats()
+        XCTAssertEqual(machine.snapshot(reusingEncodingsUpTo: 0, stats: &stats), full)
+        XCTAssertEqual(stats.reusedIncidents, 0, "nothing kept at 0")
+
+        let budget = 50_000
+        stats = SnapshotEncodingStats()
+        XCTAssertEqual(machine.snapshot(reusingEncodingsUpTo: budget, stats: &stats), full)
+        XCTAssertLessThanOrEqual(stats.keptEncodingBytes, budget)
+        XCTAssertGreaterThan(stats.keptEncodingBytes, budget / 2)
+        let kept = stats.keptEncodingBytes
+        stats = SnapshotEncodingStats()
+        XCTAssertEqual(machine.snapshot(reusingEncodingsUpTo: budget, stats: &stats), full)
+        XCTAssertGreaterThan(stats.reusedIncidents, 0)
+        XCTAssertLessThan(stats.reusedIncidents, incidentCount)
+        XCTAssertEqual(stats.keptEncodingBytes, kept, "the same incidents stay kept")
+    }
 }

@@ -44,6 +44,7 @@ final class StartupTests: IncidentdTestCase {
             (["--peer-listen", "127.0.0.1:\(peer)"], ["INCIDENTD_WIRE_MAX_FRAME_BYTES": "12"], "maxFrameBytes"),
             (["--peer-listen", "127.0.0.1:\(peer)", "--tls-ca", "/nonexistent/ca.pem", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"], [:], "/nonexistent/"),
             (["--snapshot-nice", "25"], [:], "snapshot_nice must be 0–19, got 25"),
+            ([], ["INCIDENTD_SNAPSHOT_REUSE_BYTES": "-1"], "snapshot_reuse_bytes must be 0–17179869184 (16 GiB), got -1"),
             ([], ["INCIDENTD_SNAPSHOT_LOG_RATIO": "-1"], "snapshot_log_ratio must be 0–100, got -1"),
             (["--snapshot-every-entries", "0"], [:], "snapshot_every_entries must be positive, got 0"),
             ([], ["INCIDENTD_SNAPSHOT_EVERY_BYTES": "4096"], "snapshot_every_bytes must be at least 1048576 (1 MiB), got 4096"),
@@ -111,6 +112,39 @@ final class StartupTests: IncidentdTestCase {
         XCTAssertNotNil(field("cpu_ms"), "\(snapshot)")
         // Each part is truncated to whole milliseconds; the whole is at least their sum.
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(field("since_start_ms"), "\(snapshot)"), encode + write, "\(snapshot)")
+    }
+
+    /// A node's later snapshots copy the incidents an earlier one encoded, unless
+    /// `snapshot_reuse_bytes` is 0; the state restores from them either way.
+    func testLaterSnapshotsReuseUnchangedIncidentsEncodingsUnlessTurnedOff() async throws {
+        for reuse in [true, false] {
+            let node = try await startedNode(["--log-format", "json", "--snapshot-every-entries", "3"] + (reuse ? [] : ["--snapshot-reuse-bytes", "0"]))
+            for i in 0..<12 {
+                let posted = try await node.admin.post("/api/v1/events", #"{"source": "reuse-test", "title": "incident \#(i)"}"#)
+                XCTAssertEqual(posted.status, 202, "\(posted)")
+            }
+            let snapshots = { () -> [[String: String]] in
+                node.logs.split(separator: "\n").compactMap { line -> [String: String]? in
+                    guard line.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String] else { return nil }
+                    return object["msg"] == "snapshot taken" ? object : nil
+                }
+            }
+            let enough = await eventually { snapshots().count >= 3 }
+            XCTAssertTrue(enough, node.logs.suffix(3_000).description)
+            let counts = snapshots().map { (reused: Int($0["incidents_reused"] ?? "") ?? -1, encoded: Int($0["incidents_encoded"] ?? "") ?? -1) }
+            XCTAssertFalse(counts.contains { $0.reused < 0 || $0.encoded < 0 }, "\(snapshots())")
+            if reuse {
+                let last = try XCTUnwrap(counts.last)
+                XCTAssertGreaterThan(last.reused, 0, "a later snapshot reused earlier incidents: \(counts)")
+                XCTAssertLessThan(last.encoded, last.reused + last.encoded, "\(counts)")
+            } else {
+                XCTAssertTrue(counts.allSatisfy { $0.reused == 0 }, "\(counts)")
+            }
+            await node.stop()
+            try await node.start()
+            let listed = try await node.admin.get("/api/v1/incidents?source=reuse-test&limit=100")
+            XCTAssertEqual(listed.json["incidents"]?.array?.count, 12, "after a restart from the snapshots: \(listed)")
+        }
     }
 
     func testHelpDocumentsTheClockOffsetDrillOption() async throws {

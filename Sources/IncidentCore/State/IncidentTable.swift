@@ -12,13 +12,20 @@
 /// Split by the number's low bits (numbers are sequential, so the shards fill evenly), a write
 /// copies only its own shard, 1/512 of the table.
 struct IncidentTable: Sendable {
-    /// Mutable only through `IncidentTable`'s `_modify`, which first makes the box unique
-    /// (`isKnownUniquelyReferenced`): a box that two table values share is never written, so
-    /// concurrent readers of a shared box only ever read. That is the proof behind
-    /// `@unchecked Sendable`.
+    /// `value` is mutable only through `IncidentTable`'s `_modify`, which first makes the box
+    /// unique (`isKnownUniquelyReferenced`): a box that two table values share never has its
+    /// value written, so concurrent readers of a shared box only ever read it. `encoding` is
+    /// cleared there too, on a unique box only, and otherwise read and written only by
+    /// `encodeByNumber` with a budget, which one thread alone may call on the copies of a state
+    /// (a node's snapshot thread; `IncidentStateMachine.snapshot(reusingEncodingsUpTo:stats:)`).
+    /// That is the proof behind `@unchecked Sendable`.
     final class Box: @unchecked Sendable {
         var value: Incident
+        /// `value`'s encoding, kept by the last snapshot that encoded it, for the next one to
+        /// copy while the value is unchanged.
+        var encoding: [UInt8]?
         init(_ value: Incident) { self.value = value }
+        func encodeValue(to writer: inout BinaryWriter) { value.encode(to: &writer) }
     }
 
     private static let shardBits = 9
@@ -37,6 +44,7 @@ struct IncidentTable: Sendable {
             // One mutable access to the dictionary's slot makes the box unique and hands it out;
             // the incident is then written through the (now unshared) box.
             let box = Self.unique(&shards[Self.shard(number)][number]!)
+            box.encoding = nil
             yield &box.value
         }
     }
@@ -81,13 +89,55 @@ struct IncidentTable: Sendable {
     /// Encodes every incident in ascending number order (a snapshot's incidents): the boxes are
     /// sorted by number rather than each number looked up, and each incident is encoded where it
     /// is, not copied out of its box first.
-    func encodeByNumber(to writer: inout BinaryWriter) {
+    ///
+    /// With a `budget` above 0, an incident whose box kept its encoding from an earlier call (and
+    /// was not written since: `_modify` drops it) is copied rather than encoded again, and the
+    /// encodings made here are kept in their boxes while all kept encodings together stay within
+    /// `budget` bytes, lower numbers first. Most open incidents of a large state are idle between
+    /// two snapshots, so a snapshot then encodes only what changed. Only one thread may ever pass
+    /// a budget for the copies of one state (see `Box`); a budget of 0 touches no encoding.
+    func encodeByNumber(to writer: inout BinaryWriter, reusingEncodingsUpTo budget: Int, stats: inout SnapshotEncodingStats) {
         var boxes: [(number: UInt64, box: Box)] = []
         boxes.reserveCapacity(count)
         for shard in shards {
             for (number, box) in shard { boxes.append((number, box)) }
         }
         boxes.sort { $0.number < $1.number }
-        for entry in boxes { entry.box.value.encode(to: &writer) }
+        guard budget > 0 else {
+            for entry in boxes { entry.box.encodeValue(to: &writer) }
+            stats.encodedIncidents += boxes.count
+            return
+        }
+        var kept = 0
+        for entry in boxes {
+            let box = entry.box
+            if let encoding = box.encoding {
+                writer.write(raw: encoding[...])
+                kept += encoding.count
+                stats.reusedIncidents += 1
+                continue
+            }
+            let start = writer.bytes.count
+            box.encodeValue(to: &writer)
+            stats.encodedIncidents += 1
+            let length = writer.bytes.count - start
+            if kept + length <= budget {
+                box.encoding = Array(writer.bytes[start...])
+                kept += length
+            }
+        }
+        stats.keptEncodingBytes = kept
     }
+}
+
+/// What `IncidentStateMachine.snapshot(reusingEncodingsUpTo:stats:)` did with the incidents.
+public struct SnapshotEncodingStats: Sendable, Equatable {
+    /// Incidents copied from the encoding an earlier snapshot kept.
+    public var reusedIncidents = 0
+    /// Incidents encoded afresh.
+    public var encodedIncidents = 0
+    /// Bytes of encodings kept in the incidents' boxes for the next snapshot.
+    public var keptEncodingBytes = 0
+
+    public init() {}
 }
