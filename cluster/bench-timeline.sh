@@ -54,7 +54,7 @@ for run in $(seq 1 "$RUNS"); do
             | (($ts.s + "Z" | fromdateiso8601) * 1000 + (($ts.ms // "0") | tonumber) - $start) as $offset
             | select($offset > -1000 and $offset < $stop + 1000)
             | if .since_start_ms then
-                "  \($node): snapshot handed to its thread at \($offset - (.since_start_ms | tonumber)) ms, encoded in \(.encode_ms) ms, written in \(.write_ms) ms (\(.cpu_ms) ms of CPU\(if .incidents_reused then ", \(.incidents_encoded) incidents encoded, \(.incidents_reused) reused" else "" end)), published at \($offset) ms in \(.publish_us) µs, \(.bytes) bytes"
+                "  \($node): snapshot handed to its thread at \($offset - (.since_start_ms | tonumber)) ms, encoded in \(.encode_ms) ms, written in \(.write_ms) ms (\(.cpu_ms) ms of CPU\(if .encode_cpu_ms then ", \(.encode_cpu_ms) encoding" else "" end)\(if .incidents_reused then ", \(.incidents_encoded) incidents encoded, \(.incidents_reused) reused" else "" end)), published at \($offset) ms in \(.publish_us) µs, \(.bytes) bytes"
               else "  \($node): snapshot taken at \($offset | floor) ms (second resolution), \(.bytes) bytes" end'
     done
 done

@@ -481,6 +481,7 @@ extension ConsensusLoop {
                     "next_after_entries": "\(snapshotThresholds.entries)", "next_after_bytes": "\(snapshotThresholds.bytes)",
                     "publish_us": "\(publishMicroseconds)", "encode_ms": "\(encoded.timing.encodeMilliseconds)",
                     "write_ms": "\(encoded.timing.writeMilliseconds)", "cpu_ms": "\(encoded.timing.cpuMilliseconds)",
+                    "encode_cpu_ms": "\(encoded.timing.encodeCPUMilliseconds)",
                     "since_start_ms": "\(encoded.timing.millisecondsSinceHandOver)",
                     "incidents_reused": "\(encoded.timing.encoding.reusedIncidents)",
                     "incidents_encoded": "\(encoded.timing.encoding.encodedIncidents)",
@@ -607,6 +608,7 @@ struct SnapshotTiming: Sendable {
     private var encodedAt: UInt64
     private var writtenAt: UInt64
     private let cpuAtStart: UInt64
+    private var cpuAtEncoded: UInt64
     private var cpuAtEnd: UInt64
 
     init(handedOver: UInt64) {
@@ -615,10 +617,14 @@ struct SnapshotTiming: Sendable {
         encodedAt = started
         writtenAt = started
         cpuAtStart = Self.threadCPUNanoseconds()
+        cpuAtEncoded = cpuAtStart
         cpuAtEnd = cpuAtStart
     }
 
-    mutating func encoded() { encodedAt = DispatchTime.now().uptimeNanoseconds }
+    mutating func encoded() {
+        encodedAt = DispatchTime.now().uptimeNanoseconds
+        cpuAtEncoded = Self.threadCPUNanoseconds()
+    }
 
     mutating func written() {
         writtenAt = DispatchTime.now().uptimeNanoseconds
@@ -628,6 +634,8 @@ struct SnapshotTiming: Sendable {
     var encodeMilliseconds: UInt64 { (encodedAt - started) / 1_000_000 }
     var writeMilliseconds: UInt64 { (writtenAt - encodedAt) / 1_000_000 }
     var cpuMilliseconds: UInt64 { (cpuAtEnd - cpuAtStart) / 1_000_000 }
+    /// The encoding's share of `cpuMilliseconds` (the rest compressed, wrote and synced the file).
+    var encodeCPUMilliseconds: UInt64 { (cpuAtEncoded - cpuAtStart) / 1_000_000 }
     var millisecondsSinceHandOver: UInt64 { (DispatchTime.now().uptimeNanoseconds - handedOver) / 1_000_000 }
 
     private static func threadCPUNanoseconds() -> UInt64 {

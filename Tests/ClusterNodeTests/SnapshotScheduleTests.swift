@@ -75,13 +75,17 @@ final class SnapshotScheduleTests: XCTestCase {
         usleep(30_000)
         var timing = SnapshotTiming(handedOver: handedOver)
         usleep(40_000)
+        let encodeSpinFrom = threadCPUNanoseconds()
+        while threadCPUNanoseconds() - encodeSpinFrom < 15_000_000 {}
         timing.encoded()
         let spinFrom = threadCPUNanoseconds()
         while threadCPUNanoseconds() - spinFrom < 25_000_000 {}
         timing.written()
-        XCTAssertGreaterThanOrEqual(timing.encodeMilliseconds, 40)
+        XCTAssertGreaterThanOrEqual(timing.encodeMilliseconds, 55)
         XCTAssertGreaterThanOrEqual(timing.writeMilliseconds, 25)
-        XCTAssertGreaterThanOrEqual(timing.cpuMilliseconds, 24, "the spin's CPU")
+        XCTAssertGreaterThanOrEqual(timing.cpuMilliseconds, 39, "both spins' CPU")
+        XCTAssertGreaterThanOrEqual(timing.encodeCPUMilliseconds, 14, "the encoding's spin")
+        XCTAssertLessThanOrEqual(timing.encodeCPUMilliseconds + 24, timing.cpuMilliseconds, "the writing's spin is not the encoding's")
         // CPU time, not wall time: the 40 ms sleep took (next to) none of it.
         XCTAssertLessThanOrEqual(timing.cpuMilliseconds + 30, timing.encodeMilliseconds + timing.writeMilliseconds)
         XCTAssertGreaterThanOrEqual(timing.millisecondsSinceHandOver, 30 + timing.encodeMilliseconds + timing.writeMilliseconds)

@@ -9,6 +9,28 @@ import XCTest
 final class CodecTests: XCTestCase {
     // MARK: Fingerprints
 
+    /// A length filled in after what it measures: five bytes whatever the value, read back by the
+    /// ordinary varint reader, and what follows it untouched.
+    func testPaddedVarintsReadAsTheirValue() throws {
+        for value: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 28, (1 << 35) - 1] {
+            var writer = BinaryWriter()
+            writer.write(UInt8(0xAA))
+            let at = writer.reservePaddedVarint()
+            writer.write(UInt8(0xBB))
+            writer.fill(paddedVarint: value, at: at)
+            XCTAssertEqual(writer.bytes.count, 7)
+            var reader = BinaryReader(writer.bytes)
+            XCTAssertEqual(try reader.readByte(), 0xAA)
+            XCTAssertEqual(try reader.readVarint(), value, "\(value)")
+            XCTAssertEqual(try reader.readByte(), 0xBB)
+            try reader.expectEnd()
+        }
+        var unfilled = BinaryWriter()
+        _ = unfilled.reservePaddedVarint()
+        var reader = BinaryReader(unfilled.bytes)
+        XCTAssertEqual(try reader.readVarint(), 0, "an unfilled length reads as 0")
+    }
+
     func testFNV1a128MatchesThePublishedVectors() {
         var empty = FNV1a128()
         empty.combine(bytes: "")

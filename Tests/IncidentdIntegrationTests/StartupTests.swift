@@ -109,7 +109,8 @@ final class StartupTests: IncidentdTestCase {
         let field = { (name: String) in UInt64(snapshot[name] ?? "") }
         let encode = try XCTUnwrap(field("encode_ms"), "\(snapshot)")
         let write = try XCTUnwrap(field("write_ms"), "\(snapshot)")
-        XCTAssertNotNil(field("cpu_ms"), "\(snapshot)")
+        let cpu = try XCTUnwrap(field("cpu_ms"), "\(snapshot)")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(field("encode_cpu_ms"), "\(snapshot)"), cpu, "\(snapshot)")
         // Each part is truncated to whole milliseconds; the whole is at least their sum.
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(field("since_start_ms"), "\(snapshot)"), encode + write, "\(snapshot)")
     }

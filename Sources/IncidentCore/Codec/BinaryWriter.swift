@@ -62,6 +62,21 @@ public struct BinaryWriter: Sendable {
         bytes.append(contentsOf: value)
     }
 
+    /// Room for a length not known yet, filled in by `fill(paddedVarint:at:)`: five bytes.
+    public mutating func reservePaddedVarint() -> Int {
+        let offset = bytes.count
+        bytes.append(contentsOf: [0x80, 0x80, 0x80, 0x80, 0x00])
+        return offset
+    }
+
+    /// Writes `value` (below 2^35) into the five bytes `reservePaddedVarint` left at `offset`, as
+    /// a varint padded to that width with continuation bits (readers take any LEB128 varint).
+    public mutating func fill(paddedVarint value: UInt64, at offset: Int) {
+        precondition(value < 1 << 35, "a padded varint holds 35 bits")
+        for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: value >> (7 * UInt64(i))) & 0x7F | 0x80 }
+        bytes[offset + 4] = UInt8(truncatingIfNeeded: value >> 28)
+    }
+
     /// Bytes that are already an encoding, appended as they are (no length prefix).
     public mutating func write(raw: ArraySlice<UInt8>) { bytes.append(contentsOf: raw) }
 
