@@ -79,7 +79,7 @@ public struct NodeConfig: Sendable {
     /// Bytes of incidents' snapshot encodings kept in memory between snapshots, so that the next
     /// snapshot copies an unchanged incident's bytes instead of encoding it again (most open
     /// incidents of a large state are idle between two snapshots). Counted as encoded bytes;
-    /// allocation adds about a tenth. Incidents beyond it (higher numbers first) are encoded
+    /// allocation adds about an eighth. Incidents beyond it (higher numbers first) are encoded
     /// every time. 0 keeps none. Default 32 MiB: about 55,000 incidents of some 600 bytes.
     public var snapshotReuseBytes = 32 << 20
     /// Entries kept in the log below a snapshot (lets slow followers catch up without one).
