@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import IncidentCore
@@ -149,4 +150,55 @@ final class IncidentTableTests: XCTestCase {
         XCTAssertLessThan(stats.reusedIncidents, incidentCount)
         XCTAssertEqual(stats.keptEncodingBytes, kept, "the same incidents stay kept")
     }
+
+    /// As on a node: one thread keeps writing to the state while another encodes the copies it
+    /// is handed, reusing and keeping encodings in the boxes both share. Every copy encodes to
+    /// the bytes the writing thread saw when it took it. (Under `swift test --sanitize=thread`
+    /// this is also the race check of `IncidentTable.Box`'s sharing rule.)
+    func testASnapshotThreadReusingEncodingsWhileWritesGoOnEncodesEachCopyAsItWas() throws {
+        var (machine, index, ids) = machine(incidents: incidentCount)
+        let snapshots = DispatchQueue(label: "snapshot-thread")
+        let mismatches = Counter()
+        let reused = Counter()
+        let at = Timestamp(millisecondsSinceEpoch: 1_795_590_000_000)
+        func write(from first: Int) {
+            // Deduplicated events into a few dozen incidents, some acknowledged.
+            for n in stride(from: first, to: incidentCount, by: 37) {
+                index += 1
+                _ = machine.apply(.ingest(events: [sampleEvent(dedupKey: "key-\(n)")], actor: Harness.source), at: at, index: index)
+                if n % 3 == 0 {
+                    index += 1
+                    _ = machine.apply(.transition(incident: ids[n], action: .acknowledge, comment: "", rootCause: "", actor: Harness.responder), at: at, index: index)
+                }
+            }
+        }
+        for round in 0..<40 {
+            // With no copy alive (the last snapshot is done): written in place, in boxes that
+            // kept an encoding.
+            write(from: round % 11)
+            do {
+                let copy = machine
+                let expected = machine.snapshot()  // a budget of 0 touches no kept encoding
+                snapshots.async {
+                    var stats = SnapshotEncodingStats()
+                    if copy.snapshot(reusingEncodingsUpTo: 1 << 30, stats: &stats) != expected { mismatches.add(1) }
+                    reused.add(stats.reusedIncidents)
+                }
+            }
+            // While the snapshot thread encodes: written into fresh boxes (the old ones shared).
+            write(from: 17 + round % 13)
+            snapshots.sync {}
+        }
+        XCTAssertEqual(mismatches.value, 0)
+        XCTAssertGreaterThan(reused.value, 30 * incidentCount / 2, "most incidents reused in most snapshots")
+        var stats = SnapshotEncodingStats()
+        XCTAssertTrue(machine.snapshot(reusingEncodingsUpTo: 1 << 30, stats: &stats) == machine.snapshot(), "the final state reuses encodings faithfully")
+    }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var total = 0
+    func add(_ n: Int) { lock.withLock { total += n } }
+    var value: Int { lock.withLock { total } }
 }
