@@ -21,6 +21,12 @@
 # call graphs) and prints the consensus loop's functions by their inclusive share of that thread:
 #
 #   LEADER_LOOP=1 LOAD="--rate 500 --connections 64" cluster/bench-profile.sh
+#
+# With SNAPSHOT_THREADS=1 it records only the three nodes' snapshot threads (`incidentd-snap`)
+# for 9 s and prints where their time went, by inclusive share of their samples (docs/BENCHMARKS.md,
+# nineteenth pass); a preload gives them a state to encode:
+#
+#   SNAPSHOT_THREADS=1 PRELOAD=2 RATE=8000 cluster/bench-profile.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
@@ -53,6 +59,10 @@ if [[ -n "${LEADER_LOOP:-}" ]]; then
     leader="$(wait_for_leader "$TOPOLOGY")"
     tid="$(ps -L -o tid=,comm= -p "$(cat "$DIR/node-$leader/pid")" | awk '$2 == "NIO-ELT-2-#1" { print $1 }')"
     perf record -t "$tid" --call-graph dwarf,16384 -F 2999 -o "$PERF_DATA" -- sleep 5 >/dev/null 2>&1
+elif [[ -n "${SNAPSHOT_THREADS:-}" ]]; then
+    # shellcheck disable=SC2086
+    tids="$(for pid in $PIDS; do ps -L -o tid=,comm= -p "$pid" | awk '$2 == "incidentd-snap" { print $1 }'; done | paste -sd,)"
+    perf record -t "$tids" -g -o "$PERF_DATA" -- sleep 9 >/dev/null 2>&1
 else
     perf record -a $CALL_GRAPH -o "$PERF_DATA" -- sleep 6 >/dev/null 2>&1
 fi
@@ -63,6 +73,15 @@ if [[ -n "${LEADER_LOOP:-}" ]]; then
     echo "the leader's consensus loop (node $leader, thread $tid), inclusive shares of its samples:"
     perf report -i "$PERF_DATA" --children --sort sym -g none 2>/dev/null | grep -E 'ClusterNode1[0-9]ConsensusLoop' \
         | grep -v '(inlined)' | awk '!seen[$NF]++' | head -25 | cut -c1-150
+    exit 0
+fi
+if [[ -n "${SNAPSHOT_THREADS:-}" ]]; then
+    samples="$(perf report -i "$PERF_DATA" --stdio -g none 2>/dev/null | sed -n 's/^# Samples: \([0-9.]*K*\).*/\1/p' | head -1)"
+    echo "the nodes' snapshot threads ($tids, $samples samples), inclusive shares of their samples:"
+    perf report -i "$PERF_DATA" --children --sort sym -g none 2>/dev/null | grep -v '^#' | grep -v '^$' \
+        | swift demangle --simplified \
+        | grep -E 'snapshot\(|encodeByNumber|Incident\.encode\(to:\)|encodeTables|RequestTable\.encode|LZ4|prepare\(|sorted|exc_page_fault|memmove|fsync' \
+        | grep -v '(inlined)' | head -20 | cut -c1-150
     exit 0
 fi
 echo "share of the machine per thread (pid:name):"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 @testable import IncidentCore
@@ -196,9 +197,9 @@ final class IncidentTableTests: XCTestCase {
     }
 }
 
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var total = 0
-    func add(_ n: Int) { lock.withLock { total += n } }
-    var value: Int { lock.withLock { total } }
+/// A total two threads add to; read after they are done (the queue's `sync` orders it).
+private final class Counter: Sendable {
+    private let total = Atomic<Int>(0)
+    func add(_ n: Int) { total.add(n, ordering: .relaxed) }
+    var value: Int { total.load(ordering: .relaxed) }
 }

@@ -132,14 +132,21 @@ final class StartupTests: IncidentdTestCase {
             }
             let enough = await eventually { snapshots().count >= 3 }
             XCTAssertTrue(enough, node.logs.suffix(3_000).description)
-            let counts = snapshots().map { (reused: Int($0["incidents_reused"] ?? "") ?? -1, encoded: Int($0["incidents_encoded"] ?? "") ?? -1) }
-            XCTAssertFalse(counts.contains { $0.reused < 0 || $0.encoded < 0 }, "\(snapshots())")
+            let counts = snapshots().map {
+                (reused: Int($0["incidents_reused"] ?? "") ?? -1, encoded: Int($0["incidents_encoded"] ?? "") ?? -1, kept: Int($0["kept_bytes"] ?? "") ?? -1)
+            }
+            XCTAssertFalse(counts.contains { $0.reused < 0 || $0.encoded < 0 || $0.kept < 0 }, "\(snapshots())")
             if reuse {
                 let last = try XCTUnwrap(counts.last)
                 XCTAssertGreaterThan(last.reused, 0, "a later snapshot reused earlier incidents: \(counts)")
-                XCTAssertLessThan(last.encoded, last.reused + last.encoded, "\(counts)")
+                XCTAssertTrue(counts.allSatisfy { $0.reused + $0.encoded == 0 || $0.kept > 0 }, "every snapshot with incidents kept encodings: \(counts)")
+                // Each event opened a new incident and changed no earlier one: a snapshot reuses
+                // every incident the one before it held, and encodes only the new ones.
+                for (before, after) in zip(counts, counts.dropFirst()) {
+                    XCTAssertEqual(after.reused, before.reused + before.encoded, "\(counts)")
+                }
             } else {
-                XCTAssertTrue(counts.allSatisfy { $0.reused == 0 }, "\(counts)")
+                XCTAssertTrue(counts.allSatisfy { $0.reused == 0 && $0.kept == 0 }, "nothing reused or kept: \(counts)")
             }
             await node.stop()
             try await node.start()
