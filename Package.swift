@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "Notifier", targets: ["Notifier"]),
         .library(name: "IncidentAPI", targets: ["IncidentAPI"]),
         .library(name: "Checksums", targets: ["Checksums"]),
+        .library(name: "Locking", targets: ["Locking"]),
         .library(name: "WireFormat", targets: ["WireFormat"]),
         .library(name: "ClusterWire", targets: ["ClusterWire"]),
         .library(name: "DevCertificates", targets: ["DevCertificates"]),
@@ -55,7 +56,7 @@ let package = Package(
         // Many seeds of the Raft fault simulator: `swift run -c release raft-sim --seeds 10000`.
         .executableTarget(
             name: "raft-sim",
-            dependencies: ["ClusterTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Locking", "ClusterTesting", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // RaftCore commit throughput in memory: `swift run -c release raft-bench`.
@@ -81,7 +82,7 @@ let package = Package(
         ),
         // Test support: a throwaway PostgreSQL server (initdb + postgres on loopback) with
         // crash, pause and restart controls. Used by ArchiveTests and `archive-bench --start-server`.
-        .target(name: "PostgresTesting", dependencies: ["Archive"], swiftSettings: strict),
+        .target(name: "PostgresTesting", dependencies: ["Locking", "Archive"], swiftSettings: strict),
         // Archive catch-up throughput: `swift run -c release archive-bench --start-server`.
         .executableTarget(
             name: "archive-bench",
@@ -96,6 +97,9 @@ let package = Package(
         // CRC-32C with the CPU's instruction (SSE4.2), used by Checksums when the CPU has it.
         .target(name: "CCRC32C"),
         .target(name: "Checksums", dependencies: ["CCRC32C"], swiftSettings: strict),
+        // The project's lock: the standard library's Mutex with its critical sections annotated for
+        // ThreadSanitizer, which cannot see that Mutex on Linux (Sources/Locking/Lock.swift).
+        .target(name: "Locking", swiftSettings: strict),
         // Durable side of consensus: segmented write-ahead log and snapshot files (docs/STORAGE.md).
         .target(name: "RaftStorage", dependencies: ["RaftCore", "Checksums", "CLZ4"], swiftSettings: strict),
         // The peer protocol's bytes without I/O: frame header and stream parser, handshake,
@@ -105,7 +109,7 @@ let package = Package(
         // pair carrying WireFormat frames; reconnect, back-pressure, requests with deadlines.
         .target(
             name: "ClusterWire",
-            dependencies: [
+            dependencies: ["Locking", 
                 .product(name: "X509", package: "swift-certificates"),
                 "RaftCore", "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -130,7 +134,7 @@ let package = Package(
         // escalation scheduler, notification dispatch, snapshots.
         .target(
             name: "ClusterNode",
-            dependencies: [
+            dependencies: ["Locking", 
                 "IncidentCore", "RaftCore", "RaftStorage", "CAllocator", "CThread",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -143,7 +147,7 @@ let package = Package(
         // lease and hands batches to a sink (PostgreSQL in production).
         .target(
             name: "Archiver",
-            dependencies: [
+            dependencies: ["Locking", 
                 "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -154,7 +158,7 @@ let package = Package(
         // API-key auth with roles, per-key rate limits, the OpenAPI document.
         .target(
             name: "IncidentAPI",
-            dependencies: [
+            dependencies: ["Locking", 
                 "Archive", "Archiver", "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -171,7 +175,7 @@ let package = Package(
         // The node executable: `incidentd` with no arguments runs a single-node cluster.
         .executableTarget(
             name: "incidentd",
-            dependencies: [
+            dependencies: ["Locking", 
                 "Archive", "Archiver", "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -187,7 +191,7 @@ let package = Package(
         // `swift run -c release incident-bench --endpoints http://127.0.0.1:8080 --api-key ...`.
         .executableTarget(
             name: "incident-bench",
-            dependencies: [
+            dependencies: ["Locking", 
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -216,7 +220,7 @@ let package = Package(
         // temporary data directory (used by IncidentdIntegrationTests and IncidentctlTests).
         .target(
             name: "IncidentdTesting",
-            dependencies: [
+            dependencies: ["Locking", 
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -231,7 +235,7 @@ let package = Package(
         // Delivery of outbox entries: webhook, Slack, PagerDuty Events v2, SMTP (docs/NOTIFICATIONS.md).
         .target(
             name: "Notifier",
-            dependencies: [
+            dependencies: ["Locking", 
                 "IncidentCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -251,13 +255,13 @@ let package = Package(
             name: "RaftCoreTests", dependencies: ["RaftCore", "ClusterTesting"], exclude: ["testdata"], swiftSettings: strict),
         .testTarget(
             name: "ClusterNodeTests",
-            dependencies: ["ClusterNode", "Archiver", "IncidentCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Locking", "ClusterNode", "Archiver", "IncidentCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
 
         .testTarget(
             name: "IncidentAPITests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "IncidentAPI", "ClusterNode", "IncidentCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -270,10 +274,11 @@ let package = Package(
         ),
         .testTarget(name: "RaftStorageTests", dependencies: ["RaftStorage", "RaftCore"], swiftSettings: strict),
         .testTarget(name: "ChecksumsTests", dependencies: ["Checksums"], swiftSettings: strict),
+        .testTarget(name: "LockingTests", dependencies: ["Locking"], swiftSettings: strict),
         // The load generator's own logic: reading answers, the timeline.
         .testTarget(
             name: "IncidentBenchTests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "incident-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -283,7 +288,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterWireTests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "ClusterWire", "WireFormat", "DevCertificates", "RaftCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -295,7 +300,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NotifierTests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "Notifier",
                 "IncidentCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -313,7 +318,7 @@ let package = Package(
         // `swift build --build-tests`) on loopback, with local webhook and SMTP receivers.
         .testTarget(
             name: "IncidentdIntegrationTests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "Archive", "PostgresTesting",
                 "IncidentdTesting", "DevCertificates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -328,14 +333,14 @@ let package = Package(
         // binaries are missing, skips elsewhere).
         .testTarget(
             name: "ArchiveTests",
-            dependencies: ["Archive", "PostgresTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Locking", "Archive", "PostgresTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // incidentctl: parsing and rendering as pure functions, a local stub server for the
         // cluster endpoints, and the real `incidentd` for the endpoints it serves.
         .testTarget(
             name: "IncidentctlTests",
-            dependencies: [
+            dependencies: ["Locking", 
                 "IncidentControl", "IncidentdTesting", "DevCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,6 +2,7 @@ import ClusterNode
 import CoreMetrics
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import RaftCore
 import Synchronization
@@ -87,7 +88,7 @@ public final class ArchiveRunner: Sendable {
     private let sink: any ArchiveSink
     private let settings: Settings
     private let logger: Logger
-    private let published = Mutex(ArchiverStatus())
+    private let published = Lock(ArchiverStatus())
     private let stopped = Atomic<Bool>(false)
 
     public init(node: IncidentNode, sink: any ArchiveSink, settings: Settings = Settings(), logger: Logger) {

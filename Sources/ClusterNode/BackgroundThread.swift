@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import Locking
 
 import CThread
 
@@ -55,7 +55,7 @@ final class BackgroundThread: Sendable {
     }
 
     private final class Shared: Sendable {
-        private let jobs = Mutex<(queue: [Job], stopping: Bool)>(([], false))
+        private let jobs = Lock<(queue: [Job], stopping: Bool)>(([], false))
         private let available = DispatchSemaphore(value: 0)
 
         func enqueue(_ job: Job) {

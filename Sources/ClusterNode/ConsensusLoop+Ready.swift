@@ -1,8 +1,8 @@
 import Foundation
 import IncidentCore
+import Locking
 import RaftCore
 import RaftStorage
-import Synchronization
 
 extension ConsensusLoop {
     /// Persists, sends, applies and acknowledges every pending `Ready` (Raft's driver contract:
@@ -647,8 +647,8 @@ struct SnapshotTiming: Sendable {
 
 /// Memory to free on another thread: holds the last reference until `release`.
 private final class Dropped<T: Sendable>: Sendable {
-    private let value: Mutex<T?>
-    init(_ value: consuming T) { self.value = Mutex(value) }
+    private let value: Lock<T?>
+    init(_ value: consuming T) { self.value = Lock(value) }
     func release() { _ = value.withLock { $0.take() } }
 }
 
@@ -666,7 +666,7 @@ struct SyncingReady {
 final class LogSyncOutcome: Sendable {
     let entries: Int
     let writeNanoseconds: UInt64
-    private let ended = Mutex<(sync: Result<Void, StorageError>, nanoseconds: UInt64)?>(nil)
+    private let ended = Lock<(sync: Result<Void, StorageError>, nanoseconds: UInt64)?>(nil)
     private let started = DispatchTime.now().uptimeNanoseconds
 
     init(entries: Int, writeNanoseconds: UInt64) {

@@ -1,8 +1,8 @@
 import Dispatch
 import IncidentCore
+import Locking
 import RaftCore
 import RaftStorage
-import Synchronization
 
 /// The answer to a submitted command, once it is durable and applied.
 public struct Submission: Sendable {
@@ -104,12 +104,12 @@ final class Inbox: Sendable {
         }
     }
 
-    private let contents = Mutex(Contents())
+    private let contents = Lock(Contents())
     private let wakeUp = DispatchSemaphore(value: 0)
     /// Wakes a loop that runs on a `LoopHost` (instead of `wakeUp`). Boxed: a closure kept
     /// directly as a Mutex's (generic) value gains a reabstraction thunk on every `withLock`
     /// write-back, and calling it went through thousands of them within seconds.
-    private let wakeHook = Mutex<WakeHook?>(nil)
+    private let wakeHook = Lock<WakeHook?>(nil)
     private final class WakeHook: Sendable {
         let wake: @Sendable () -> Void
         init(_ wake: @escaping @Sendable () -> Void) { self.wake = wake }

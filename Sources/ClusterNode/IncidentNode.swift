@@ -1,5 +1,6 @@
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import RaftCore
 import Synchronization
@@ -508,7 +509,7 @@ public final class IncidentNode: Sendable {
 
 /// The node as the loop's callbacks see it: without keeping it alive.
 private final class WeakNode: Sendable {
-    private let reference = Mutex<Reference>(Reference())
+    private let reference = Lock<Reference>(Reference())
     private struct Reference: Sendable {
         weak var node: IncidentNode?
     }
@@ -527,7 +528,7 @@ public struct NodeBackup: Sendable {
 /// write actually has to be forwarded).
 private final class LazyBox<T: Sendable>: Sendable {
     private let make: @Sendable () -> T
-    private let stored = Mutex<T?>(nil)
+    private let stored = Lock<T?>(nil)
     init(_ make: @escaping @Sendable () -> T) { self.make = make }
     var value: T {
         stored.withLock { stored in
@@ -546,11 +547,11 @@ private final class AnswerCollector: Sendable {
         var answers: [Result<Submission, NodeError>?]
         var missing: Int
     }
-    private let state: Mutex<State>
+    private let state: Lock<State>
     private let completion: @Sendable ([Result<Submission, NodeError>]) -> Void
 
     init(count: Int, completion: @escaping @Sendable ([Result<Submission, NodeError>]) -> Void) {
-        state = Mutex(State(answers: Array(repeating: nil, count: count), missing: count))
+        state = Lock(State(answers: Array(repeating: nil, count: count), missing: count))
         self.completion = completion
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IncidentCore
+import Locking
 import RaftCore
 import Synchronization
 
@@ -27,7 +28,7 @@ final class OwnWrites: Sendable {
         var forwarded: [String: (command: Command, bytes: ArraySlice<UInt8>)] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
     /// What every id this node makes starts with: `~<node>.<boot>.` (`IncidentNode.retryID`),
     /// the boot part random, so that a restarted node never makes an id its predecessor made.
     let idPrefix: String

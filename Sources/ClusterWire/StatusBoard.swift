@@ -1,5 +1,5 @@
+import Locking
 import RaftCore
-import Synchronization
 
 /// What the event loop publishes for synchronous readers (`peerStatuses()`, `listeningPort`)
 /// and what callers on other threads must see without hopping to the loop (shut down or not).
@@ -11,7 +11,7 @@ final class StatusBoard: Sendable {
         var unroutableMessages: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Lock(State())
 
     func update(_ status: PeerStatus) {
         state.withLock { $0.statuses[status.nodeID] = status }

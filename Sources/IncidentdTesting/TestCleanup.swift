@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 #if canImport(Glibc)
     import Glibc
@@ -11,9 +11,9 @@ import Synchronization
 /// A test case's `tearDown` runs it (`IncidentdTestCase` in the integration tests), even when
 /// the test failed or threw.
 public final class TestCleanup: Sendable {
-    private let processes = Mutex<[IncidentdProcess]>([])
-    private let closers = Mutex<[@Sendable () async -> Void]>([])
-    private let directories = Mutex<[String]>([])
+    private let processes = Lock<[IncidentdProcess]>([])
+    private let closers = Lock<[@Sendable () async -> Void]>([])
+    private let directories = Lock<[String]>([])
 
     public init() {}
 

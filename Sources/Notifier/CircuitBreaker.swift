@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// The circuit of one endpoint: closed (deliver, count consecutive failures) → open (fail fast
 /// for `openMilliseconds`) → half-open (one trial; success closes, failure opens again).
@@ -71,14 +71,14 @@ struct CircuitBreaker: Sendable, Equatable {
 
 /// Circuits of all endpoints, shared by concurrent deliveries; bounded by `maxEndpoints`.
 final class CircuitBreakers: Sendable {
-    private let circuits: Mutex<[String: CircuitBreaker]>
+    private let circuits: Lock<[String: CircuitBreaker]>
     private let failureThreshold: Int
     private let openMilliseconds: Int64
     private let maxEndpoints: Int
 
     init(failureThreshold: Int, openMilliseconds: Int64, maxEndpoints: Int) {
         precondition(maxEndpoints > 0)
-        self.circuits = Mutex([:])
+        self.circuits = Lock([:])
         self.failureThreshold = failureThreshold
         self.openMilliseconds = openMilliseconds
         self.maxEndpoints = maxEndpoints

@@ -1,6 +1,6 @@
 import Archive
 import Foundation
-import Synchronization
+import Locking
 
 #if canImport(Glibc)
     import Glibc
@@ -47,7 +47,7 @@ public final class PostgresServer: Sendable {
         var paused: [pid_t] = []
         var removed = false
     }
-    private let state: Mutex<State>
+    private let state: Lock<State>
     private let runner: Runner
 
     /// Creates the cluster and starts the server; returns once it accepts connections.
@@ -70,7 +70,7 @@ public final class PostgresServer: Sendable {
         var template = Array((FileManager.default.temporaryDirectory.path + "/pgtest-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServerError("mkdtemp failed: errno \(errno)") }
         root = String(cString: made)
-        state = Mutex(State(port: try Self.freeLoopbackPort()))
+        state = Lock(State(port: try Self.freeLoopbackPort()))
         try runner.handOver(root)
     }
 

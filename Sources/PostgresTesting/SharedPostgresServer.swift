@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 import Synchronization
 
 /// One throwaway server shared by the tests of a class: started on first use, stopped by
@@ -9,7 +10,7 @@ import Synchronization
 /// server and must run these tests) and may skip elsewhere.
 public final class SharedPostgresServer: Sendable {
     private let options: PostgresServer.Options
-    private let server = Mutex<PostgresServer?>(nil)
+    private let server = Lock<PostgresServer?>(nil)
     private let databaseCounter = Atomic<Int>(0)
 
     public init(options: PostgresServer.Options = PostgresServer.Options()) {

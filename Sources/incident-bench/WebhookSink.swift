@@ -1,8 +1,8 @@
 import Foundation
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// The end of the end-to-end measurement: a local webhook receiver that `incidentd` pages.
 ///
@@ -21,7 +21,7 @@ final class WebhookSink: Sendable {
         var unmatched = 0
     }
 
-    private let arrivals = Mutex(Arrivals())
+    private let arrivals = Lock(Arrivals())
     private let bodies: EventBodies
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
@@ -90,7 +90,7 @@ final class WebhookSink: Sendable {
 
     /// Lets the handlers reach the sink that owns their server (set once it is bound).
     private final class Recorder: Sendable {
-        let sink = Mutex<WebhookSink?>(nil)
+        let sink = Lock<WebhookSink?>(nil)
         func record(body: [UInt8], atNanos nanos: UInt64) { sink.withLock { $0 }?.record(body: body, atNanos: nanos) }
     }
 

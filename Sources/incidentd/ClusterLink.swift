@@ -1,16 +1,16 @@
 import ClusterNode
 import ClusterWire
+import Locking
 import Logging
 import NIOCore
 import RaftCore
-import Synchronization
 
 /// Joins the node and the wire: `WireTransport` is how the consensus loop reaches peers
 /// (ClusterWire frames), `NodeRelay` hands what peers send to the node. The relay exists before
 /// the node (ClusterWire needs its delegate first), so it holds the node once it is attached;
 /// anything arriving before that is dropped (Raft retransmits, forwarders retry).
 final class NodeRelay: WireDelegate {
-    private let node = Mutex<IncidentNode?>(nil)
+    private let node = Lock<IncidentNode?>(nil)
     private let logger: Logger
 
     init(logger: Logger) { self.logger = logger }

@@ -1,6 +1,6 @@
 import Foundation
+import Locking
 import Logging
-import Synchronization
 
 /// The node's clock for clock-jump drills and process-level tests (`--clock-offset-file`):
 /// wall clock + the whole number of milliseconds written in a file, so a drill can move a
@@ -28,7 +28,7 @@ final class DrillClock: Sendable {
 
     let path: String
     private let logger: Logger
-    private let cache = Mutex(Cache())
+    private let cache = Lock(Cache())
 
     init(path: String, logger: Logger) {
         self.path = path

@@ -8,7 +8,7 @@ import ArgumentParser
 import ClusterTesting
 import Dispatch
 import Foundation
-import Synchronization
+import Locking
 
 struct RaftSim: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -90,7 +90,7 @@ final class Tally: Sendable {
         var position = 0
     }
 
-    private let state = Mutex(Totals())
+    private let state = Lock(Totals())
 
     var totals: Totals { state.withLock { $0 } }
 

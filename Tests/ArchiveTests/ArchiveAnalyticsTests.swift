@@ -1,8 +1,8 @@
 import Archive
 import Foundation
+import Locking
 import Logging
 import PostgresTesting
-import Synchronization
 import XCTest
 
 /// Historical analytics over a small hand-built archive whose counts and percentiles are worked
@@ -16,7 +16,7 @@ final class ArchiveAnalyticsTests: XCTestCase {
 
     static let database = LazyDatabase(postgres: postgres)
     static let cluster = "analytics"
-    static let loaded = Mutex<Bool>(false)
+    static let loaded = Lock<Bool>(false)
 
     typealias F = Fixture
     static let t0 = Fixture.t0

@@ -2,6 +2,7 @@ import Archiver
 import ClusterNode
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import RaftCore
 import Synchronization
@@ -300,7 +301,7 @@ final class MemorySink: ArchiveSink {
 
     struct Down: Error {}
 
-    private let contents = Mutex(Contents())
+    private let contents = Lock(Contents())
     private let down = Atomic<Bool>(false)
     private let delay = Atomic<Int>(0)
     private let failPeriod = Atomic<Int>(0)

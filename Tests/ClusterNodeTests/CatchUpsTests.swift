@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 import XCTest
 
 @testable import ClusterNode
@@ -7,7 +7,7 @@ final class CatchUpsTests: XCTestCase {
     /// Waits end when their index is applied, in the order they were added, or at their
     /// deadline; only forwarded writes' waits (`counted`) count as answered before catching up.
     func testWaitsEndOnApplyOrDeadlineAndOnlyForwardedWritesAreCounted() {
-        let done = Mutex<[String]>([])
+        let done = Lock<[String]>([])
         func mark(_ name: String) -> @Sendable () -> Void { { done.withLock { $0.append(name) } } }
         var waits = CatchUps()
         waits.add(index: 5, deadline: 100, done: mark("write 5"))

@@ -1,8 +1,8 @@
 import ClusterNode
 import Foundation
 import IncidentCore
+import Locking
 import RaftCore
-import Synchronization
 import XCTest
 
 /// Escalations and pages across a leader failure: a timer that falls due while the cluster has
@@ -20,7 +20,7 @@ final class FailoverDispatchTests: XCTestCase {
             var started: Date
             var ended: Date?
         }
-        private let attempts = Mutex<[Attempt]>([])
+        private let attempts = Lock<[Attempt]>([])
         var all: [Attempt] { attempts.withLock { $0 } }
 
         func begin(_ node: NodeID, _ request: DeliveryRequest) -> Int {

@@ -1,8 +1,8 @@
 import ClusterNode
 import Foundation
 import IncidentCore
+import Locking
 import Logging
-import Synchronization
 import XCTest
 
 /// A node in a fresh temporary data directory, removed when the test ends.
@@ -32,7 +32,7 @@ func makeNode(
 
 /// A wall clock the test moves forward by hand (escalation delays are minutes long).
 final class ManualClock: Sendable {
-    private let milliseconds = Mutex(Int64(Date().timeIntervalSince1970 * 1_000))
+    private let milliseconds = Lock(Int64(Date().timeIntervalSince1970 * 1_000))
     var now: Int64 { milliseconds.withLock { $0 } }
     func advance(byMilliseconds delta: Int64) { milliseconds.withLock { $0 += delta } }
 }
@@ -53,7 +53,7 @@ extension Submission {
 
 /// Records delivery requests and answers each with `answer`.
 final class RecordingDelivery: NotificationDelivery {
-    private let log = Mutex<[DeliveryRequest]>([])
+    private let log = Lock<[DeliveryRequest]>([])
     let answer: @Sendable (DeliveryRequest) -> DeliveryReport
 
     init(answer: @escaping @Sendable (DeliveryRequest) -> DeliveryReport = { _ in .delivered }) { self.answer = answer }

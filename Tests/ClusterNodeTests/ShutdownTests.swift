@@ -2,9 +2,9 @@ import ClusterNode
 import Dispatch
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import RaftCore
-import Synchronization
 import XCTest
 
 /// Whatever a node accepted is answered when it stops, even requests that reached the loop in
@@ -58,7 +58,7 @@ final class ShutdownTests: XCTestCase {
 }
 
 private final class Answers: Sendable {
-    private let answered = Mutex<[String]>([])
+    private let answered = Lock<[String]>([])
     func add(_ name: String) { answered.withLock { $0.append(name) } }
     var names: [String] { answered.withLock { $0 } }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 import XCTest
 
 @testable import ClusterNode
@@ -139,7 +139,7 @@ final class SnapshotScheduleTests: XCTestCase {
 }
 
 private final class Recorder: Sendable {
-    private let stored = Mutex<[Int]>([])
+    private let stored = Lock<[Int]>([])
     func add(_ value: Int) { stored.withLock { $0.append(value) } }
     var values: [Int] { stored.withLock { $0 } }
 }

@@ -1,6 +1,7 @@
 import ClusterNode
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import RaftCore
 import Synchronization
@@ -25,7 +26,7 @@ final class Switchboard: Sendable {
         var heldMessages: [Message] = []
     }
 
-    private let wiring = Mutex(Wiring())
+    private let wiring = Lock(Wiring())
 
     func attach(_ node: IncidentNode, as id: NodeID) { wiring.withLock { $0.nodes[id] = node } }
     func detach(_ id: NodeID) { _ = wiring.withLock { $0.nodes.removeValue(forKey: id) } }

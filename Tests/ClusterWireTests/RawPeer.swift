@@ -1,6 +1,6 @@
+import Locking
 import NIOCore
 import NIOPosix
-import Synchronization
 import WireFormat
 
 /// A hand-driven TCP endpoint for tests that need a peer misbehaving on purpose: sending
@@ -10,7 +10,7 @@ final class RawPeer: Sendable {
     let received: ReceivedBytes
 
     final class ReceivedBytes: Sendable {
-        let bytes = Mutex<[UInt8]>([])
+        let bytes = Lock<[UInt8]>([])
     }
 
     private final class Collector: ChannelInboundHandler, Sendable {

@@ -1,7 +1,7 @@
 @testable import ClusterWire
+import Locking
 import Logging
 import RaftCore
-import Synchronization
 import XCTest
 
 /// Records everything a wire hands to its delegate; answers requests with `replyPrefix + payload`
@@ -17,7 +17,7 @@ final class RecordingDelegate: WireDelegate {
         var heldReplies: [@Sendable ([UInt8]) -> Void] = []
     }
 
-    let state = Mutex(State())
+    let state = Lock(State())
     let answersRequests: Bool
     let replyPrefix: [UInt8]
 
@@ -57,7 +57,7 @@ final class RecordingDelegate: WireDelegate {
 
 /// Captures log lines so tests can check that both sides logged a refusal's reason.
 final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
+    let lines = Lock<[String]>([])
 
     func logger(_ label: String) -> Logger {
         Logger(label: label) { _ in CapturingHandler(capture: self) }

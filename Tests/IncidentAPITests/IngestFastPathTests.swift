@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IncidentCore
+import Locking
 import MetricsTestKit
-import Synchronization
 import XCTest
 
 @testable import IncidentAPI
@@ -187,7 +187,7 @@ final class IngestFastPathTests: XCTestCase {
 }
 
 private final class CollectedAnswers: Sendable {
-    private let state = Mutex<(answers: [String], fastPath: IngestFastPath?)>(([], nil))
+    private let state = Lock<(answers: [String], fastPath: IngestFastPath?)>(([], nil))
     var answers: [String] { state.withLock { $0.answers } }
     var fastPath: IngestFastPath? { state.withLock { $0.fastPath } }
     func append(_ answer: String) { state.withLock { $0.answers.append(answer) } }

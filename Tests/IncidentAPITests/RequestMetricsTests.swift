@@ -1,7 +1,7 @@
 import Hummingbird
 import HummingbirdTesting
+import Locking
 import MetricsTestKit
-import Synchronization
 import XCTest
 
 @testable import IncidentAPI
@@ -59,7 +59,7 @@ final class RequestMetricsTests: XCTestCase {
 
 /// Records the case of `ResponseBody`'s storage (`byteBuffer`, `closure`, `empty`) it passes on.
 private final class BodyProbe: RouterMiddleware, Sendable {
-    let kind = Mutex("")
+    let kind = Lock("")
 
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)

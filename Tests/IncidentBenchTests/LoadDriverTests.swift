@@ -1,8 +1,8 @@
 import Foundation
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 import XCTest
 
 @testable import incident_bench
@@ -17,7 +17,7 @@ final class LoadDriverTests: XCTestCase {
             var requests = 0
             var malformed: [String] = []
         }
-        let seen = Mutex(Seen())
+        let seen = Lock(Seen())
         /// Answer number i (over all connections): how it is framed and what status it has.
         let answer: @Sendable (Int) -> (status: HTTPResponseStatus, chunked: Bool, body: String)
         /// Answers number i with `Connection: close`, and closes, when this says so.

@@ -1,5 +1,5 @@
+import Locking
 import RaftCore
-import Synchronization
 
 /// Carries a follower's forwarded writes to the leader in batches: a write that arrives while
 /// `maxBatchesInFlight` batches to its leader are out waits, with every other such write, for the next one. At
@@ -20,7 +20,7 @@ final class ForwardBatcher: Sendable {
         var batchesInFlight = 0
     }
 
-    private let lanes = Mutex<[NodeID: Lane]>([:])
+    private let lanes = Lock<[NodeID: Lane]>([:])
     private let transport: any ClusterTransport
     private let timeoutMilliseconds: Int
     let maxBatchesInFlight: Int

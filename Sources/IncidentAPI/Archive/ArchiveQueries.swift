@@ -1,5 +1,6 @@
 import Archive
 import Dispatch
+import Locking
 import Logging
 import Synchronization
 
@@ -11,11 +12,11 @@ public final class ArchiveQueries: Sendable {
     private let next = Atomic<Int>(0)
 
     private final class Lane: Sendable {
-        let analytics: Mutex<ArchiveAnalytics>
+        let analytics: Lock<ArchiveAnalytics>
         let queue: DispatchQueue
 
         init(_ analytics: sending ArchiveAnalytics, index: Int) {
-            self.analytics = Mutex(analytics)
+            self.analytics = Lock(analytics)
             queue = DispatchQueue(label: "incidentd-archive-query-\(index)")
         }
     }

@@ -2,6 +2,7 @@ import Archive
 import Archiver
 import Dispatch
 import Foundation
+import Locking
 import Synchronization
 
 /// The archiver's PostgreSQL side: an `ArchiveStore` (one blocking libpq connection) used only
@@ -10,7 +11,7 @@ import Synchronization
 /// before the first statement (and again after a failed attempt), so a database that is down at
 /// startup only delays archiving.
 public final class PostgresArchiveSink: ArchiveSink {
-    private let store: Mutex<ArchiveStore>
+    private let store: Lock<ArchiveStore>
     private let queue = DispatchQueue(label: "incidentd-archive-writer")
     private let migrated = Atomic<Bool>(false)
     private let clock: @Sendable () -> Int64
@@ -22,7 +23,7 @@ public final class PostgresArchiveSink: ArchiveSink {
         redactedURL = store.redactedURL
         clusterID = store.clusterID
         maxRows = store.configuration.maxRowsPerBatch
-        self.store = Mutex(store)
+        self.store = Lock(store)
         self.clock = clock
     }
 

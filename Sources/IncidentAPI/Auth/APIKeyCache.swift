@@ -1,5 +1,5 @@
 import IncidentCore
-import Synchronization
+import Locking
 
 /// Recently used API keys by secret hash, so authenticating a request does not cost a trip to
 /// the consensus loop. An entry is valid only while the node's `accessRevision` is the one it was
@@ -13,7 +13,7 @@ final class APIKeyCache: Sendable {
         var key: APIKey
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Lock<[String: Entry]>([:])
     let capacity: Int
 
     init(capacity: Int = 4_096) { self.capacity = capacity }

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Per-key token buckets: each API key may spend `burst` requests at once and `rate` per second
 /// sustained. Buckets live in this node's memory (a client spreading requests over several nodes
@@ -9,7 +9,7 @@ final class RateLimiter: Sendable {
         var updatedAt: Double
     }
 
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Lock<[String: Bucket]>([:])
     private let rate: Double
     private let burst: Double
     private let capacity: Int

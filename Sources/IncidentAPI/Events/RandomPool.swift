@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +12,7 @@ final class RandomPool: Sendable {
     static let shared = RandomPool()
 
     private static let poolSize = 4096
-    private let pool = Mutex<(bytes: [UInt8], next: Int)>(([], 0))
+    private let pool = Lock<(bytes: [UInt8], next: Int)>(([], 0))
 
     /// Fills `buffer` (at most `poolSize` bytes) with random bytes.
     func fill(_ buffer: UnsafeMutableRawBufferPointer) {

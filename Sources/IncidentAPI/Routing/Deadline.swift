@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Waiting for work with a deadline, without cancelling the work: a channel test or a node read
 /// that takes too long goes on in the background while the client gets an answer.
@@ -26,7 +26,7 @@ enum Deadline {
 
 /// Resumes a waiting continuation with whichever answer comes first; later answers are dropped.
 private final class FirstAnswer<T: Sendable>: Sendable {
-    private let waiter = Mutex<CheckedContinuation<T?, Never>?>(nil)
+    private let waiter = Lock<CheckedContinuation<T?, Never>?>(nil)
 
     func set(_ continuation: CheckedContinuation<T?, Never>) { waiter.withLock { $0 = continuation } }
 

@@ -3,12 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
+import Locking
 
 /// The `Date` header's value (IMF-fixdate, RFC 9110 §5.6.7: `Sun, 06 Nov 1994 08:49:37 GMT`),
 /// formatted at most once per second.
 final class HTTPDateCache: Sendable {
-    private let cached = Mutex<(second: Int, text: String)>((-1, ""))
+    private let cached = Lock<(second: Int, text: String)>((-1, ""))
 
     /// The date now.
     var now: String { date(atSecond: Int(time(nil))) }

@@ -2,7 +2,7 @@ import CoreMetrics
 import Dispatch
 import HTTPTypes
 import Hummingbird
-import Synchronization
+import Locking
 
 /// Request counts, durations and errors per route, under the names and dimensions of
 /// Hummingbird's `MetricsMiddleware` (`hb.requests`, `http.server.request.duration`,
@@ -70,8 +70,8 @@ final class RouteMetrics: Sendable {
     }
 
     private let factory: any MetricsFactory
-    private let routes = Mutex<[Key: Route]>([:])
-    private let methods = Mutex<[HTTPRequest.Method: Meter]>([:])
+    private let routes = Lock<[Key: Route]>([:])
+    private let methods = Lock<[HTTPRequest.Method: Meter]>([:])
 
     init(factory: any MetricsFactory) { self.factory = factory }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// Runs `body(0..<count)` on `count` threads at once and returns the results in order.
 func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) throws -> T) throws -> [T] {
@@ -17,8 +17,8 @@ func concurrently<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) t
 }
 
 final class ResultBox<T: Sendable>: Sendable {
-    private let storage: Mutex<[Result<T, any Error>?]>
-    init(count: Int) { storage = Mutex(Array(repeating: nil, count: count)) }
+    private let storage: Lock<[Result<T, any Error>?]>
+    init(count: Int) { storage = Lock(Array(repeating: nil, count: count)) }
     func set(_ index: Int, _ result: Result<T, any Error>) { storage.withLock { $0[index] = result } }
     func all() -> [Result<T, any Error>] { storage.withLock { $0.map { $0! } } }
 }

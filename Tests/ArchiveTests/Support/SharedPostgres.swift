@@ -1,7 +1,7 @@
 import Archive
 import Foundation
+import Locking
 import PostgresTesting
-import Synchronization
 import XCTest
 
 /// The class's shared server (`SharedPostgresServer`); a missing PostgreSQL fails the test
@@ -36,7 +36,7 @@ func uniqueClusterID(_ function: String = #function) -> String {
 /// A database created and migrated on first use, shared by a test class.
 final class LazyDatabase: Sendable {
     private let postgres: SharedPostgres
-    private let created = Mutex<String?>(nil)
+    private let created = Lock<String?>(nil)
 
     init(postgres: SharedPostgres) { self.postgres = postgres }
 

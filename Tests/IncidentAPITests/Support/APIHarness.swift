@@ -4,9 +4,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import IncidentCore
+import Locking
 import Logging
 import Metrics
-import Synchronization
 import XCTest
 
 @testable import IncidentAPI
@@ -115,7 +115,7 @@ func withAPI(
 /// stamps commands with the real clock, and the API's defaults, such as the analytics window,
 /// must agree with those stamps); the rate limiter's clock moves only by hand.
 final class TestClock: Sendable {
-    private let state = Mutex((offsetMilliseconds: Int64(0), seconds: 1_000.0))
+    private let state = Lock((offsetMilliseconds: Int64(0), seconds: 1_000.0))
     var milliseconds: Int64 { Int64(Date().timeIntervalSince1970 * 1_000) + state.withLock { $0.offsetMilliseconds } }
     var seconds: Double { state.withLock { $0.seconds } }
     func advance(seconds delta: Double) {

@@ -1,5 +1,5 @@
 import IncidentControl
-import Synchronization
+import Locking
 
 /// What one `incidentctl` invocation printed and how it exited.
 struct Outcome: Sendable, CustomStringConvertible {
@@ -14,8 +14,8 @@ struct Outcome: Sendable, CustomStringConvertible {
 /// console that captures both streams and reads `input` as standard input. The environment
 /// holds only what is passed, so a developer's INCIDENTCTL_* settings cannot leak in.
 func incidentctl(_ arguments: [String], environment: [String: String] = [:], input: [UInt8] = []) async -> Outcome {
-    let output = Mutex("")
-    let error = Mutex("")
+    let output = Lock("")
+    let error = Lock("")
     let console = Console(
         write: { text, stream in
             switch stream {

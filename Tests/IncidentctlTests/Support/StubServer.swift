@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import IncidentControl
+import Locking
 import Logging
 import NIOCore
-import Synchronization
 
 /// A local HTTP server on 127.0.0.1 (port chosen by the kernel) that records every request and
 /// answers what the test says: it stands in for the cluster endpoints `incidentd` does not
@@ -40,7 +40,7 @@ final class StubServer: Sendable {
         }
     }
 
-    private let log = Mutex<[Received]>([])
+    private let log = Lock<[Received]>([])
     private let answer: @Sendable (_ request: Received, _ index: Int) -> Answer
 
     private init(answer: @escaping @Sendable (Received, Int) -> Answer) { self.answer = answer }

@@ -1,8 +1,8 @@
 import Foundation
 import IncidentdTesting
+import Locking
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// One message the mail receiver accepted.
 struct ReceivedMail: Sendable {
@@ -29,11 +29,11 @@ struct ReceivedMail: Sendable {
 /// (no STARTTLS, no AUTH), MAIL, RCPT, DATA with dot-unstuffing, QUIT. It accepts everything.
 final class MailReceiver: Sendable {
     private let channel: any Channel
-    private let received = Mutex<[ReceivedMail]>([])
+    private let received = Lock<[ReceivedMail]>([])
     let port: Int
 
     static func start(cleanup: TestCleanup) async throws -> MailReceiver {
-        let box = Mutex<MailReceiver?>(nil)
+        let box = Lock<MailReceiver?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

@@ -1,10 +1,10 @@
 import Crypto
 import Foundation
 import IncidentdTesting
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// A request the webhook receiver got.
 struct ReceivedRequest: Sendable {
@@ -24,13 +24,13 @@ struct ReceivedRequest: Sendable {
 /// it records every request and answers 200 (or what `status` says for the n-th request).
 final class WebhookReceiver: Sendable {
     private let channel: any Channel
-    private let recorded = Mutex<[ReceivedRequest]>([])
+    private let recorded = Lock<[ReceivedRequest]>([])
     let port: Int
 
     static func start(
         cleanup: TestCleanup, status: @escaping @Sendable (_ index: Int, _ request: ReceivedRequest) -> Int = { _, _ in 200 }
     ) async throws -> WebhookReceiver {
-        let box = Mutex<WebhookReceiver?>(nil)
+        let box = Lock<WebhookReceiver?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

@@ -1,7 +1,7 @@
-import Synchronization
 import CoreMetrics
 import Foundation
 import IncidentCore
+import Locking
 import Logging
 import Notifier
 import XCTest
@@ -85,7 +85,7 @@ func jsonObject(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #
 
 /// Records the delays `deliver(withRetries:)` asks for, without sleeping long.
 final class SleepRecorder: Sendable {
-    private let delays = Mutex<[Int64]>([])
+    private let delays = Lock<[Int64]>([])
     var recorded: [Int64] { delays.withLock { $0 } }
 
     var sleep: @Sendable (Int64) async throws -> Void {

@@ -1,7 +1,7 @@
+import Locking
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// A request the receiver got.
 struct RecordedRequest: Sendable {
@@ -26,13 +26,13 @@ struct CannedResponse: Sendable {
 /// what `respond` says for the n-th request (0-based).
 final class HTTPReceiver: Sendable {
     private let channel: any Channel
-    private let recorded = Mutex<[RecordedRequest]>([])
+    private let recorded = Lock<[RecordedRequest]>([])
     let port: Int
 
     static func start(
         respond: @escaping @Sendable (_ index: Int, _ request: RecordedRequest) -> CannedResponse = { _, _ in CannedResponse() }
     ) async throws -> HTTPReceiver {
-        let box = Mutex<HTTPReceiver?>(nil)
+        let box = Lock<HTTPReceiver?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

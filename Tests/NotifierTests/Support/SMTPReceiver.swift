@@ -1,7 +1,7 @@
 import Foundation
+import Locking
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// What the SMTP receiver saw in one session.
 struct SMTPTranscript: Sendable {
@@ -36,11 +36,11 @@ struct SMTPBehaviour: Sendable {
 /// multi-line EHLO, AUTH PLAIN, MAIL/RCPT/DATA with dot-unstuffing, QUIT. No TLS.
 final class SMTPReceiver: Sendable {
     private let channel: any Channel
-    private let state = Mutex(SMTPTranscript())
+    private let state = Lock(SMTPTranscript())
     let port: Int
 
     static func start(_ behaviour: SMTPBehaviour = SMTPBehaviour()) async throws -> SMTPReceiver {
-        let box = Mutex<SMTPReceiver?>(nil)
+        let box = Lock<SMTPReceiver?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
