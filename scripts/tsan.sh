@@ -4,9 +4,10 @@
 #   1. the in-process suites: the lock, the node runtime (consensus loop, inbox, sync and snapshot
 #      threads), the peer transport, the HTTP surface, notification delivery, the load generator,
 #      and the incident table's sharing with the snapshot thread;
-#   2. the process-level suites that start real clusters of the instrumented `incidentd` (next to
-#      the tests in .build-tsan), whose reports go to files under REPORTS (TSAN_OPTIONS log_path);
-# and fails when a test fails or any report was written. ~10 min of tests on two cores.
+#   2. the process-level suites: real nodes and clusters of the instrumented `incidentd` (next to
+#      the tests in .build-tsan), incidentctl against it, the archive against a real PostgreSQL;
+# with every process's reports going to files under REPORTS (TSAN_OPTIONS log_path); and fails
+# when a test fails or any report was written. ~18 min of tests on two cores.
 # Tests that check the allocator skip themselves: TSan's runtime serves malloc itself.
 #
 #   scripts/tsan.sh
@@ -15,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPORTS="${REPORTS:-/var/tmp/incidentd-tsan-reports}"
 IN_PROCESS="${FILTER:-LockTests|ClusterNodeTests|ClusterWireTests|IncidentAPITests|NotifierTests|IncidentBenchTests|IncidentTableTests|DeterminismPropertyTests}"
-PROCESSES='ClusterTests|EscalationFlowTests|CrashRecoveryTests|ClockStepTests|CompatibilityEndpointTests'
+PROCESSES='IncidentdIntegrationTests|IncidentctlTests|ArchiveTests'
+./scripts/install-deps.sh --tests
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 export TSAN_OPTIONS="log_path=$REPORTS/report ${TSAN_OPTIONS:-}"

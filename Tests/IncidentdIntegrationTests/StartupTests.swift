@@ -1,5 +1,6 @@
 import Foundation
 import IncidentdTesting
+import Locking
 import XCTest
 
 /// What an operator sees when starting the process: the first admin key on standard output,
@@ -77,6 +78,9 @@ final class StartupTests: IncidentdTestCase {
     }
 
     func testTheNodeReportsJemallocAsItsAllocator() async throws {
+        // The incidentd next to tests built with --sanitize=thread (scripts/tsan.sh) is built so
+        // too, and ThreadSanitizer's runtime serves malloc itself.
+        try XCTSkipIf(ThreadSanitizer.isActive, "under ThreadSanitizer, whose runtime replaces malloc")
         let node = try IncidentdNode(cleanup: cleanup)
         try await node.start(environment: ["INCIDENTD_BOOTSTRAP_ADMIN_KEY": IncidentdNode.adminKey, "MALLOC_CONF": ""])
         XCTAssertTrue(
