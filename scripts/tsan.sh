@@ -7,7 +7,7 @@
 #   2. the process-level suites: real nodes and clusters of the instrumented `incidentd` (next to
 #      the tests in .build-tsan), incidentctl against it, the archive against a real PostgreSQL;
 # with every process's reports going to files under REPORTS (TSAN_OPTIONS log_path); and fails
-# when a test fails or any report was written. ~18 min of tests on two cores.
+# when a test fails or any report was written. ~16 min of tests on two cores.
 # Tests that check the allocator skip themselves: TSan's runtime serves malloc itself.
 #
 #   scripts/tsan.sh
