@@ -23,8 +23,9 @@ public struct Lock<Value: ~Copyable>: ~Copyable, Sendable {
     public borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
-        // The mutex's own address names the lock: the value's would be an access of the value
-        // before the acquire, which ThreadSanitizer would check against the last holder's.
+        // The mutex's own address names the lock (it is never dereferenced): the value's would be
+        // an access of the value before the acquire, which ThreadSanitizer would check against
+        // the last holder's.
         let address = withUnsafePointer(to: mutex) { UnsafeRawPointer($0) }
         return try mutex.withLock { (value: inout sending Value) throws(E) -> sending Result in
             ThreadSanitizer.acquire(address)

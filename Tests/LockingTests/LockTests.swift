@@ -3,8 +3,9 @@ import Locking
 import XCTest
 
 final class LockTests: XCTestCase {
-    /// A plain (non-atomic) counter, shared by reference; only `Lock` orders its accesses.
-    private final class Counter: @unchecked Sendable {
+    /// A plain (non-atomic, non-Sendable) counter, shared by reference; only `Lock` orders its
+    /// accesses (the lock takes it as a `sending` value, like `Mutex`).
+    private final class Counter {
         var value = 0
         var history: [Int] = []
     }
