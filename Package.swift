@@ -109,7 +109,8 @@ let package = Package(
         // pair carrying WireFormat frames; reconnect, back-pressure, requests with deadlines.
         .target(
             name: "ClusterWire",
-            dependencies: ["Locking", 
+            dependencies: [
+                "Locking",
                 .product(name: "X509", package: "swift-certificates"),
                 "RaftCore", "WireFormat",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -134,8 +135,8 @@ let package = Package(
         // escalation scheduler, notification dispatch, snapshots.
         .target(
             name: "ClusterNode",
-            dependencies: ["Locking", 
-                "IncidentCore", "RaftCore", "RaftStorage", "CAllocator", "CThread",
+            dependencies: [
+                "Locking", "IncidentCore", "RaftCore", "RaftStorage", "CAllocator", "CThread",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,8 +148,8 @@ let package = Package(
         // lease and hands batches to a sink (PostgreSQL in production).
         .target(
             name: "Archiver",
-            dependencies: ["Locking", 
-                "ClusterNode", "IncidentCore", "RaftCore",
+            dependencies: [
+                "Locking", "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -158,8 +159,8 @@ let package = Package(
         // API-key auth with roles, per-key rate limits, the OpenAPI document.
         .target(
             name: "IncidentAPI",
-            dependencies: ["Locking", 
-                "Archive", "Archiver", "ClusterNode", "IncidentCore", "RaftCore",
+            dependencies: [
+                "Locking", "Archive", "Archiver", "ClusterNode", "IncidentCore", "RaftCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,8 +176,8 @@ let package = Package(
         // The node executable: `incidentd` with no arguments runs a single-node cluster.
         .executableTarget(
             name: "incidentd",
-            dependencies: ["Locking", 
-                "Archive", "Archiver", "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
+            dependencies: [
+                "Locking", "Archive", "Archiver", "ClusterNode", "ClusterWire", "IncidentAPI", "IncidentCore", "Notifier", "RaftCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -191,7 +192,8 @@ let package = Package(
         // `swift run -c release incident-bench --endpoints http://127.0.0.1:8080 --api-key ...`.
         .executableTarget(
             name: "incident-bench",
-            dependencies: ["Locking", 
+            dependencies: [
+                "Locking",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -220,7 +222,8 @@ let package = Package(
         // temporary data directory (used by IncidentdIntegrationTests and IncidentctlTests).
         .target(
             name: "IncidentdTesting",
-            dependencies: ["Locking", 
+            dependencies: [
+                "Locking",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -235,8 +238,8 @@ let package = Package(
         // Delivery of outbox entries: webhook, Slack, PagerDuty Events v2, SMTP (docs/NOTIFICATIONS.md).
         .target(
             name: "Notifier",
-            dependencies: ["Locking", 
-                "IncidentCore",
+            dependencies: [
+                "Locking", "IncidentCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -261,8 +264,8 @@ let package = Package(
 
         .testTarget(
             name: "IncidentAPITests",
-            dependencies: ["Locking", 
-                "IncidentAPI", "ClusterNode", "IncidentCore",
+            dependencies: [
+                "Locking", "IncidentAPI", "ClusterNode", "IncidentCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -278,8 +281,8 @@ let package = Package(
         // The load generator's own logic: reading answers, the timeline.
         .testTarget(
             name: "IncidentBenchTests",
-            dependencies: ["Locking", 
-                "incident-bench",
+            dependencies: [
+                "Locking", "incident-bench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -288,8 +291,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ClusterWireTests",
-            dependencies: ["Locking", 
-                "ClusterWire", "WireFormat", "DevCertificates", "RaftCore",
+            dependencies: [
+                "Locking", "ClusterWire", "WireFormat", "DevCertificates", "RaftCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -300,8 +303,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NotifierTests",
-            dependencies: ["Locking", 
-                "Notifier",
+            dependencies: [
+                "Locking", "Notifier",
                 "IncidentCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -318,8 +321,8 @@ let package = Package(
         // `swift build --build-tests`) on loopback, with local webhook and SMTP receivers.
         .testTarget(
             name: "IncidentdIntegrationTests",
-            dependencies: ["Locking", 
-                "Archive", "PostgresTesting",
+            dependencies: [
+                "Locking", "Archive", "PostgresTesting",
                 "IncidentdTesting", "DevCertificates",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -340,8 +343,8 @@ let package = Package(
         // cluster endpoints, and the real `incidentd` for the endpoints it serves.
         .testTarget(
             name: "IncidentctlTests",
-            dependencies: ["Locking", 
-                "IncidentControl", "IncidentdTesting", "DevCertificates",
+            dependencies: [
+                "Locking", "IncidentControl", "IncidentdTesting", "DevCertificates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

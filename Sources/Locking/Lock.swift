@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// On Linux, `Synchronization.Mutex` locks through atomics and futexes inside the uninstrumented
 /// standard library, so ThreadSanitizer sees no ordering between two threads' critical sections
-/// and reports every access inside `withLock` as a race (a two-thread counter behind a `Mutex`
-/// reports races and still counts right). `Lock` tells ThreadSanitizer what the lock does — an
+/// and reports every access inside `withLock` as a race (four threads counting behind a `Mutex`
+/// draw reports and still count right). `Lock` tells ThreadSanitizer what the lock does — an
 /// acquire of the lock's address when a critical section starts, a release when it ends — so
 /// that the project's code can be checked with `swift test --sanitize=thread`. Without
 /// ThreadSanitizer in the process the annotations are a load and a branch.

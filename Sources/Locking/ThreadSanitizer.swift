@@ -13,8 +13,8 @@ public enum ThreadSanitizer {
     @usableFromInline typealias Annotation = @convention(c) (UnsafeRawPointer?) -> Void
 
     @usableFromInline struct Annotations: Sendable {
-        @usableFromInline var acquire: Annotation
-        @usableFromInline var release: Annotation
+        @usableFromInline let acquire: Annotation
+        @usableFromInline let release: Annotation
     }
 
     @usableFromInline static let annotations: Annotations? = {
