@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Failover drill: under steady load spread over every node, kill -9 the leader, measure
+# Failover drill: under steady load spread over every node, kill -9 the leader (or, with
+# KILL=region, every voter of the leader's region at once), measure
 #   RTO — from the kill to the next write acknowledged by the cluster (a probe posts an event to a
 #         surviving node every PROBE_MS until one is answered 202), and
 #   RPO — acknowledged events missing afterwards (every event the load generator saw acknowledged
 #         must be an incident in the cluster at the end; none may exist twice),
-# restart the killed node, let it catch up, and repeat ROUNDS times. Prints every round and a
+# restart what was killed, let it catch up, and repeat ROUNDS times. Prints every round and a
 # min/median/max table (docs/BENCHMARKS.md, "Failover").
 #
-#   chaos/kill-leader.sh                       # local-3, 20 rounds, 400 events/s of load
+#   chaos/kill-leader.sh                                # local-3, 20 rounds, 400 events/s of load
 #   ROUNDS=5 TOPOLOGY=local-5 chaos/kill-leader.sh
+#   KILL=region TOPOLOGY=local-5 chaos/kill-leader.sh   # lose the leader's whole region each round
 #
 # Environment: TOPOLOGY (default local-3), ROUNDS (20), RATE (load events/s, 400), SETTLE_S
-# (seconds of load between rounds, 3), PROBE_MS (20), SKIP_BUILD=1, KEEP=1 (leave the cluster up).
+# (seconds of load between rounds, 3), PROBE_MS (20), KILL (leader or region), SKIP_BUILD=1, KEEP=1
+# (leave the cluster up). KILL=region refuses a topology where some region holds half of the voters
+# or more (losing it leaves no majority: nothing could be acknowledged until it returns).
 # Starts and stops only its own processes (by PID); the cluster lives in a temporary CLUSTER_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +26,20 @@ ROUNDS=${ROUNDS:-20}
 RATE=${RATE:-400}
 SETTLE_S=${SETTLE_S:-3}
 PROBE_MS=${PROBE_MS:-20}
+KILL=${KILL:-leader}
+case "$KILL" in
+    leader) ;;
+    region)
+        voters=$(jq '[.nodes[] | select(.learner != true)] | length' "$TOPOLOGY")
+        largest=$(jq -r '[.nodes[] | select(.learner != true)] | group_by(.region) | map({region: .[0].region, n: length})
+            | max_by(.n) | "\(.n) \(.region)"' "$TOPOLOGY")
+        if (( ${largest%% *} * 2 >= voters )); then
+            echo "KILL=region: region ${largest#* } holds ${largest%% *} of $voters voters; losing it leaves no majority" >&2
+            exit 2
+        fi
+        ;;
+    *) echo "KILL must be leader or region, not $KILL" >&2; exit 2 ;;
+esac
 export CLUSTER_DIR="${CLUSTER_DIR:-$(mktemp -d /var/tmp/incidentd-chaos.XXXXXX)}"
 DIR="$(cluster_dir "$TOPOLOGY")"
 WORK="$(mktemp -d /var/tmp/kill-leader.XXXXXX)"
@@ -67,21 +85,30 @@ probe_until_acknowledged() {
 }
 
 : >"$WORK/rto"
-echo "kill-leader drill: $(jq -r .cluster_id "$TOPOLOGY"), $ROUNDS rounds, load $RATE events/s over $ENDPOINTS (tag $TAG)"
+echo "kill-leader drill (KILL=$KILL): $(jq -r .cluster_id "$TOPOLOGY"), $ROUNDS rounds, load $RATE events/s over $ENDPOINTS (tag $TAG)"
 for round in $(seq 1 "$ROUNDS"); do
     sleep "$SETTLE_S"
     leader="$(wait_for_leader "$TOPOLOGY" 30)"
-    survivor="$(jq -r --argjson l "$leader" '[.nodes[] | select(.learner != true and .id != $l)][0].api' "$TOPOLOGY")"
-    pid="$(cat "$DIR/node-$leader/pid")"
+    if [[ "$KILL" == region ]]; then
+        region="$(node_field "$TOPOLOGY" "$leader" region)"
+        victims="$(jq -r --arg r "$region" '[.nodes[] | select(.region == $r) | .id] | join(" ")' "$TOPOLOGY")"
+        what="region $region (nodes $victims, leader $leader)"
+    else
+        victims="$leader"
+        what="leader node $leader"
+    fi
+    survivor="$(jq -r --arg v " $victims " '[.nodes[] | . as $n | select($n.learner != true and ($v | contains(" \($n.id) ") | not))][0].api' "$TOPOLOGY")"
+    pids=()
+    for id in $victims; do pids+=("$(cat "$DIR/node-$id/pid")"); done
     killed_at=$(now_ms)
-    kill -KILL "$pid"
-    rm -f "$DIR/node-$leader/pid"
+    kill -KILL "${pids[@]}"
+    for id in $victims; do rm -f "$DIR/node-$id/pid"; done
     probe_until_acknowledged "$survivor" "$round"
     rto=$(( $(now_ms) - killed_at ))
     echo "$rto" >>"$WORK/rto"
     new_leader="$(wait_for_leader "$TOPOLOGY" 30)"
-    start_node "$TOPOLOGY" "$leader"
-    echo "  round $round: killed leader node $leader (PID $pid); node $new_leader leads; RTO $rto ms; node $leader restarted"
+    for id in $victims; do start_node "$TOPOLOGY" "$id"; done
+    echo "  round $round: killed $what (PIDs ${pids[*]}); node $new_leader leads; RTO $rto ms; restarted"
 done
 
 echo "waiting for the load to finish ($DURATION s in all)"
@@ -107,7 +134,7 @@ missing=$(comm -23 <(sort -u "$WORK/acked.txt") <(sort -u "$WORK/present.txt") |
 echo
 echo "| figure | min | median | max |"
 echo "|---|---|---|---|"
-echo "| RTO (kill -9 of the leader → next acknowledged write), ms | $(sort -n "$WORK/rto" | head -1) | $(median <"$WORK/rto") | $(sort -n "$WORK/rto" | tail -1) |"
+echo "| RTO (kill -9 of the $([[ "$KILL" == region ]] && echo "leader's region" || echo leader) → next acknowledged write), ms | $(sort -n "$WORK/rto" | head -1) | $(median <"$WORK/rto") | $(sort -n "$WORK/rto" | tail -1) |"
 echo
 jq -r '"load: \(.sent) sent, \(.valid) acknowledged, \(.failures) not (refused or cut off during failovers), p99 \(.latency.p99_ms) ms"' "$WORK/load.json"
 echo "RPO: $missing of $acked acknowledged events missing; $duplicated duplicated incidents; $present load incidents present"

@@ -52,12 +52,14 @@ enum OnCallConfiguration {
         }
     }
 
-    /// An event the routing rule sends to the team.
-    static func event(title: String) -> String {
-        #"""
+    /// An event the routing rule sends to the team; tagged `region` when one is given (its pages
+    /// then leave from a member in that region while one is healthy).
+    static func event(title: String, region: String? = nil) -> String {
+        let tags = region.map { #", "tags": {"region": \#(quoted($0))}"# } ?? ""
+        return #"""
         {"source": "llm-sentinel", "event_type": "anomaly", "category": "performance", "title": \#(quoted(title)),
          "severity": "high", "resource": {"type": "service", "id": "chat-api", "name": "Chat API"},
-         "environment": "production", "metrics": {"p99_latency_ms": 2300}}
+         "environment": "production", "metrics": {"p99_latency_ms": 2300}\#(tags)}
         """#
     }
 }
