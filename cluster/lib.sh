@@ -65,6 +65,9 @@ start_node() {
     if [[ "$learner" == "true" ]]; then extra+=(--join); else extra+=(--peers "$(founding_peers "$topology")"); fi
     local preferred; preferred="$(jq -r '.preferred_leader_regions | join(",")' "$topology")"
     [[ -n "$preferred" ]] && extra+=(--preferred-leader-regions "$preferred")
+    # A simulated WAN (cluster/wan-5.json): this node's row of the one-way latency matrix.
+    local delays; delays="$(jq -r --arg r "$region" '(.one_way_delay_ms[$r] // {}) | to_entries | map("\(.key)=\(.value)") | join(",")' "$topology")"
+    [[ -n "$delays" ]] && extra+=(--peer-send-delay-ms "$delays")
     [[ -n "${TLS_DIR:-}" ]] && extra+=(--tls-ca "$TLS_DIR/ca.pem" --tls-cert "$TLS_DIR/node-$id.pem" --tls-key "$TLS_DIR/node-$id-key.pem" --tls-require-client-cert)
     INCIDENTD_BOOTSTRAP_ADMIN_KEY="$(cat "$dir/admin.key")" "$bin" \
         --data-dir "$dir/node-$id/data" --host "$host" --port "$port" --node-id "$id" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the incidentd cluster described by a topology file (cluster/local-3.json, local-5.json,
-# local-learners.json, or a path) on this machine, waits for a leader, adds the learners, and
-# prints the cluster's status. Data, logs, PIDs and the admin key live in
+# wan-5.json, local-learners.json, or a path) on this machine, waits for a leader, adds the
+# learners, and prints the cluster's status. Data, logs, PIDs and the admin key live in
 # ${CLUSTER_DIR:-/var/tmp/incidentd-cluster}/<cluster id>/. Stop it with cluster/down.sh.
 #
 #   cluster/up.sh local-3
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source cluster/lib.sh
-[[ $# -ge 1 ]] || { echo "usage: cluster/up.sh TOPOLOGY (local-3 | local-5 | local-learners | path)" >&2; exit 2; }
+[[ $# -ge 1 ]] || { echo "usage: cluster/up.sh TOPOLOGY (local-3 | local-5 | wan-5 | local-learners | path)" >&2; exit 2; }
 ensure_tools
 TOPOLOGY="$(topology_file "$1")"
 [[ -f "$TOPOLOGY" ]] || { echo "no topology file $TOPOLOGY" >&2; exit 2; }

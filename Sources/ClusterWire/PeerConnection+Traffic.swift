@@ -24,17 +24,62 @@ extension PeerConnection {
     /// full. The caller flushes.
     func enqueue(_ frame: EncodedFrame, messages: Int) -> Bool {
         guard case .established(let link) = phase, closeReason == nil, let context else { return false }
+        if sendDelayNanoseconds > 0 {
+            guard hasRoom(for: frame) else { return false }
+            delayed.append((monotonicNanoseconds() + sendDelayNanoseconds, frame, messages))
+            queuedBytes += frame.totalBytes
+            if delayTimer == nil { armDelayTimer(context) }
+            return true
+        }
+        return writeOrQueue(frame, messages: messages, link: link, context: context)
+    }
+
+    /// Writes at once when the socket is writable and nothing waits, else queues in the outbox.
+    private func writeOrQueue(_ frame: EncodedFrame, messages: Int, link: PeerLink, context: ChannelHandlerContext) -> Bool {
         if outbox.isEmpty && context.channel.isWritable {
             write(frame, link: link, context: context)
             return true
         }
-        let limits = board.limits
-        guard outbox.count < limits.maxQueuedFramesPerPeer,
-            queuedBytes + frame.totalBytes <= limits.maxQueuedBytesPerPeer
-        else { return false }
+        guard hasRoom(for: frame) else { return false }
         outbox.append((frame, messages))
         queuedBytes += frame.totalBytes
         return true
+    }
+
+    private func hasRoom(for frame: EncodedFrame) -> Bool {
+        let limits = board.limits
+        return outbox.count + delayed.count < limits.maxQueuedFramesPerPeer
+            && queuedBytes + frame.totalBytes <= limits.maxQueuedBytesPerPeer
+    }
+
+    private func armDelayTimer(_ context: ChannelHandlerContext) {
+        guard let first = delayed.first else { return }
+        let wait = first.due > monotonicNanoseconds() ? first.due - monotonicNanoseconds() : 0
+        delayTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait))) {
+            self.delayTimer = nil
+            self.releaseDelayed()
+        }
+    }
+
+    /// Sends the held-back frames whose time has come, in order, and waits for the next.
+    private func releaseDelayed() {
+        guard case .established(let link) = phase, closeReason == nil, let context else { return }
+        let now = monotonicNanoseconds()
+        var sent = false
+        while let first = delayed.first, first.due <= now {
+            delayed.removeFirst()
+            queuedBytes -= first.frame.totalBytes
+            // Room was taken when it was delayed; the outbox takes it whatever its state.
+            if outbox.isEmpty && context.channel.isWritable {
+                write(first.frame, link: link, context: context)
+            } else {
+                outbox.append((first.frame, first.messages))
+                queuedBytes += first.frame.totalBytes
+            }
+            sent = true
+        }
+        if sent { context.flush() }
+        armDelayTimer(context)
     }
 
     func flush() {

@@ -44,6 +44,12 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Frames waiting for the socket to become writable, and their encoded size.
     var outbox = CircularBuffer<(frame: EncodedFrame, messages: Int)>()
     var queuedBytes = 0
+    /// `WireConfig.sendDelays` for the peer's region, in nanoseconds (0: none).
+    var sendDelayNanoseconds: UInt64 = 0
+    /// Frames held back by the send delay, oldest first, with the time each may leave; they
+    /// count towards `queuedBytes` and the frame limit like the outbox.
+    var delayed = CircularBuffer<(due: UInt64, frame: EncodedFrame, messages: Int)>()
+    var delayTimer: Scheduled<Void>?
     /// Our requests awaiting an answer on this connection.
     var pending: [UInt64: (promise: EventLoopPromise<[UInt8]>, timer: Scheduled<Void>)] = [:]
     var nextRequestID: UInt64 = 1
@@ -102,10 +108,14 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         handshakeTimer?.cancel()
         handshakeTimer = nil
         failPending(WireError(board.isShuttingDown ? .shutDown : .disconnected, reason))
-        if let link, !outbox.isEmpty {
-            link.countDropped(frames: outbox.count, messages: outbox.reduce(0) { $0 + $1.messages })
+        if let link, !outbox.isEmpty || !delayed.isEmpty {
+            let messages = outbox.reduce(0) { $0 + $1.messages } + delayed.reduce(0) { $0 + $1.messages }
+            link.countDropped(frames: outbox.count + delayed.count, messages: messages)
         }
         outbox.removeAll()
+        delayed.removeAll()
+        delayTimer?.cancel()
+        delayTimer = nil
         queuedBytes = 0
         serving.removeAll()
         board.connectionClosed(self, link: link, reason: reason)
@@ -210,6 +220,7 @@ final class PeerConnection: ChannelInboundHandler, RemovableChannelHandler {
         handshakeTimer = nil
         phase = .established(link)
         protocolVersion = version
+        sendDelayNanoseconds = UInt64(board.sendDelays[region] ?? 0) * 1_000_000
         logger[metadataKey: "peer"] = "\(link.id)"
         board.attach(self, to: link, region: region, zone: zone, version: version)
     }

@@ -21,6 +21,8 @@ final class Switchboard {
     /// The TLS settings (for the node-name check), nil without TLS.
     let tlsConfig: WireTLS?
     let statusBoard: StatusBoard
+    /// `WireConfig.sendDelays`.
+    let sendDelays: [String: Int]
     var links: [NodeID: PeerLink] = [:]
     /// Whether a peer list was configured: then unknown dialers are refused.
     var hasConfiguredPeers: Bool
@@ -43,6 +45,7 @@ final class Switchboard {
         self.tls = tls
         self.tlsConfig = config.tls
         self.statusBoard = statusBoard
+        self.sendDelays = config.sendDelays
         self.hasConfiguredPeers = false
         replacePeers(config.peers)
     }

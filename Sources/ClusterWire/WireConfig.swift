@@ -89,6 +89,11 @@ public struct WireConfig: Sendable {
     /// Nil: plain TCP (tests, trusted networks). Both sides of a connection must agree.
     public var tls: WireTLS?
     public var limits: WireLimits
+    /// Simulated one-way latency, for drills of a multi-region cluster on one machine: every
+    /// frame this node sends to a peer in region `r` after the handshake leaves `sendDelays[r]`
+    /// milliseconds late (order kept; the frames wait within the per-peer queue limits). Empty in
+    /// production. `cluster/wan-5.json` gives each region its row of a latency matrix.
+    public var sendDelays: [String: Int] = [:]
     /// Protocol versions offered in handshakes; only tests change it.
     var protocolVersions: ClosedRange<UInt16> = Hello.supportedVersions
 
@@ -107,11 +112,17 @@ public struct WireConfig: Sendable {
         try identity.validate()
         try limits.validate()
         try Self.validate(listen, what: "listen address", allowPortZero: true)
+        for (region, milliseconds) in sendDelays where !(0...Self.maxSendDelayMilliseconds).contains(milliseconds) {
+            throw WireError(.invalidConfig, "send delay to \(region) is \(milliseconds) ms, not 0–\(Self.maxSendDelayMilliseconds)")
+        }
         for (id, address) in peers {
             guard id != 0 else { throw WireError(.invalidConfig, "peer id 0 (\(address))") }
             try Self.validate(address, what: "address of peer \(id)", allowPortZero: false)
         }
     }
+
+    /// Longest simulated one-way latency: twice the Earth's longest great-circle fibre path.
+    public static let maxSendDelayMilliseconds = 1_000
 
     static func validate(_ address: PeerAddress, what: String, allowPortZero: Bool) throws(WireError) {
         guard !address.host.isEmpty else { throw WireError(.invalidConfig, "\(what) has an empty host") }

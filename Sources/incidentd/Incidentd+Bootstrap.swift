@@ -139,9 +139,11 @@ extension Incidentd {
         if let value = settings.wireLimits["wire_ping_interval_ms"] { limits.pingIntervalMilliseconds = value }
         if let value = settings.wireLimits["wire_idle_timeout_ms"] { limits.idleTimeoutMilliseconds = value }
         if let value = settings.wireLimits["wire_max_pending_requests_per_peer"] { limits.maxPendingRequestsPerPeer = value }
-        return WireConfig(
+        var config = WireConfig(
             identity: WireIdentity(clusterID: settings.clusterId, nodeID: NodeID(settings.nodeId), region: settings.region, zone: settings.zone),
             listen: PeerAddress(host: host, port: port), peers: peers, tls: tls, limits: limits)
+        config.sendDelays = try settings.peerSendDelays()
+        return config
     }
 }
 

@@ -67,6 +67,7 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("commit-announcement-delay-us"), help: "How long a leader may leave followers without a new commit index, waiting for the next entries to carry it (fewer messages; followers' state shows a write up to this much later, except the follower a write came through, which learns its commit from the leader's answer); 0 = tell them at once. (default: 2000)") var commitAnnouncementDelayUs: Int?
     @Flag(name: .customLong("inline-log-sync"), help: "Block the consensus loop on each log fsync instead of running it on a thread of its own (for comparison).") var inlineLogSync = false
     @Option(name: .customLong("preferred-leader-regions"), help: "Comma-separated regions whose members should lead. (default: none)") var preferredLeaderRegions: String?
+    @Option(name: .customLong("peer-send-delay-ms"), help: "Drills only: simulated one-way latency to peers by region, region=ms,... (a WAN on one machine; cluster/wan-5.json). (default: none)") var peerSendDelayMs: String?
     @Option(name: .customLong("advertise-api"), help: "API address others should use for this node. (default: http://HOST:PORT)") var advertiseApi: String?
     @Option(name: .customLong("election-ticks"), help: "Ticks without a leader before an election (≥ 10× the RTT in ticks). (default: 10)") var electionTicks: Int?
     @Option(name: .customLong("heartbeat-ticks"), help: "Ticks between leader heartbeats (≈ the RTT). (default: 1)") var heartbeatTicks: Int?
@@ -98,6 +99,7 @@ struct Incidentd: AsyncParsableCommand {
             ("node_id", nodeId.map(String.init)), ("cluster_id", clusterId), ("region", region), ("zone", zone),
             ("peer_listen", peerListen), ("peers", peers), ("join", join ? "true" : nil),
             ("preferred_leader_regions", preferredLeaderRegions), ("advertise_api", advertiseApi),
+            ("peer_send_delay_ms", peerSendDelayMs),
             ("election_ticks", electionTicks.map(String.init)), ("heartbeat_ticks", heartbeatTicks.map(String.init)),
             ("leader_wait_ms", leaderWaitMs.map(String.init)), ("forward_timeout_ms", forwardTimeoutMs.map(String.init)),
             ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil), ("tls_node_name", tlsNodeName),

@@ -1,3 +1,4 @@
+import ClusterWire
 import Foundation
 
 /// Every setting of `incidentd`, resolved in this order: command-line flag, then environment
@@ -52,6 +53,8 @@ struct Settings: Sendable, Equatable {
     var join = false
     /// Comma-separated regions whose members should lead.
     var preferredLeaderRegions = ""
+    /// Simulated one-way latency to peers by region, `region=ms,...` (drills only; empty = none).
+    var peerSendDelayMs = ""
     /// The API address other members and clients should use for this node (default http://host:port).
     var advertiseApi = ""
     var electionTicks = 10
@@ -98,6 +101,7 @@ struct Settings: Sendable, Equatable {
         "commit_announcement_delay_us", "max_batch_commands", "max_body_bytes", "rate_limit_rps", "rate_limit_burst", "dashboard_url",
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
+        "peer_send_delay_ms",
         "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "tls_ca", "tls_cert", "tls_key",
         "tls_require_client_cert", "tls_node_name",
         "archive_url", "archive_password_file", "archive_password", "archive_journal_limit_bytes", "archive_batch_records",
@@ -153,6 +157,7 @@ struct Settings: Sendable, Equatable {
         case "peers": peers = value
         case "join": join = try bool()
         case "preferred_leader_regions": preferredLeaderRegions = value
+        case "peer_send_delay_ms": peerSendDelayMs = value
         case "advertise_api": advertiseApi = value
         case "election_ticks": electionTicks = try int()
         case "heartbeat_ticks": heartbeatTicks = try int()
@@ -242,6 +247,8 @@ struct Settings: Sendable, Equatable {
         if !members.isEmpty && !join {
             guard members.contains(where: { $0.id == nodeId }) else { throw SettingsError("peers must include this node (node_id \(nodeId))") }
         }
+        let delays = try peerSendDelays()
+        guard delays.isEmpty || isClustered else { throw SettingsError("peer_send_delay_ms needs peer_listen (a cluster)") }
         guard electionTicks > heartbeatTicks, heartbeatTicks > 0 else { throw SettingsError("election_ticks must exceed heartbeat_ticks (> 0)") }
         let tls = [tlsCa, tlsCert, tlsKey].filter { !$0.isEmpty }.count
         guard tls == 0 || tls == 3 else { throw SettingsError("tls_ca, tls_cert and tls_key go together") }
@@ -305,6 +312,23 @@ extension Settings {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return host.isEmpty ? nil : (host, port)
+    }
+
+    /// `peer_send_delay_ms` as region → milliseconds.
+    func peerSendDelays() throws -> [String: Int] {
+        var delays: [String: Int] = [:]
+        for item in peerSendDelayMs.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, let milliseconds = Int(parts[1]) else {
+                throw SettingsError("peer_send_delay_ms: \"\(item)\" is not region=milliseconds")
+            }
+            guard (0...WireConfig.maxSendDelayMilliseconds).contains(milliseconds) else {
+                throw SettingsError("peer_send_delay_ms: \(parts[0]) must be 0–\(WireConfig.maxSendDelayMilliseconds) ms, got \(milliseconds)")
+            }
+            guard delays[parts[0]] == nil else { throw SettingsError("peer_send_delay_ms: \(parts[0]) is listed twice") }
+            delays[parts[0]] = milliseconds
+        }
+        return delays
     }
 
     var preferredRegions: [String] {

@@ -42,7 +42,10 @@ final class ConfigTests: XCTestCase {
             WireConfig(identity: identity(1), listen: listen, peers: [2: PeerAddress(host: "127.0.0.1", port: 0)]),
             WireConfig(identity: identity(1), listen: listen, peers: [2: PeerAddress(host: "127.0.0.1", port: 70_000)]),
         ]
-        for config in bad {
+        var delayed = [WireConfig(identity: identity(1), listen: listen, peers: [:]), WireConfig(identity: identity(1), listen: listen, peers: [:])]
+        delayed[0].sendDelays = ["eu-west": -1]
+        delayed[1].sendDelays = ["eu-west": WireConfig.maxSendDelayMilliseconds + 1]
+        for config in bad + delayed {
             XCTAssertThrowsError(try config.validate()) { XCTAssertEqual(($0 as? WireError)?.code, .invalidConfig) }
         }
     }

@@ -142,11 +142,12 @@ struct TestNode {
 func startNode(
     _ id: NodeID, port: Int = 0, peers: [NodeID: PeerAddress] = [:], tls: WireTLS? = nil,
     limits: WireLimits = fastLimits, cluster: String = "test-cluster", versions: ClosedRange<UInt16>? = nil,
-    delegate: RecordingDelegate = RecordingDelegate(), logger: Logger? = nil
+    delegate: RecordingDelegate = RecordingDelegate(), logger: Logger? = nil, sendDelays: [String: Int] = [:]
 ) async throws -> TestNode {
     var config = WireConfig(
         identity: identity(id, cluster: cluster), listen: PeerAddress(host: loopback, port: port), peers: peers, tls: tls,
         limits: limits)
+    config.sendDelays = sendDelays
     if let versions { config.protocolVersions = versions }
     let wire = try ClusterWire(config: config, delegate: delegate, logger: logger ?? quietLogger)
     try await wire.start()
@@ -154,10 +155,12 @@ func startNode(
 }
 
 /// Starts nodes 1...count wired to each other: listeners first (port 0), then peer lists.
-func startCluster(_ count: Int, limits: WireLimits = fastLimits, tls: [NodeID: WireTLS] = [:]) async throws -> [TestNode] {
+func startCluster(
+    _ count: Int, limits: WireLimits = fastLimits, tls: [NodeID: WireTLS] = [:], sendDelays: [NodeID: [String: Int]] = [:]
+) async throws -> [TestNode] {
     var nodes: [TestNode] = []
     for id in 1...NodeID(count) {
-        nodes.append(try await startNode(id, tls: tls[id], limits: limits))
+        nodes.append(try await startNode(id, tls: tls[id], limits: limits, sendDelays: sendDelays[id] ?? [:]))
     }
     let peers = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, $0.address) })
     for node in nodes { node.wire.setPeers(peers) }
