@@ -11,9 +11,15 @@
 #   chaos/kill-leader.sh                                # local-3, 20 rounds, 400 events/s of load
 #   ROUNDS=5 TOPOLOGY=local-5 chaos/kill-leader.sh
 #   KILL=region TOPOLOGY=local-5 chaos/kill-leader.sh   # lose the leader's whole region each round
+#   SIGNAL=STOP KILL=region TOPOLOGY=wan-5 chaos/kill-leader.sh   # freeze it instead, over a WAN
+#
+# With SIGNAL=STOP the victims are frozen (kill -STOP) instead of killed, and resumed (kill -CONT)
+# instead of restarted: cut off with their state intact, like a partitioned region, a deposed
+# leader must come back as a follower without committing anything of its own.
 #
 # Environment: TOPOLOGY (default local-3), ROUNDS (20), RATE (load events/s, 400), SETTLE_S
-# (seconds of load between rounds, 3), PROBE_MS (20), KILL (leader or region), SKIP_BUILD=1, KEEP=1
+# (seconds of load between rounds, 3), PROBE_MS (20), KILL (leader or region), SIGNAL (KILL or STOP),
+# SKIP_BUILD=1, KEEP=1
 # (leave the cluster up). KILL=region refuses a topology where some region holds half of the voters
 # or more (losing it leaves no majority: nothing could be acknowledged until it returns).
 # Starts and stops only its own processes (by PID); the cluster lives in a temporary CLUSTER_DIR.
@@ -27,6 +33,8 @@ RATE=${RATE:-400}
 SETTLE_S=${SETTLE_S:-3}
 PROBE_MS=${PROBE_MS:-20}
 KILL=${KILL:-leader}
+SIGNAL=${SIGNAL:-KILL}
+[[ "$SIGNAL" == KILL || "$SIGNAL" == STOP ]] || { echo "SIGNAL must be KILL or STOP, not $SIGNAL" >&2; exit 2; }
 case "$KILL" in
     leader) ;;
     region)
@@ -47,8 +55,10 @@ LOAD_PID=""
 
 release_binaries
 
+FROZEN=()
 cleanup() {
     [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null || true
+    for pid in "${FROZEN[@]}"; do kill -CONT "$pid" 2>/dev/null || true; done
     if [[ -z "${KEEP:-}" ]]; then cluster/down.sh "$TOPOLOGY" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"; fi
     rm -rf "$WORK"
 }
@@ -85,7 +95,7 @@ probe_until_acknowledged() {
 }
 
 : >"$WORK/rto"
-echo "kill-leader drill (KILL=$KILL): $(jq -r .cluster_id "$TOPOLOGY"), $ROUNDS rounds, load $RATE events/s over $ENDPOINTS (tag $TAG)"
+echo "kill-leader drill (KILL=$KILL, SIGNAL=$SIGNAL): $(jq -r .cluster_id "$TOPOLOGY"), $ROUNDS rounds, load $RATE events/s over $ENDPOINTS (tag $TAG)"
 for round in $(seq 1 "$ROUNDS"); do
     sleep "$SETTLE_S"
     leader="$(wait_for_leader "$TOPOLOGY" 30)"
@@ -97,18 +107,26 @@ for round in $(seq 1 "$ROUNDS"); do
         victims="$leader"
         what="leader node $leader"
     fi
-    survivor="$(jq -r --arg v " $victims " '[.nodes[] | . as $n | select($n.learner != true and ($v | contains(" \($n.id) ") | not))][0].api' "$TOPOLOGY")"
+    survivors="$(jq -r --arg v " $victims " '[.nodes[] | . as $n | select($n.learner != true and ($v | contains(" \($n.id) ") | not)) | .id] | join(" ")' "$TOPOLOGY")"
+    survivor="$(node_field "$TOPOLOGY" "${survivors%% *}" api)"
     pids=()
     for id in $victims; do pids+=("$(cat "$DIR/node-$id/pid")"); done
     killed_at=$(now_ms)
-    kill -KILL "${pids[@]}"
-    for id in $victims; do rm -f "$DIR/node-$id/pid"; done
+    kill "-$SIGNAL" "${pids[@]}"
+    if [[ "$SIGNAL" == STOP ]]; then FROZEN=("${pids[@]}"); else for id in $victims; do rm -f "$DIR/node-$id/pid"; done; fi
     probe_until_acknowledged "$survivor" "$round"
     rto=$(( $(now_ms) - killed_at ))
     echo "$rto" >>"$WORK/rto"
-    new_leader="$(wait_for_leader "$TOPOLOGY" 30)"
-    for id in $victims; do start_node "$TOPOLOGY" "$id"; done
-    echo "  round $round: killed $what (PIDs ${pids[*]}); node $new_leader leads; RTO $rto ms; restarted"
+    new_leader="$(wait_for_leader "$TOPOLOGY" 30 "$survivors")"
+    if [[ "$SIGNAL" == STOP ]]; then
+        kill -CONT "${pids[@]}"
+        FROZEN=()
+        done_with="resumed"
+    else
+        for id in $victims; do start_node "$TOPOLOGY" "$id"; done
+        done_with="restarted"
+    fi
+    echo "  round $round: $([[ "$SIGNAL" == STOP ]] && echo froze || echo killed) $what (PIDs ${pids[*]}); node $new_leader leads; RTO $rto ms; $done_with"
 done
 
 echo "waiting for the load to finish ($DURATION s in all)"
@@ -134,7 +152,7 @@ missing=$(comm -23 <(sort -u "$WORK/acked.txt") <(sort -u "$WORK/present.txt") |
 echo
 echo "| figure | min | median | max |"
 echo "|---|---|---|---|"
-echo "| RTO (kill -9 of the $([[ "$KILL" == region ]] && echo "leader's region" || echo leader) → next acknowledged write), ms | $(sort -n "$WORK/rto" | head -1) | $(median <"$WORK/rto") | $(sort -n "$WORK/rto" | tail -1) |"
+echo "| RTO (kill -$SIGNAL of the $([[ "$KILL" == region ]] && echo "leader's region" || echo leader) → next acknowledged write), ms | $(sort -n "$WORK/rto" | head -1) | $(median <"$WORK/rto") | $(sort -n "$WORK/rto" | tail -1) |"
 echo
 jq -r '"load: \(.sent) sent, \(.valid) acknowledged, \(.failures) not (refused or cut off during failovers), p99 \(.latency.p99_ms) ms"' "$WORK/load.json"
 echo "RPO: $missing of $acked acknowledged events missing; $duplicated duplicated incidents; $present load incidents present"

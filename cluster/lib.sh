@@ -68,6 +68,10 @@ start_node() {
     # A simulated WAN (cluster/wan-5.json): this node's row of the one-way latency matrix.
     local delays; delays="$(jq -r --arg r "$region" '(.one_way_delay_ms[$r] // {}) | to_entries | map("\(.key)=\(.value)") | join(",")' "$topology")"
     [[ -n "$delays" ]] && extra+=(--peer-send-delay-ms "$delays")
+    # Any other incidentd settings the topology names (`"settings": {"forward_batches_in_flight": 32}`).
+    local setting
+    while IFS= read -r setting; do [[ -n "$setting" ]] && extra+=("$setting"); done \
+        < <(jq -r '(.settings // {}) | to_entries[] | "--\(.key | gsub("_"; "-"))=\(.value)"' "$topology")
     [[ -n "${TLS_DIR:-}" ]] && extra+=(--tls-ca "$TLS_DIR/ca.pem" --tls-cert "$TLS_DIR/node-$id.pem" --tls-key "$TLS_DIR/node-$id-key.pem" --tls-require-client-cert)
     INCIDENTD_BOOTSTRAP_ADMIN_KEY="$(cat "$dir/admin.key")" "$bin" \
         --data-dir "$dir/node-$id/data" --host "$host" --port "$port" --node-id "$id" \
@@ -103,11 +107,12 @@ leader_seen_by() {
     admin_curl "$1" "http://$(node_field "$1" "$2" api)/api/v1/cluster?consistency=local" 2>/dev/null | jq -r '.leader // 0' 2>/dev/null || echo 0
 }
 
-# Waits until every running founder reports the same non-zero leader; prints it.
+# Waits until every running founder (or each of the ids $3) reports the same non-zero leader;
+# prints it.
 wait_for_leader() {
     local topology="$1" timeout="${2:-30}" deadline ids leader seen agree
     deadline=$(( $(date +%s) + timeout ))
-    ids="$(jq -r '.nodes[] | select(.learner != true) | .id' "$topology")"
+    ids="${3:-$(jq -r '.nodes[] | select(.learner != true) | .id' "$topology")}"
     while (( $(date +%s) < deadline )); do
         leader=""; agree=1
         for id in $ids; do

@@ -33,7 +33,8 @@ public final class IncidentNode: Sendable {
         self.config = config
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
-        batcher = transport.map { ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds) }
+        batcher = transport.map { ForwardBatcher(
+                transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds, maxBatchesInFlight: config.forwardBatchesInFlight) }
         let weakNode = WeakNode()
         loop.forwardInternal = { command in
             Task { _ = try? await weakNode.node?.submit(command) }

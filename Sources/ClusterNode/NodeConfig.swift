@@ -32,6 +32,12 @@ public struct NodeConfig: Sendable {
     /// How long a follower waits for the leader to answer a forwarded write before retrying it
     /// (with the same request id) on whoever leads then. Default 5 s.
     public var forwardTimeoutMilliseconds = 5_000
+    /// How many batches of forwarded writes a follower keeps out to the leader at once; a write
+    /// that finds them all out waits for one to come back and leaves with everything that waited
+    /// (`ForwardBatcher`). 2 makes large batches under load on a LAN; across a WAN each batch is
+    /// out for a round trip to the leader plus a commit, and the wait adds up to one of those to
+    /// a write, so more batches in flight answer sooner (docs/BENCHMARKS.md, "A WAN on one machine").
+    public var forwardBatchesInFlight = 2
     /// How long a linearizable read waits for its read index to be confirmed and applied.
     public var readIndexTimeoutMilliseconds = 3_000
     /// Request ids nodes make up for writes they may retry on another leader (forwarded writes,
@@ -163,6 +169,7 @@ public struct NodeConfig: Sendable {
         try check(maxConcurrentDeliveries > 0, "max concurrent deliveries must be positive")
         try check(!region.isEmpty, "region must be set")
         try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
+        try check((1...64).contains(forwardBatchesInFlight), "forward batches in flight must be 1–64")
         try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
         try check(dispatchLeaseReserveMilliseconds >= 0 && dispatchLeaseMilliseconds > dispatchLeaseReserveMilliseconds,
                   "the dispatch lease must be longer than its reserve")

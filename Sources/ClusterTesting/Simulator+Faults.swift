@@ -53,9 +53,12 @@ extension Simulator {
             // the entries survives, the hard state and every reply are lost.
             let message = wire.remove(at: next).message
             let keep = Int(rng.below(3))
-            cluster.crashWhileWriting(message, keptEntries: keep)
-            report.tornWrites += 1
-            trace("crash \(victim) while writing (kept \(keep) entries)")
+            if cluster.crashWhileWriting(message, keptEntries: keep) {
+                report.tornWrites += 1
+                trace("crash \(victim) while writing (kept \(keep) entries)")
+            } else {
+                trace("crash \(victim) (the append it was to write could not arrive)")
+            }
         } else {
             cluster.crash(victim)
             trace("crash \(victim)")

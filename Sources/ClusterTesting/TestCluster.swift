@@ -185,11 +185,20 @@ public struct TestCluster: Sendable {
 
     /// Delivers `message` and crashes the receiver while it writes the resulting Ready: only
     /// `keptEntries` of its new entries reach the disk, its hard state does not, and nothing it
-    /// would have sent after the write leaves.
-    public mutating func crashWhileWriting(_ message: Message, keptEntries: Int) {
-        guard let node = nodes[message.to], node.isUp, !cutLinks.contains(Link(message.from, message.to)) else { return }
+    /// would have sent after the write leaves. When the message cannot arrive (its link is cut)
+    /// it is lost and the receiver just crashes; returns whether the write was torn.
+    @discardableResult
+    public mutating func crashWhileWriting(_ message: Message, keptEntries: Int) -> Bool {
+        guard let node = nodes[message.to], node.isUp else { return false }
+        guard !cutLinks.contains(Link(message.from, message.to)) else {
+            // Returning without the crash once left the victim up while the simulator counted it
+            // down, and then restarted it with a sync pending (seed 206426, 5 voters).
+            crash(message.to)
+            return false
+        }
         nodes[message.to]!.raft.step(message)
         crash(message.to, tornEntries: keptEntries)
+        return true
     }
 
     /// Proposes `value` at leader `id` and crashes it while it writes the resulting Ready: its
@@ -209,7 +218,9 @@ public struct TestCluster: Sendable {
         inFlight.append(contentsOf: sent)
     }
 
+    /// Restarts member `id`, which must be down.
     public mutating func restart(_ id: NodeID) {
+        precondition(!nodes[id]!.isUp, "restart of member \(id), which is up")
         nodes[id]!.restart(seed: seed &+ id)
         collect(id)
     }

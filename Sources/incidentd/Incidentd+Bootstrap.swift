@@ -106,6 +106,7 @@ extension Incidentd {
         config.heartbeatTicks = settings.heartbeatTicks
         config.leaderWaitMilliseconds = settings.leaderWaitMs
         config.forwardTimeoutMilliseconds = settings.forwardTimeoutMs
+        config.forwardBatchesInFlight = settings.forwardBatchesInFlight
         let api = settings.advertiseApi.isEmpty ? "http://\(settings.host):\(settings.port)" : settings.advertiseApi
         config.advertisedPeerAddress = settings.peerListen
         config.advertisedAPIAddress = api

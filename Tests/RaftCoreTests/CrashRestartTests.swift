@@ -92,6 +92,28 @@ final class CrashRestartTests: XCTestCase {
         XCTAssertEqual(cluster.checker.violations, [])
     }
 
+    /// An append that cannot arrive (its link cut) is lost, and its would-be writer crashes all
+    /// the same: the simulator counts it down and restarts it later (seed 206426 once restarted
+    /// a member that was still up, with a log sync pending).
+    func testCrashingWhileWritingAnAppendThatCannotArriveStillCrashesTheReceiver() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.proposeAll(1...3, at: 1)
+        cluster.stabilize()
+        let before = cluster.raft(3).lastIndex
+        cluster.with(1) { _ = try? $0.propose(UInt64(4).proposalBytes) }
+        let append = cluster.inFlight.first { $0.to == 3 && !$0.body.appendEntries.isEmpty }!
+        cluster.inFlight.removeAll { $0.to == 3 }
+        cluster.cut(1, 3)
+        XCTAssertFalse(cluster.crashWhileWriting(append, keptEntries: 1), "nothing was written")
+        XCTAssertFalse(cluster.node(3).isUp)
+        XCTAssertEqual(cluster.raft(3).lastIndex, before, "3 never saw the new entry")
+        cluster.heal()
+        cluster.restart(3)
+        XCTAssertNotNil(cluster.tickUntil(maxTicks: 5) { $0.node(3).app.values == Set(1...4) })
+        XCTAssertEqual(cluster.checker.violations, [])
+    }
+
     func testVoteLostInATornWriteWasNeverSent() {
         var cluster = TestCluster(voters: 3)
         cluster.elect(1)

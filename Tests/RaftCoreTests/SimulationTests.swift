@@ -36,6 +36,17 @@ final class SimulationTests: XCTestCase {
         check(config)
     }
 
+    /// Regression (the simulator, not Raft): a crash while writing an append that could not
+    /// arrive (its link cut by a partition) left the victim up while the simulator counted it
+    /// down; its later "restart" threw away a Raft with a log sync pending, and the next turn
+    /// trapped in `committedEntriesWhilePersisting` (found by `raft-sim --seeds 10000 --first
+    /// 200001`). The victim now crashes all the same.
+    func testSeed206426FiveMembersCrashWhileWritingAnAppendThatCannotArrive() {
+        var config = SimulationConfig(seed: 206_426)
+        config.voters = 5
+        check(config)
+    }
+
     /// The checker can fail: a disk that forgets votes lets a member that crashed right after
     /// voting vote again in the same term, and within a few dozen seeds that produces a second
     /// leader, a lost write or a stale read that the checks report.
