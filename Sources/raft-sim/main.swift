@@ -59,9 +59,12 @@ struct RaftSim: ParsableCommand {
         }
         let tally = Tally()
         let start = Date()
-        DispatchQueue.concurrentPerform(iterations: jobs) { _ in
+        CrashNote.install(jobs: jobs)
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
             while let i = tally.nextSeedNumber(below: seeds) {
-                tally.add(Simulator.run(config(seed: first + UInt64(i))))
+                let seed = first + UInt64(i)
+                CrashNote.running(seed, voters: config(seed: seed).voters, broken: broken, job: job)
+                tally.add(Simulator.run(config(seed: seed)))
             }
         }
         let seconds = Date().timeIntervalSince(start)
@@ -79,6 +82,58 @@ struct RaftSim: ParsableCommand {
     }
 }
 
+
+/// Names the seeds in progress when a run traps (a precondition in RaftCore or the simulator
+/// kills the whole process, and with it the report). Each worker writes its line into its own
+/// fixed buffer before every seed; a handler for the crash signals writes the lines with
+/// `write(2)` (async-signal-safe: no allocation, no locks), puts back the handler it replaced
+/// (the Swift runtime's backtracer) and raises the signal again for it. A line torn by a worker
+/// starting its next seed at that instant is possible and harmless.
+enum CrashNote {
+    private static let lineBytes = 192
+    private static let signals: [Int32] = [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT]
+    // Set once before the workers start and only read afterwards (by workers and the handler).
+    nonisolated(unsafe) private static var lines: UnsafeMutablePointer<UInt8>?
+    nonisolated(unsafe) private static var jobs = 0
+    nonisolated(unsafe) private static var replaced = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
+
+    static func install(jobs count: Int) {
+        jobs = count
+        lines = UnsafeMutablePointer<UInt8>.allocate(capacity: count * lineBytes)
+        lines!.initialize(repeating: 0, count: count * lineBytes)
+        for signal in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in CrashNote.crashed(signal) }
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, replaced + Int(signal))
+        }
+    }
+
+    static func running(_ seed: UInt64, voters: Int, broken: String?, job: Int) {
+        guard let lines, job < jobs else { return }
+        let text = "raft-sim: crashed while running seed \(seed); replay: raft-sim --replay \(seed) --voters \(voters)"
+            + (broken.map { " --broken \($0)" } ?? "") + " --trace\n"
+        let bytes = Array(text.utf8.prefix(lineBytes - 1))
+        let line = lines + job * lineBytes
+        bytes.withUnsafeBufferPointer { line.update(from: $0.baseAddress!, count: bytes.count) }
+        line[bytes.count] = 0
+    }
+
+    private static func crashed(_ signal: Int32) {
+        if let lines {
+            for job in 0..<jobs {
+                let line = lines + job * lineBytes
+                var length = 0
+                while length < lineBytes - 1, line[length] != 0 { length += 1 }
+                _ = write(STDERR_FILENO, line, length)
+            }
+        }
+        sigaction(signal, replaced + Int(signal), nil)
+        // Pending until this handler returns; then the replaced handler takes it, at the
+        // faulting instruction for a fault, and a signal sent by `kill` is not lost.
+        raise(signal)
+    }
+}
 
 /// Results gathered from worker threads.
 final class Tally: Sendable {
