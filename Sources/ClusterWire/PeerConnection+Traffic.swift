@@ -54,7 +54,9 @@ extension PeerConnection {
 
     private func armDelayTimer(_ context: ChannelHandlerContext) {
         guard let first = delayed.first else { return }
-        let wait = first.due > monotonicNanoseconds() ? first.due - monotonicNanoseconds() : 0
+        // One reading of the clock: time passes between two, and `due - later` could go below 0.
+        let now = monotonicNanoseconds()
+        let wait = first.due > now ? first.due - now : 0
         delayTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(wait))) {
             self.delayTimer = nil
             self.releaseDelayed()
