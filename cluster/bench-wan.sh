@@ -5,8 +5,8 @@
 # DURATION (10) s to each node in turn (256 connections, 1,000 distinct keys) and prints the
 # latency per node with its region, then a table of medians. A write is answered after a majority
 # (3 of 5) holds it, so the expected floor is the entry node's round trip to the leader plus the
-# leader's round trip to its second-nearest other voter; docs/BENCHMARKS.md, "A WAN on one
-# machine". Starts and stops only its own cluster, by PID.
+# leader's round trip to its second-nearest other voter; docs/BENCHMARKS.md, "Regions: losing
+# one, and a WAN on one machine". Starts and stops only its own cluster, by PID.
 #
 #   cluster/bench-wan.sh
 #   RUNS=5 RATE=200 cluster/bench-wan.sh

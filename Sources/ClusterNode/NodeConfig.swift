@@ -36,7 +36,8 @@ public struct NodeConfig: Sendable {
     /// that finds them all out waits for one to come back and leaves with everything that waited
     /// (`ForwardBatcher`). 2 makes large batches under load on a LAN; across a WAN each batch is
     /// out for a round trip to the leader plus a commit, and the wait adds up to one of those to
-    /// a write, so more batches in flight answer sooner (docs/BENCHMARKS.md, "A WAN on one machine").
+    /// a write, so more batches in flight answer sooner (docs/BENCHMARKS.md, "Regions: losing
+    /// one, and a WAN on one machine").
     public var forwardBatchesInFlight = 2
     /// How long a linearizable read waits for its read index to be confirmed and applied.
     public var readIndexTimeoutMilliseconds = 3_000
