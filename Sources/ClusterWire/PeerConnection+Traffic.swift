@@ -21,7 +21,8 @@ extension PeerConnection {
 
     /// Writes `frame` when the socket is writable and nothing is queued before it; otherwise
     /// queues it within the per-peer limits. False (dropped) when not established or the queue is
-    /// full. The caller flushes.
+    /// full. The caller flushes. With a send delay for the peer's region (`WireConfig.sendDelays`)
+    /// the frame waits in the delay line first, within the same limits, and leaves flushed.
     func enqueue(_ frame: EncodedFrame, messages: Int) -> Bool {
         guard case .established(let link) = phase, closeReason == nil, let context else { return false }
         if sendDelayNanoseconds > 0 {
