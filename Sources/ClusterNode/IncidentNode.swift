@@ -20,7 +20,7 @@ public final class IncidentNode: Sendable {
     /// `OwnWrites.idPrefix`.
     private let retryCounter = Atomic<UInt64>(0)
     /// Forwarded writes travel to the leader in batches (nil without a transport).
-    private let batcher: ForwardBatcher?
+    let batcher: ForwardBatcher?
 
     /// Opens (or founds) the node in `config.dataDirectory` and starts its consensus loop.
     /// Throws `NodeError` naming the file and offset when the data directory is corrupt.
@@ -33,8 +33,9 @@ public final class IncidentNode: Sendable {
         self.config = config
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
-        batcher = transport.map { ForwardBatcher(
-                transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds, maxBatchesInFlight: config.forwardBatchesInFlight) }
+        batcher = transport.map {
+            ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds, maxBatchesInFlight: config.forwardBatchesInFlight)
+        }
         let weakNode = WeakNode()
         loop.forwardInternal = { command in
             Task { _ = try? await weakNode.node?.submit(command) }

@@ -39,6 +39,7 @@ public struct NodeConfig: Sendable {
     /// a write, so more batches in flight answer sooner (docs/BENCHMARKS.md, "Regions: losing
     /// one, and a WAN on one machine").
     public var forwardBatchesInFlight = 2
+    public static let forwardBatchesInFlightRange = 1...64
     /// How long a linearizable read waits for its read index to be confirmed and applied.
     public var readIndexTimeoutMilliseconds = 3_000
     /// Request ids nodes make up for writes they may retry on another leader (forwarded writes,
@@ -170,7 +171,7 @@ public struct NodeConfig: Sendable {
         try check(maxConcurrentDeliveries > 0, "max concurrent deliveries must be positive")
         try check(!region.isEmpty, "region must be set")
         try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
-        try check((1...64).contains(forwardBatchesInFlight), "forward batches in flight must be 1–64")
+        try check(Self.forwardBatchesInFlightRange.contains(forwardBatchesInFlight), "forward batches in flight must be 1–64")
         try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
         try check(dispatchLeaseReserveMilliseconds >= 0 && dispatchLeaseMilliseconds > dispatchLeaseReserveMilliseconds,
                   "the dispatch lease must be longer than its reserve")

@@ -72,13 +72,9 @@ extension PeerConnection {
         while let first = delayed.first, first.due <= now {
             delayed.removeFirst()
             queuedBytes -= first.frame.totalBytes
-            // Room was taken when it was delayed; the outbox takes it whatever its state.
-            if outbox.isEmpty && context.channel.isWritable {
-                write(first.frame, link: link, context: context)
-            } else {
-                outbox.append((first.frame, first.messages))
-                queuedBytes += first.frame.totalBytes
-            }
+            // It held its room in the delay line, so the outbox has room for it.
+            let kept = writeOrQueue(first.frame, messages: first.messages, link: link, context: context)
+            assert(kept, "a frame released from the delay line found no room")
             sent = true
         }
         if sent { context.flush() }

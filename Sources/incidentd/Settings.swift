@@ -1,3 +1,4 @@
+import ClusterNode
 import ClusterWire
 import Foundation
 
@@ -249,7 +250,7 @@ struct Settings: Sendable, Equatable {
         if !members.isEmpty && !join {
             guard members.contains(where: { $0.id == nodeId }) else { throw SettingsError("peers must include this node (node_id \(nodeId))") }
         }
-        guard (1...64).contains(forwardBatchesInFlight) else {
+        guard NodeConfig.forwardBatchesInFlightRange.contains(forwardBatchesInFlight) else {
             throw SettingsError("forward_batches_in_flight must be 1–64, got \(forwardBatchesInFlight)")
         }
         let delays = try peerSendDelays()

@@ -62,9 +62,9 @@ struct RaftSim: ParsableCommand {
         CrashNote.install(jobs: jobs)
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
             while let i = tally.nextSeedNumber(below: seeds) {
-                let seed = first + UInt64(i)
-                CrashNote.running(seed, voters: config(seed: seed).voters, broken: broken, job: job)
-                tally.add(Simulator.run(config(seed: seed)))
+                let run = config(seed: first + UInt64(i))
+                CrashNote.running(run.seed, voters: run.voters, broken: broken, job: job)
+                tally.add(Simulator.run(run))
             }
         }
         let seconds = Date().timeIntervalSince(start)
