@@ -34,7 +34,9 @@ public final class IncidentNode: Sendable {
         let loop = try ConsensusLoop(config: config, logger: logger, clock: clock, delivery: delivery, transport: transport)
         self.loop = loop
         batcher = transport.map {
-            ForwardBatcher(transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds, maxBatchesInFlight: config.forwardBatchesInFlight)
+            ForwardBatcher(
+                transport: $0, timeoutMilliseconds: config.forwardTimeoutMilliseconds,
+                maxBatchesInFlight: config.forwardBatchesInFlight, maxWaitMicroseconds: config.forwardWaitMicroseconds)
         }
         let weakNode = WeakNode()
         loop.forwardInternal = { command in

@@ -32,14 +32,22 @@ public struct NodeConfig: Sendable {
     /// How long a follower waits for the leader to answer a forwarded write before retrying it
     /// (with the same request id) on whoever leads then. Default 5 s.
     public var forwardTimeoutMilliseconds = 5_000
-    /// How many batches of forwarded writes a follower keeps out to the leader at once; a write
-    /// that finds them all out waits for one to come back and leaves with everything that waited
-    /// (`ForwardBatcher`). 2 makes large batches under load on a LAN; across a WAN each batch is
-    /// out for a round trip to the leader plus a commit, and the wait adds up to one of those to
-    /// a write, so more batches in flight answer sooner (docs/BENCHMARKS.md, "Regions: losing
+    /// How many batches of forwarded writes a follower keeps out to the leader at once where
+    /// batches come back quickly; a write that finds them all out waits for one to come back and
+    /// leaves with everything that waited (`ForwardBatcher`). 2 makes large batches under load on
+    /// a LAN. Across a WAN each batch is out for a round trip to the leader plus a commit, and the
+    /// follower keeps more out (`forwardWaitMicroseconds`; docs/BENCHMARKS.md, "Regions: losing
     /// one, and a WAN on one machine").
     public var forwardBatchesInFlight = 2
     public static let forwardBatchesInFlightRange = 1...64
+    /// About how long a forwarded write should wait for one of those batches to come back
+    /// (microseconds): when even the quickest recent batch took several times this (across a
+    /// WAN: a round trip to the leader plus its commit), a follower keeps that many batches out
+    /// (`ForwardBatcher`; at most `ForwardBatcher.maxBatchesWithExtras`), so that one comes back
+    /// about this often. On a LAN batches are quicker and `forwardBatchesInFlight` is the limit.
+    /// 0 = always `forwardBatchesInFlight`.
+    public var forwardWaitMicroseconds = 2_000
+    public static let forwardWaitMicrosecondsRange = 0...1_000_000
     /// How long a linearizable read waits for its read index to be confirmed and applied.
     public var readIndexTimeoutMilliseconds = 3_000
     /// Request ids nodes make up for writes they may retry on another leader (forwarded writes,
@@ -172,6 +180,7 @@ public struct NodeConfig: Sendable {
         try check(!region.isEmpty, "region must be set")
         try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
         try check(Self.forwardBatchesInFlightRange.contains(forwardBatchesInFlight), "forward batches in flight must be 1–64")
+        try check(Self.forwardWaitMicrosecondsRange.contains(forwardWaitMicroseconds), "the forward wait must be 0–1000000 µs")
         try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
         try check(dispatchLeaseReserveMilliseconds >= 0 && dispatchLeaseMilliseconds > dispatchLeaseReserveMilliseconds,
                   "the dispatch lease must be longer than its reserve")

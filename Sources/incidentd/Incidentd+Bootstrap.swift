@@ -107,6 +107,7 @@ extension Incidentd {
         config.leaderWaitMilliseconds = settings.leaderWaitMs
         config.forwardTimeoutMilliseconds = settings.forwardTimeoutMs
         config.forwardBatchesInFlight = settings.forwardBatchesInFlight
+        config.forwardWaitMicroseconds = settings.forwardWaitUs
         let api = settings.advertiseApi.isEmpty ? "http://\(settings.host):\(settings.port)" : settings.advertiseApi
         config.advertisedPeerAddress = settings.peerListen
         config.advertisedAPIAddress = api

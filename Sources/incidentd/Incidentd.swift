@@ -73,7 +73,8 @@ struct Incidentd: AsyncParsableCommand {
     @Option(name: .customLong("heartbeat-ticks"), help: "Ticks between leader heartbeats (≈ the RTT). (default: 1)") var heartbeatTicks: Int?
     @Option(name: .customLong("leader-wait-ms"), help: "How long a write waits for a leader before 503. (default: 3000)") var leaderWaitMs: Int?
     @Option(name: .customLong("forward-timeout-ms"), help: "How long a forwarded write waits for the leader's answer. (default: 5000)") var forwardTimeoutMs: Int?
-    @Option(name: .customLong("forward-batches-in-flight"), help: "Batches of forwarded writes a follower keeps out to the leader at once (1-64; more across a WAN). (default: 2)") var forwardBatchesInFlight: Int?
+    @Option(name: .customLong("forward-batches-in-flight"), help: "Batches of forwarded writes a follower keeps out to the leader at once where batches come back quickly (1-64). (default: 2)") var forwardBatchesInFlight: Int?
+    @Option(name: .customLong("forward-wait-us"), help: "About how long a forwarded write should wait for a batch out to come back: across a WAN the follower keeps the quickest batch round trip / this many out (0-1000000 µs; 0 = only --forward-batches-in-flight). (default: 2000)") var forwardWaitUs: Int?
     @Option(name: .customLong("tls-ca"), help: "Cluster CA certificate (PEM) for the peer port. (default: none, plain TCP)") var tlsCa: String?
     @Option(name: .customLong("tls-cert"), help: "This node's certificate (PEM). (default: none)") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "This node's private key (PEM). (default: none)") var tlsKey: String?
@@ -103,7 +104,7 @@ struct Incidentd: AsyncParsableCommand {
             ("peer_send_delay_ms", peerSendDelayMs),
             ("election_ticks", electionTicks.map(String.init)), ("heartbeat_ticks", heartbeatTicks.map(String.init)),
             ("leader_wait_ms", leaderWaitMs.map(String.init)), ("forward_timeout_ms", forwardTimeoutMs.map(String.init)),
-            ("forward_batches_in_flight", forwardBatchesInFlight.map(String.init)),
+            ("forward_batches_in_flight", forwardBatchesInFlight.map(String.init)), ("forward_wait_us", forwardWaitUs.map(String.init)),
             ("tls_ca", tlsCa), ("tls_cert", tlsCert), ("tls_key", tlsKey), ("tls_require_client_cert", tlsRequireClientCert ? "true" : nil), ("tls_node_name", tlsNodeName),
             ("archive_url", archiveUrl), ("archive_password_file", archivePasswordFile),
             ("archive_journal_limit_bytes", archiveJournalLimitBytes.map(String.init)), ("archive_batch_records", archiveBatchRecords.map(String.init)),

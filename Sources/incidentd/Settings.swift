@@ -63,6 +63,7 @@ struct Settings: Sendable, Equatable {
     var leaderWaitMs = 3_000
     var forwardTimeoutMs = 5_000
     var forwardBatchesInFlight = 2
+    var forwardWaitUs = 2_000
     /// TLS for the peer port (PEM files); mutual TLS when tls_require_client_cert is true.
     var tlsCa = ""
     var tlsCert = ""
@@ -104,7 +105,7 @@ struct Settings: Sendable, Equatable {
         "delivery_timeout_ms", "max_delivery_concurrency", "openapi_path", "clock_offset_file",
         "node_id", "cluster_id", "region", "zone", "peer_listen", "peers", "join", "preferred_leader_regions", "advertise_api",
         "peer_send_delay_ms",
-        "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "forward_batches_in_flight", "tls_ca", "tls_cert", "tls_key",
+        "election_ticks", "heartbeat_ticks", "leader_wait_ms", "forward_timeout_ms", "forward_batches_in_flight", "forward_wait_us", "tls_ca", "tls_cert", "tls_key",
         "tls_require_client_cert", "tls_node_name",
         "archive_url", "archive_password_file", "archive_password", "archive_journal_limit_bytes", "archive_batch_records",
     ] + wireLimitKeys
@@ -166,6 +167,7 @@ struct Settings: Sendable, Equatable {
         case "leader_wait_ms": leaderWaitMs = try int()
         case "forward_timeout_ms": forwardTimeoutMs = try int()
         case "forward_batches_in_flight": forwardBatchesInFlight = try int()
+        case "forward_wait_us": forwardWaitUs = try int()
         case "tls_ca": tlsCa = value
         case "tls_cert": tlsCert = value
         case "tls_key": tlsKey = value
@@ -252,6 +254,9 @@ struct Settings: Sendable, Equatable {
         }
         guard NodeConfig.forwardBatchesInFlightRange.contains(forwardBatchesInFlight) else {
             throw SettingsError("forward_batches_in_flight must be 1–64, got \(forwardBatchesInFlight)")
+        }
+        guard NodeConfig.forwardWaitMicrosecondsRange.contains(forwardWaitUs) else {
+            throw SettingsError("forward_wait_us must be 0–1000000, got \(forwardWaitUs)")
         }
         let delays = try peerSendDelays()
         guard delays.isEmpty || isClustered else { throw SettingsError("peer_send_delay_ms needs peer_listen (a cluster)") }

@@ -4,8 +4,10 @@ import XCTest
 
 @testable import ClusterNode
 
-/// `ForwardBatcher`: at most `maxBatchesInFlight` batches out to a leader; what arrives meanwhile
-/// leaves together, each write with its own answer. The limit is `NodeConfig.forwardBatchesInFlight`.
+/// `ForwardBatcher`: at most `maxBatchesInFlight` batches out to a leader (more when even the
+/// quickest recent batch took several `maxWaitMicroseconds`); what arrives meanwhile leaves
+/// together, each write with its own answer. The settings are `NodeConfig.forwardBatchesInFlight` and
+/// `NodeConfig.forwardWaitMicroseconds`.
 final class ForwardBatcherTests: XCTestCase {
     /// Records what is forwarded and holds each completion until the test answers it.
     final class HeldTransport: ClusterTransport {
@@ -49,9 +51,104 @@ final class ForwardBatcherTests: XCTestCase {
         XCTAssertEqual(replies.withLock { $0 }, Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, [UInt8(100 + $0)]) }))
     }
 
+    /// Monotonic nanoseconds the test moves by hand.
+    final class ManualClock: Sendable {
+        private let value = Lock<UInt64>(1)
+        var now: UInt64 { value.withLock { $0 } }
+        func advance(_ nanoseconds: UInt64) { value.withLock { $0 += nanoseconds } }
+    }
+
+    func makeBatcher(_ transport: HeldTransport, clock: ManualClock = ManualClock(), inFlight: Int = 2, waitMicroseconds: Int = 2_000) -> ForwardBatcher {
+        ForwardBatcher(
+            transport: transport, timeoutMilliseconds: 1_000, maxBatchesInFlight: inFlight, maxWaitMicroseconds: waitMicroseconds,
+            now: { clock.now })
+    }
+
+    func testTheLimitIsTheRoundTripInWaitsNeverBelowTheConfiguredOneNorAboveTheCap() {
+        let transport = HeldTransport()
+        let batcher = makeBatcher(transport)
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: .max), 2, "nothing measured yet")
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: 300_000), 2, "a LAN")
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: 4_000_000), 2)
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: 4_000_001), 3)
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: 70_000_000), 35, "a round trip of 35 ms each way")
+        XCTAssertEqual(batcher.limit(roundTripNanoseconds: 260_000_000), ForwardBatcher.maxBatchesWithExtras, "capped")
+        let unbounded = makeBatcher(transport, waitMicroseconds: 0)
+        XCTAssertEqual(unbounded.limit(roundTripNanoseconds: 260_000_000), 2, "0 turns it off")
+    }
+
+    func testSlowBatchesLetMoreOutAndAnswersTakeWhatWaitsUntilNothingDoes() throws {
+        let transport = HeldTransport()
+        let clock = ManualClock()
+        let batcher = makeBatcher(transport, clock: clock)
+        let replies = Lock<[Int: [UInt8]]>([:])
+        let forward = { (i: Int) in
+            batcher.forward([UInt8(i)], to: 1) { result in replies.withLock { $0[i] = try? result.get() } }
+        }
+        for i in 0..<4 { forward(i) }
+        XCTAssertEqual(transport.payloads, [[0], [1]], "nothing measured: two out, two wait")
+        clock.advance(10_000_000)
+        transport.answer(0, [100])  // took 10 ms: five waits of 2 ms
+        XCTAssertEqual(transport.payloads.count, 3, "the answer takes what waits")
+        XCTAssertEqual(try Forwarded.batchElements(transport.payloads[2]), [[2], [3]])
+        for i in 4..<7 { forward(i) }
+        XCTAssertEqual(transport.payloads.count, 6, "two out, five allowed: 4, 5 and 6 go at once")
+        forward(7)
+        XCTAssertEqual(transport.payloads.count, 6, "five out: 7 waits")
+        transport.answer(1, [101])
+        XCTAssertEqual(transport.payloads[6], [7])
+        // Answers that find nothing waiting free their slots.
+        transport.answer(2, Forwarded.encodeBatchAnswer([[102], [103]]))
+        for call in 3...6 { transport.answer(call, [UInt8(101 + call)]) }
+        forward(8)
+        XCTAssertEqual(transport.payloads.count, 8, "nothing out: 8 goes at once")
+        transport.answer(7, [108])
+        XCTAssertEqual(replies.withLock { $0 }, Dictionary(uniqueKeysWithValues: (0..<9).map { ($0, [UInt8(100 + $0)]) }))
+    }
+
+    func testTheShortestRoundTripOfTheLastTwoWindowsSetsTheLimit() throws {
+        let transport = HeldTransport()
+        let clock = ManualClock()
+        let batcher = makeBatcher(transport, clock: clock)
+        /// One write out alone and answered `milliseconds` later; the lane's limit after it.
+        func batch(taking milliseconds: UInt64) -> Int? {
+            batcher.forward([0], to: 1) { _ in }
+            clock.advance(milliseconds * 1_000_000)
+            transport.answer(transport.payloads.count - 1, [0])
+            return batcher.limit(to: 1)
+        }
+        XCTAssertNil(batcher.limit(to: 1), "no lane yet")
+        XCTAssertEqual(batch(taking: 100), 50, "100 ms at the quickest: 50 batches")
+        XCTAssertEqual(batch(taking: 120), 50)
+        XCTAssertEqual(batch(taking: 10), 5, "a quicker batch lowers it at once")
+        XCTAssertEqual(batch(taking: 100), 5, "slower ones do not raise it within the window")
+        clock.advance(ForwardBatcher.roundTripWindowNanoseconds)
+        XCTAssertEqual(batch(taking: 100), 5, "nor in the next window: the quick one is in the window before")
+        clock.advance(ForwardBatcher.roundTripWindowNanoseconds)
+        XCTAssertEqual(batch(taking: 100), 50, "two windows on, only 100 ms batches count")
+        XCTAssertEqual(batch(taking: 1), 2, "a LAN's batches: the configured limit")
+    }
+
+    func testWithoutAWaitBatchTimesChangeNothing() throws {
+        let transport = HeldTransport()
+        let clock = ManualClock()
+        let batcher = makeBatcher(transport, clock: clock, inFlight: 1, waitMicroseconds: 0)
+        batcher.forward([0], to: 1) { _ in }
+        batcher.forward([1], to: 1) { _ in }
+        clock.advance(1_000_000_000)
+        transport.answer(0, [100])
+        XCTAssertEqual(transport.payloads, [[0], [1]])
+        batcher.forward([2], to: 1) { _ in }
+        XCTAssertEqual(transport.payloads.count, 2, "still one out at most")
+    }
+
     func testTheNodeTakesTheLimitFromItsConfiguration() async throws {
-        let cluster = try LocalCluster(count: 2, configure: { $0.forwardBatchesInFlight = 5 })
+        let cluster = try LocalCluster(count: 2, configure: {
+            $0.forwardBatchesInFlight = 5
+            $0.forwardWaitMicroseconds = 700
+        })
         XCTAssertEqual(cluster.nodes[1]?.batcher?.maxBatchesInFlight, 5)
+        XCTAssertEqual(cluster.nodes[1]?.batcher?.maxWaitMicroseconds, 700)
         await cluster.shutdown()
         var config = NodeConfig(dataDirectory: "/nonexistent")
         for good in [1, 64] {
@@ -61,6 +158,16 @@ final class ForwardBatcherTests: XCTestCase {
         for bad in [0, 65] {
             config.forwardBatchesInFlight = bad
             XCTAssertThrowsError(try config.validate(), "\(bad) batches in flight")
+        }
+        config.forwardBatchesInFlight = 2
+        XCTAssertEqual(NodeConfig(dataDirectory: "/x").forwardWaitMicroseconds, 2_000, "bounded by default")
+        for good in [0, 1_000_000] {
+            config.forwardWaitMicroseconds = good
+            XCTAssertNoThrow(try config.validate(), "a \(good) µs wait")
+        }
+        for bad in [-1, 1_000_001] {
+            config.forwardWaitMicroseconds = bad
+            XCTAssertThrowsError(try config.validate(), "a \(bad) µs wait")
         }
     }
 }

@@ -84,6 +84,51 @@ final class ClusterTests: IncidentdTestCase {
         XCTAssertGreaterThan(count, 0, "no commit learnt from the leader's answers: \(learned ?? "no such series")")
     }
 
+    /// Across a slow link (50 ms each way, simulated), a follower keeps more batches of forwarded
+    /// writes out than `forward_batches_in_flight` (2): as many as its quickest recent batch's
+    /// round trip holds waits of `forward_wait_us` (2 ms by default), so its writes do not queue
+    /// behind two batches for whole round trips. It counts those extra batches in `/metrics`.
+    /// With `forward_wait_us` 0, every write after the first two waits for one of them to come
+    /// back, and none is counted.
+    func testAcrossASlowLinkForwardedWritesLeaveInExtraBatchesInsteadOfWaitingARoundTrip() async throws {
+        let cluster = try IncidentdCluster(
+            cleanup: cleanup, count: 3, regions: ["us-east", "us-east", "ap-south"], extra: ["--preferred-leader-regions", "us-east"],
+            perNode: { ["--peer-send-delay-ms", $0 == 3 ? "us-east=50" : "ap-south=50"] })
+        try await cluster.startAll()
+        let settled = await eventually(20) {
+            let seen = await cluster.leaderSeen(by: 3)
+            return seen == 1 || seen == 2
+        }
+        XCTAssertTrue(settled, "a us-east member leads")
+        let far = cluster.nodes[3]!.admin
+        // The admin key is written after the first election and reaches node 3 a round trip later.
+        let keyed = await eventually(10) { (try? await far.get("/api/v1/cluster?consistency=local"))?.status == 200 }
+        XCTAssertTrue(keyed, "node 3 knows the admin key")
+        // Two writes one after the other: node 3 learns how long a batch takes.
+        for i in 0..<2 {
+            let posted = try await far.post("/api/v1/events", eventBody("first across \(i)", service: "w\(i)"))
+            XCTAssertEqual(posted.status, 202, "\(posted)")
+        }
+        func extraBatches() async throws -> Double {
+            let metrics = try await far.get("/metrics")
+            let line = metrics.text.split(separator: "\n").first { $0.hasPrefix("incidentd_forward_extra_batches_total") }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        }
+        let before = try await extraBatches()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<10 {
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(i) * 5_000_000)
+                    return try await far.post("/api/v1/events", eventBody("across the ocean \(i)", service: "s\(i)")).status
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(statuses, Array(repeating: 202, count: 10))
+        let extra = try await extraBatches()
+        XCTAssertGreaterThan(extra, before, "writes 3–10 found two batches out for 100 ms and more, yet no extra batch went")
+    }
+
     func testWithoutAMajorityWritesAreRefused503WithRetryAfterAndLocalReadsStillWork() async throws {
         let cluster = try IncidentdCluster(cleanup: cleanup, count: 3, extra: ["--leader-wait-ms", "600"])
         try await cluster.startAll()

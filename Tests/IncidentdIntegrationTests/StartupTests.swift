@@ -52,6 +52,7 @@ final class StartupTests: IncidentdTestCase {
             (["--commit-announcement-delay-us", "100001"], [:], "commit_announcement_delay_us must be 0–100000, got 100001"),
             (["--peer-send-delay-ms", "eu=40"], [:], "peer_send_delay_ms needs peer_listen (a cluster)"),
             (["--forward-batches-in-flight", "0"], [:], "forward_batches_in_flight must be 1–64, got 0"),
+            ([], ["INCIDENTD_FORWARD_WAIT_US": "1000001"], "forward_wait_us must be 0–1000000, got 1000001"),
             (["--peer-listen", "127.0.0.1:\(peer)", "--peer-send-delay-ms", "eu:40"], [:], "peer_send_delay_ms: \"eu:40\" is not region=milliseconds"),
             (["--peer-listen", "127.0.0.1:\(peer)"], ["INCIDENTD_PEER_SEND_DELAY_MS": "eu=1001"], "peer_send_delay_ms: eu must be 0–1000 ms, got 1001"),
             (["--peer-listen", "127.0.0.1:\(peer)", "--peer-send-delay-ms", "eu=4,eu=5"], [:], "peer_send_delay_ms: eu is listed twice"),
