@@ -88,9 +88,14 @@ extension ConsensusLoop {
             let healthy = members.filter { $0.region == region && isHealthy($0.id) }.map(\.id)
             if let current = state.dispatchLeases[scope]?.holder, healthy.contains(current) {
                 desired[scope] = current
-            } else {
-                desired[scope] = healthy.min() ?? config.nodeID
+            } else if let member = healthy.min() {
+                desired[scope] = member
+            } else if ticksAsLeader >= config.electionTicks {
+                desired[scope] = config.nodeID
             }
+            // else: a new leader has heard from nobody in that region yet, which says nothing of
+            // it (every follower counts as inactive until it answers); a lease granted to the
+            // leader now would keep the region's pages away from it until the lease ran out.
         }
         if let archiver = desiredArchiver(members: members) { desired[Self.archiveScope] = archiver }
         let renewBelow = config.dispatchLeaseReserveMilliseconds + (config.dispatchLeaseMilliseconds - config.dispatchLeaseReserveMilliseconds) * 2 / 3

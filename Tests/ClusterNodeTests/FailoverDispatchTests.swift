@@ -154,6 +154,31 @@ final class FailoverDispatchTests: XCTestCase {
         await cluster.shutdown()
     }
 
+    /// A new leader has heard from no follower in its first turn (every one counts as inactive
+    /// until it answers). Region leases it grants then must not go to itself for lack of anyone
+    /// else: that kept a region's pages away from the region for a whole lease after every start.
+    func testANewLeaderGrantsARegionsLeaseToAMemberOfThatRegion() async throws {
+        for round in 0..<3 {
+            let cluster = try LocalCluster(count: 3, regions: ["us-east", "eu-west", "ap-south"], configure: { $0.tickIntervalMilliseconds = 100 })
+            _ = try await cluster.leader()
+            let scopes = ["region:us-east", "region:eu-west", "region:ap-south"]
+            var holders: [String: NodeID] = [:]
+            let granted = await eventually {
+                for id in 1...3 {
+                    let leases = try? await cluster.nodes[NodeID(id)]!.read(.local) { $0.state.dispatchLeases.mapValues(\.holder) }
+                    if let leases, scopes.allSatisfy({ leases[$0] != nil }) {
+                        holders = leases.filter { scopes.contains($0.key) }
+                        return true
+                    }
+                }
+                return false
+            }
+            XCTAssertTrue(granted, "round \(round): every region's lease granted")
+            XCTAssertEqual(holders, ["region:us-east": 1, "region:eu-west": 2, "region:ap-south": 3], "round \(round)")
+            await cluster.shutdown()
+        }
+    }
+
     func testPagesLeaveFromTheIncidentsRegionWhileAHealthyMemberIsThereElseFromTheLeader() async throws {
         let clock = ManualClock()
         let log = AttemptLog()

@@ -30,6 +30,10 @@ final class ForwardBatcherTests: XCTestCase {
             let completion = calls.withLock { $0[call].completion }
             completion(.success(bytes))
         }
+        func fail(_ call: Int) {
+            let completion = calls.withLock { $0[call].completion }
+            completion(.failure(NodeError(.unavailable, "cut off")))
+        }
     }
 
     func testOnlyTheConfiguredNumberOfBatchesIsOutAndWhatWaitedLeavesTogether() throws {
@@ -127,6 +131,20 @@ final class ForwardBatcherTests: XCTestCase {
         clock.advance(ForwardBatcher.roundTripWindowNanoseconds)
         XCTAssertEqual(batch(taking: 100), 50, "two windows on, only 100 ms batches count")
         XCTAssertEqual(batch(taking: 1), 2, "a LAN's batches: the configured limit")
+    }
+
+    func testOnlyAnsweredBatchesAreTimed() throws {
+        let transport = HeldTransport()
+        let clock = ManualClock()
+        let batcher = makeBatcher(transport, clock: clock)
+        batcher.forward([0], to: 1) { _ in }
+        clock.advance(5_000_000_000)
+        transport.fail(0)  // a forward timeout says nothing of the path
+        XCTAssertEqual(batcher.limit(to: 1), 2)
+        batcher.forward([1], to: 1) { _ in }
+        clock.advance(100_000_000)
+        transport.answer(1, [1])
+        XCTAssertEqual(batcher.limit(to: 1), 50)
     }
 
     func testWithoutAWaitBatchTimesChangeNothing() throws {

@@ -18,8 +18,8 @@ import RaftCore
 /// recent batch round trip holds waits of `maxWaitMicroseconds` — a bandwidth-delay product, in
 /// batches —, at most `maxBatchesWithExtras`; then a batch comes back about every
 /// `maxWaitMicroseconds`. The shortest round trip, like TCP BBR's minimum RTT, is a property of
-/// the path rather than of the load: the minimum over the last one to two seconds
-/// (`roundTripWindowNanoseconds`). Every answered batch takes what waits then, and its slot
+/// the path rather than of the load: the minimum over the batches answered in the last one to
+/// two seconds (`roundTripWindowNanoseconds`; a failed batch times nothing). Every answered batch takes what waits then, and its slot
 /// stays free when nothing does.
 final class ForwardBatcher: Sendable {
     private struct Waiting: Sendable {
@@ -130,15 +130,17 @@ final class ForwardBatcher: Sendable {
         }
         guard let batch else { return }
         if extra { extraBatches.increment() }
-        send(batch, to: leader) { [now] in self.drain(leader, new: false, roundTrip: measuring ? now() &- time : nil) }
+        // Only answers time the path: a batch that failed (cut off, timed out) says nothing of it.
+        send(batch, to: leader) { [now] answered in self.drain(leader, new: false, roundTrip: measuring && answered ? now() &- time : nil) }
     }
 
-    private func send(_ items: [Waiting], to leader: NodeID, then next: @escaping @Sendable () -> Void) {
+    /// Sends `items` as one request; `next` runs after their replies, told whether an answer came.
+    private func send(_ items: [Waiting], to leader: NodeID, then next: @escaping @Sendable (_ answered: Bool) -> Void) {
         if items.count == 1 {
             let item = items[0]
             transport.forward(item.request, to: leader, timeoutMilliseconds: timeoutMilliseconds) { result in
                 item.reply(result)
-                next()
+                next((try? result.get()) != nil)
             }
             return
         }
@@ -160,7 +162,7 @@ final class ForwardBatcher: Sendable {
             case .failure(let error):
                 for item in items { item.reply(.failure(error)) }
             }
-            next()
+            next((try? result.get()) != nil)
         }
     }
 }
