@@ -68,10 +68,6 @@ start_node() {
     # A simulated WAN (cluster/wan-5.json): this node's row of the one-way latency matrix.
     local delays; delays="$(jq -r --arg r "$region" '(.one_way_delay_ms[$r] // {}) | to_entries | map("\(.key)=\(.value)") | join(",")' "$topology")"
     [[ -n "$delays" ]] && extra+=(--peer-send-delay-ms "$delays")
-    # Any other incidentd settings the topology names (`"settings": {"forward_batches_in_flight": 32}`).
-    local setting
-    while IFS= read -r setting; do [[ -n "$setting" ]] && extra+=("$setting"); done \
-        < <(jq -r '(.settings // {}) | to_entries[] | "--\(.key | gsub("_"; "-"))=\(.value)"' "$topology")
     [[ -n "${TLS_DIR:-}" ]] && extra+=(--tls-ca "$TLS_DIR/ca.pem" --tls-cert "$TLS_DIR/node-$id.pem" --tls-key "$TLS_DIR/node-$id-key.pem" --tls-require-client-cert)
     INCIDENTD_BOOTSTRAP_ADMIN_KEY="$(cat "$dir/admin.key")" "$bin" \
         --data-dir "$dir/node-$id/data" --host "$host" --port "$port" --node-id "$id" \

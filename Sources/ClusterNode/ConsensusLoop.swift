@@ -128,8 +128,9 @@ final class ConsensusLoop: @unchecked Sendable {
     var parkedConfChanges: [(request: Inbox.ClusterRequest, deadline: Int64)] = []
     /// Dispatch-lease grants proposed and not yet answered, by scope.
     var leaseGrantsInFlight: Set<String> = []
-    /// Ticks since this node last became leader (0 when not leading): until an election timeout
-    /// has passed, a member that has not answered it yet may just not have had the chance.
+    /// Turns with a tick since this node last became leader (0 when not leading; several ticks in
+    /// one turn count once, so it errs late): until an election timeout has passed, a member
+    /// that has not answered it yet may just not have had the chance.
     var ticksAsLeader = 0
     /// Whether this node, leading, has seen to the member directory and the dispatch leases
     /// since it became leader; after that it does so on ticks (`leaderBookkeeping`).

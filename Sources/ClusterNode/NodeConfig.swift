@@ -179,8 +179,8 @@ public struct NodeConfig: Sendable {
         try check(maxConcurrentDeliveries > 0, "max concurrent deliveries must be positive")
         try check(!region.isEmpty, "region must be set")
         try check(leaderWaitMilliseconds >= 0 && forwardTimeoutMilliseconds > 0 && readIndexTimeoutMilliseconds > 0, "leader wait, forward and read timeouts must be positive")
-        try check(Self.forwardBatchesInFlightRange.contains(forwardBatchesInFlight), "forward batches in flight must be 1–64")
-        try check(Self.forwardWaitMicrosecondsRange.contains(forwardWaitMicroseconds), "the forward wait must be 0–1000000 µs")
+        try check(Self.forwardBatchesInFlightRange.contains(forwardBatchesInFlight), "forward batches in flight must be \(Self.forwardBatchesInFlightRange.lowerBound)–\(Self.forwardBatchesInFlightRange.upperBound)")
+        try check(Self.forwardWaitMicrosecondsRange.contains(forwardWaitMicroseconds), "the forward wait must be \(Self.forwardWaitMicrosecondsRange.lowerBound)–\(Self.forwardWaitMicrosecondsRange.upperBound) µs")
         try check(rememberedRetryIDs > 0 && retryIDMemoryMilliseconds > 0, "retry-id memory must be positive")
         try check(dispatchLeaseReserveMilliseconds >= 0 && dispatchLeaseMilliseconds > dispatchLeaseReserveMilliseconds,
                   "the dispatch lease must be longer than its reserve")

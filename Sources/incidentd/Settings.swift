@@ -7,6 +7,9 @@ import Foundation
 /// configuration file (`--config`; keys are the snake_case names below), then the default.
 /// `incidentd --help` lists them with their defaults; docs/CONFIGURATION.md explains each.
 struct Settings: Sendable, Equatable {
+    /// The node's own defaults, where a setting maps onto `NodeConfig` one to one.
+    private static let nodeDefaults = NodeConfig(dataDirectory: "")
+
     var dataDir = "./data"
     var host = "127.0.0.1"
     var port = 8080
@@ -62,8 +65,8 @@ struct Settings: Sendable, Equatable {
     var heartbeatTicks = 1
     var leaderWaitMs = 3_000
     var forwardTimeoutMs = 5_000
-    var forwardBatchesInFlight = 2
-    var forwardWaitUs = 2_000
+    var forwardBatchesInFlight = Self.nodeDefaults.forwardBatchesInFlight
+    var forwardWaitUs = Self.nodeDefaults.forwardWaitMicroseconds
     /// TLS for the peer port (PEM files); mutual TLS when tls_require_client_cert is true.
     var tlsCa = ""
     var tlsCert = ""
@@ -252,11 +255,11 @@ struct Settings: Sendable, Equatable {
         if !members.isEmpty && !join {
             guard members.contains(where: { $0.id == nodeId }) else { throw SettingsError("peers must include this node (node_id \(nodeId))") }
         }
-        guard NodeConfig.forwardBatchesInFlightRange.contains(forwardBatchesInFlight) else {
-            throw SettingsError("forward_batches_in_flight must be 1–64, got \(forwardBatchesInFlight)")
-        }
-        guard NodeConfig.forwardWaitMicrosecondsRange.contains(forwardWaitUs) else {
-            throw SettingsError("forward_wait_us must be 0–1000000, got \(forwardWaitUs)")
+        for (key, value, range) in [
+            ("forward_batches_in_flight", forwardBatchesInFlight, NodeConfig.forwardBatchesInFlightRange),
+            ("forward_wait_us", forwardWaitUs, NodeConfig.forwardWaitMicrosecondsRange),
+        ] where !range.contains(value) {
+            throw SettingsError("\(key) must be \(range.lowerBound)–\(range.upperBound), got \(value)")
         }
         let delays = try peerSendDelays()
         guard delays.isEmpty || isClustered else { throw SettingsError("peer_send_delay_ms needs peer_listen (a cluster)") }

@@ -91,42 +91,50 @@ final class ClusterTests: IncidentdTestCase {
     /// With `forward_wait_us` 0, every write after the first two waits for one of them to come
     /// back, and none is counted.
     func testAcrossASlowLinkForwardedWritesLeaveInExtraBatchesInsteadOfWaitingARoundTrip() async throws {
-        let cluster = try IncidentdCluster(
-            cleanup: cleanup, count: 3, regions: ["us-east", "us-east", "ap-south"], extra: ["--preferred-leader-regions", "us-east"],
-            perNode: { ["--peer-send-delay-ms", $0 == 3 ? "us-east=50" : "ap-south=50"] })
-        try await cluster.startAll()
-        let settled = await eventually(20) {
-            let seen = await cluster.leaderSeen(by: 3)
-            return seen == 1 || seen == 2
-        }
-        XCTAssertTrue(settled, "a us-east member leads")
-        let far = cluster.nodes[3]!.admin
-        // The admin key is written after the first election and reaches node 3 a round trip later.
-        let keyed = await eventually(10) { (try? await far.get("/api/v1/cluster?consistency=local"))?.status == 200 }
-        XCTAssertTrue(keyed, "node 3 knows the admin key")
-        // Two writes one after the other: node 3 learns how long a batch takes.
-        for i in 0..<2 {
-            let posted = try await far.post("/api/v1/events", eventBody("first across \(i)", service: "w\(i)"))
-            XCTAssertEqual(posted.status, 202, "\(posted)")
-        }
-        func extraBatches() async throws -> Double {
-            let metrics = try await far.get("/metrics")
-            let line = metrics.text.split(separator: "\n").first { $0.hasPrefix("incidentd_forward_extra_batches_total") }
-            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
-        }
-        let before = try await extraBatches()
-        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-            for i in 0..<10 {
-                group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(i) * 5_000_000)
-                    return try await far.post("/api/v1/events", eventBody("across the ocean \(i)", service: "s\(i)")).status
-                }
+        // The default, then the setting turned off: the second also shows it reaches the batcher.
+        for (arguments, expectExtra) in [([String](), true), (["--forward-wait-us", "0"], false)] {
+            let cluster = try IncidentdCluster(
+                cleanup: cleanup, count: 3, regions: ["us-east", "us-east", "ap-south"], extra: ["--preferred-leader-regions", "us-east"] + arguments,
+                perNode: { ["--peer-send-delay-ms", $0 == 3 ? "us-east=50" : "ap-south=50"] })
+            try await cluster.startAll()
+            let settled = await eventually(20) {
+                let seen = await cluster.leaderSeen(by: 3)
+                return seen == 1 || seen == 2
             }
-            return try await group.reduce(into: []) { $0.append($1) }
+            XCTAssertTrue(settled, "\(arguments): a us-east member leads")
+            let far = cluster.nodes[3]!.admin
+            // The admin key is written after the first election and reaches node 3 a round trip later.
+            let keyed = await eventually(10) { (try? await far.get("/api/v1/cluster?consistency=local"))?.status == 200 }
+            XCTAssertTrue(keyed, "\(arguments): node 3 knows the admin key")
+            // Two writes one after the other: node 3 learns how long a batch takes.
+            for i in 0..<2 {
+                let posted = try await far.post("/api/v1/events", eventBody("first across \(i)", service: "w\(i)"))
+                XCTAssertEqual(posted.status, 202, "\(arguments): \(posted)")
+            }
+            func extraBatches() async throws -> Double {
+                let metrics = try await far.get("/metrics")
+                let line = metrics.text.split(separator: "\n").first { $0.hasPrefix("incidentd_forward_extra_batches_total") }
+                return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+            }
+            let before = try await extraBatches()
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for i in 0..<10 {
+                    group.addTask {
+                        try await Task.sleep(nanoseconds: UInt64(i) * 5_000_000)
+                        return try await far.post("/api/v1/events", eventBody("across the ocean \(i)", service: "s\(i)")).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            XCTAssertEqual(statuses, Array(repeating: 202, count: 10), "\(arguments)")
+            let extra = try await extraBatches()
+            if expectExtra {
+                XCTAssertGreaterThan(extra, before, "writes 3–10 found two batches out for 100 ms and more, yet no extra batch went")
+            } else {
+                XCTAssertEqual(extra, before, "--forward-wait-us 0: never more than two batches out")
+            }
+            for id in 1...3 { await cluster.nodes[id]!.stop() }
         }
-        XCTAssertEqual(statuses, Array(repeating: 202, count: 10))
-        let extra = try await extraBatches()
-        XCTAssertGreaterThan(extra, before, "writes 3–10 found two batches out for 100 ms and more, yet no extra batch went")
     }
 
     func testWithoutAMajorityWritesAreRefused503WithRetryAfterAndLocalReadsStillWork() async throws {

@@ -19,8 +19,8 @@ import RaftCore
 /// batches —, at most `maxBatchesWithExtras`; then a batch comes back about every
 /// `maxWaitMicroseconds`. The shortest round trip, like TCP BBR's minimum RTT, is a property of
 /// the path rather than of the load: the minimum over the batches answered in the last one to
-/// two seconds (`roundTripWindowNanoseconds`; a failed batch times nothing). Every answered batch takes what waits then, and its slot
-/// stays free when nothing does.
+/// two seconds (`roundTripWindowNanoseconds`; a failed batch times nothing). Every answered
+/// batch takes what waits then, and its slot stays free when nothing does.
 final class ForwardBatcher: Sendable {
     private struct Waiting: Sendable {
         var request: [UInt8]
@@ -73,7 +73,7 @@ final class ForwardBatcher: Sendable {
         return max(maxBatchesInFlight, Int(min(waits, UInt64(Self.maxBatchesWithExtras))))
     }
 
-    /// The lane's limit now (nil before its first write), for tests and diagnostics.
+    /// The lane's limit now (nil before its first write), for tests.
     func limit(to leader: NodeID) -> Int? { lanes.withLock { $0[leader]?.limit } }
 
     /// Sends one encoded `Forwarded` command request to `leader`; returns its encoded answer.
@@ -134,13 +134,17 @@ final class ForwardBatcher: Sendable {
         send(batch, to: leader) { [now] answered in self.drain(leader, new: false, roundTrip: measuring && answered ? now() &- time : nil) }
     }
 
+    private static func answered(_ result: Result<[UInt8], NodeError>) -> Bool {
+        if case .success = result { true } else { false }
+    }
+
     /// Sends `items` as one request; `next` runs after their replies, told whether an answer came.
     private func send(_ items: [Waiting], to leader: NodeID, then next: @escaping @Sendable (_ answered: Bool) -> Void) {
         if items.count == 1 {
             let item = items[0]
             transport.forward(item.request, to: leader, timeoutMilliseconds: timeoutMilliseconds) { result in
                 item.reply(result)
-                next((try? result.get()) != nil)
+                next(Self.answered(result))
             }
             return
         }
@@ -162,7 +166,7 @@ final class ForwardBatcher: Sendable {
             case .failure(let error):
                 for item in items { item.reply(.failure(error)) }
             }
-            next((try? result.get()) != nil)
+            next(Self.answered(result))
         }
     }
 }
